@@ -1,0 +1,90 @@
+/**
+ * Format detection and the one entry point for reading checkpoints of any format.
+ */
+import { open as openFile } from 'node:fs/promises';
+import { CheckpointError } from '../errors.js';
+import type { Checkpoint, CheckpointFormat, CheckpointReader, ParameterOrder } from './checkpoint.js';
+import { openSafetensors } from './safetensors.js';
+import type { Tensor } from './tensor.js';
+
+/** Options of `openCheckpoint` and `readCheckpoint`. */
+export interface OpenCheckpointOptions {
+  /** Force a format instead of detecting it from the file's first bytes. */
+  format?: CheckpointFormat;
+  /** Parameter order; default: `file` for PyTorch (state_dict order), `natural` for safetensors. */
+  order?: ParameterOrder;
+}
+
+/** Options of `readCheckpoint`. */
+export interface ReadCheckpointOptions extends OpenCheckpointOptions {
+  /** Read only these tensors (in checkpoint order); default: all. */
+  names?: readonly string[];
+}
+
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+const PICKLE_PROTO = 0x80;
+
+/**
+ * Detects a checkpoint's format from its first bytes: a zip archive is a PyTorch file,
+ * a bare pickle is PyTorch's legacy format (refused), anything else is tried as safetensors.
+ */
+export async function detectCheckpointFormat(file: string): Promise<CheckpointFormat> {
+  let head: Uint8Array;
+  try {
+    const handle = await openFile(file, 'r');
+    try {
+      head = new Uint8Array(4);
+      const { bytesRead } = await handle.read(head, 0, 4, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new CheckpointError(file, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (head.length === 4 && ZIP_MAGIC.every((b, i) => head[i] === b)) return 'pytorch';
+  if (head.length >= 2 && head[0] === PICKLE_PROTO && head[1] <= 5) {
+    throw new CheckpointError(
+      file,
+      'legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current PyTorch: torch.save(torch.load(f), f)',
+    );
+  }
+  return 'safetensors';
+}
+
+/**
+ * Opens a checkpoint lazily: lists its tensors, reads data only on `read()`.
+ * Returns a `CheckpointReader`; the caller closes it.
+ */
+export async function openCheckpoint(file: string, options: OpenCheckpointOptions = {}): Promise<CheckpointReader> {
+  const format = options.format ?? (await detectCheckpointFormat(file));
+  switch (format) {
+    case 'safetensors':
+      return openSafetensors(file, { order: options.order });
+    case 'pytorch':
+      throw new CheckpointError(file, 'PyTorch checkpoints are not readable yet');
+  }
+}
+
+/**
+ * Reads a whole checkpoint (or the tensors named in `options.names`) into memory.
+ * Returns the tensors in parameter order with the file's metadata.
+ */
+export async function readCheckpoint(file: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
+  const reader = await openCheckpoint(file, options);
+  try {
+    let wanted = reader.entries.map((e) => e.name);
+    if (options.names) {
+      const known = new Set(wanted);
+      const missing = options.names.filter((n) => !known.has(n));
+      if (missing.length > 0) throw new CheckpointError(file, `no tensor named ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+      const requested = new Set(options.names);
+      wanted = wanted.filter((n) => requested.has(n));
+    }
+    const tensors: Tensor[] = [];
+    for (const name of wanted) tensors.push(await reader.read(name));
+    return { path: file, format: reader.format, metadata: reader.metadata, tensors };
+  } finally {
+    await reader.close();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Typed errors. Every error caused by bad input (a file, an option, a value) is an
+ * `EpochgraphError`: the CLI prints its one-line message and exits with code 2.
+ * Anything else is a bug and exits with code 1.
+ */
+export class EpochgraphError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number = 2;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A checkpoint file is unreadable, malformed, or unsafe to load. */
+export class CheckpointError extends EpochgraphError {
+  constructor(
+    readonly file: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${detail}`, options);
+  }
+}
+
+/** A run directory (or its run.json) does not follow docs/run-format.md. */
+export class RunFormatError extends EpochgraphError {
+  constructor(
+    readonly path: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${path}: ${detail}`, options);
+  }
+}
+
+/** A command-line option or argument has an invalid value. */
+export class UsageError extends EpochgraphError {}
