@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+/**
+ * The `epochgraph` command line: a thin layer over the library. Exit codes:
+ * 0 success, 2 bad input or usage (one-line message), 1 internal error.
+ */
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { EpochgraphError } from '../errors.js';
+import { registerDemo } from './commands/demo.js';
+import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
+import { registerInspectRun } from './commands/inspect-run.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Builds the command tree. Returns the root command (not yet parsed). */
+export function buildProgram(): Command {
+  const program = new Command('epochgraph')
+    .description("Predict a neural network's final test accuracy from the graph structure of its first training epochs.")
+    .version(version)
+    .option('--debug', 'print stack traces on errors')
+    .exitOverride()
+    .configureOutput({
+      // One line, prefixed like every other error: "epochgraph: <what is wrong> (see --help)".
+      outputError: (message, write) => write(`epochgraph: ${message.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+    });
+  // Subcommands inherit exitOverride and the output configuration from the root.
+  registerDemo(program);
+  registerInspectCheckpoint(program);
+  registerInspectRun(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (as process.argv). Returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every other commander error is a usage error and already printed.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const debug = argv.includes('--debug');
+    if (error instanceof EpochgraphError) {
+      process.stderr.write(`epochgraph: ${error.message}\n`);
+      if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`epochgraph: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+    if (debug && (error as Error)?.stack) process.stderr.write(`${(error as Error).stack}\n`);
+    else process.stderr.write('(run again with --debug for a stack trace, and please report it)\n');
+    return 1;
+  }
+}
+
+// A closed pipe (`epochgraph ... | head`) ends output quietly, like other Unix tools.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+process.exitCode = await main(process.argv);

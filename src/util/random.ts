@@ -1,0 +1,60 @@
+/**
+ * Seeded pseudo-random numbers: xoshiro128** (Blackman & Vigna, "Scrambled linear
+ * pseudorandom number generators", 2021) seeded through splitmix32, so that the same
+ * seed gives the same stream on every platform. Normals by the Box-Muller transform.
+ */
+
+/** A deterministic random stream. */
+export interface Rng {
+  /** Uniform in [0, 1) with 32 bits of resolution. */
+  uniform(): number;
+  /** Standard normal. */
+  normal(): number;
+}
+
+function splitmix32(state: number): () => number {
+  let s = state >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+/** Creates a stream from an integer seed. */
+export function createRng(seed: number): Rng {
+  const init = splitmix32(seed);
+  let a = init();
+  let b = init();
+  let c = init();
+  let d = init();
+  const next = (): number => {
+    const result = Math.imul(((Math.imul(b, 5) << 7) | (Math.imul(b, 5) >>> 25)) >>> 0, 9) >>> 0;
+    const t = (b << 9) >>> 0;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = ((d << 11) | (d >>> 21)) >>> 0;
+    return result;
+  };
+  let spare: number | undefined;
+  return {
+    uniform: () => next() / 4294967296,
+    normal: () => {
+      if (spare !== undefined) {
+        const value = spare;
+        spare = undefined;
+        return value;
+      }
+      // 1 - u keeps the logarithm's argument in (0, 1].
+      const radius = Math.sqrt(-2 * Math.log(1 - next() / 4294967296));
+      const angle = (2 * Math.PI * next()) / 4294967296;
+      spare = radius * Math.sin(angle);
+      return radius * Math.cos(angle);
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeSafetensors } from '../../src/checkpoint/safetensors.js';
+import { makeTensor } from '../../src/checkpoint/tensor.js';
+import { BAD_SAFETENSORS } from '../checkpoint/bad-safetensors.js';
+import { listFiles, runCli, tempDir } from '../helpers.js';
+
+let good: string;
+let runDir: string;
+
+beforeAll(async () => {
+  runDir = tempDir();
+  good = join(runDir, 'checkpoints', 'epoch-0001.safetensors');
+  await writeSafetensors(
+    good,
+    [
+      makeTensor('net.10.weight', 'F32', [2, 2], new Float32Array([1, -2, 3, NaN])),
+      makeTensor('net.2.weight', 'F64', [3], new Float64Array([0.5, 0.25, 0.125])),
+    ],
+    { epoch: '1' },
+  );
+  writeFileSync(
+    join(runDir, 'run.json'),
+    JSON.stringify({
+      id: 'cli-run',
+      config: { lr: 0.05, optimizer: 'sgd' },
+      history: [0, 1, 2].map((epoch) => ({ epoch, train_loss: 2 - epoch / 2, train_acc: 0.3 * epoch, test_loss: null, test_acc: 0.25 + epoch / 10 })),
+    }),
+  );
+});
+
+describe('epochgraph inspect-checkpoint', () => {
+  it('prints JSON with per-tensor statistics in natural order', () => {
+    const { code, stdout } = runCli(['inspect-checkpoint', good, '--json']);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.format).toBe('safetensors');
+    expect(out.metadata).toEqual({ epoch: '1' });
+    expect(out.tensors).toEqual([
+      { name: 'net.2.weight', dtype: 'F64', shape: [3], min: 0.125, max: 0.5, mean: 0.875 / 3, non_finite: 0 },
+      { name: 'net.10.weight', dtype: 'F32', shape: [2, 2], min: -2, max: 3, mean: 2 / 3, non_finite: 1 },
+    ]);
+  });
+
+  it('prints a table and warns about non-finite values on stderr', () => {
+    const { code, stdout, stderr } = runCli(['inspect-checkpoint', good]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/net\.2\.weight\s+F64\s+\[3\]/);
+    expect(stdout.indexOf('net.2.weight')).toBeLessThan(stdout.indexOf('net.10.weight'));
+    expect(stderr).toMatch(/warning: 1 tensor\(s\) hold non-finite values: net\.10\.weight/);
+  });
+
+  for (const { name, bytes, message } of BAD_SAFETENSORS) {
+    it(`exits 2 with one line naming the file for ${name}, writing nothing`, () => {
+      const dir = tempDir();
+      const file = join(dir, `${name}.safetensors`);
+      writeFileSync(file, bytes);
+      const { code, stdout, stderr } = runCli(['inspect-checkpoint', file], { cwd: dir });
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(new RegExp(`^epochgraph: ${file}: `));
+      expect(stderr).toMatch(message);
+      expect(listFiles(dir)).toEqual([`${name}.safetensors`]);
+    });
+  }
+
+  it('exits 2 for a missing file and for a bad option value', () => {
+    expect(runCli(['inspect-checkpoint', '/nonexistent/x.safetensors']).stderr).toMatch(/x.safetensors: cannot open \(ENOENT\)/);
+    const bad = runCli(['inspect-checkpoint', good, '--order', 'random']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--order: expected one of natural, file, got "random"/);
+  });
+});
+
+describe('epochgraph inspect-run', () => {
+  it('prints the run as JSON', () => {
+    const { code, stdout } = runCli(['inspect-run', runDir, '--json']);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.id).toBe('cli-run');
+    expect(out.checkpoints).toEqual([{ epoch: 1, path: good, format: 'safetensors' }]);
+    expect(out.history).toHaveLength(3);
+    expect(out.final_test_acc).toBeCloseTo(0.45, 12);
+  });
+
+  it('prints a history table marking epochs with checkpoints', () => {
+    const { code, stdout } = runCli(['inspect-run', runDir]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/checkpoints: epochs 1 \(safetensors\)/);
+    expect(stdout).toMatch(/^\s+1\s+yes\s+1\.5\s+0\.3\s+-\s+0\.35$/m);
+  });
+
+  it('exits 2 on a run.json that is not JSON or lacks fields', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'r'));
+    writeFileSync(join(dir, 'r', 'run.json'), 'not json');
+    const notJson = runCli(['inspect-run', join(dir, 'r')]);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/run\.json: not valid JSON/);
+    writeFileSync(join(dir, 'r', 'run.json'), '{"id": "a", "config": {}}');
+    const noHistory = runCli(['inspect-run', join(dir, 'r')]);
+    expect(noHistory.code).toBe(2);
+    expect(noHistory.stderr).toMatch(/"history" must be an array/);
+  });
+});
+
+describe('epochgraph command line', () => {
+  it('exits 0 with help on every command', () => {
+    for (const command of [[], ['demo'], ['inspect-checkpoint'], ['inspect-run']]) {
+      const { code, stdout } = runCli([...command, '--help']);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^Usage: epochgraph/);
+    }
+  });
+
+  it('exits 2 with one line on an unknown command or a missing argument', () => {
+    for (const args of [['frobnicate'], ['inspect-run'], ['inspect-checkpoint', good, '--no-such-flag']]) {
+      const { code, stderr } = runCli(args);
+      expect(code).toBe(2);
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/^epochgraph: /);
+    }
+  });
+
+  it('prints a stack trace only with --debug', () => {
+    const plain = runCli(['inspect-checkpoint', '/nonexistent.safetensors']);
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+    const debug = runCli(['--debug', 'inspect-checkpoint', '/nonexistent.safetensors']);
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('runs the demo, which writes a readable run directory', () => {
+    const out = join(tempDir(), 'demo-run');
+    const { code, stdout } = runCli(['demo', '--out', out]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/net\.0\.weight\s+\[256, 784\]/);
+    const run = runCli(['inspect-run', out, '--json']);
+    expect(JSON.parse(run.stdout).checkpoints).toHaveLength(1);
+  });
+});
