@@ -15,3 +15,5 @@ export { openCheckpoint, readCheckpoint, detectCheckpointFormat } from './checkp
 export type { OpenCheckpointOptions, ReadCheckpointOptions } from './checkpoint/open.js';
 export { openSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
 export { compareNatural, sortNatural } from './util/natural-sort.js';
+export { readRun, listZoo, listRunCheckpoints, parseRunManifest, checkpointFileName } from './checkpoint/run.js';
+export type { Run, RunManifest, RunCheckpoint, HistoryEntry } from './checkpoint/run.js';

@@ -21,6 +21,8 @@ export interface ReadCheckpointOptions extends OpenCheckpointOptions {
   names?: readonly string[];
 }
 
+/** Tensors read concurrently by `readCheckpoint` (libuv's default thread-pool size). */
+const READ_CONCURRENCY = 4;
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 const PICKLE_PROTO = 0x80;
 
@@ -81,8 +83,16 @@ export async function readCheckpoint(file: string, options: ReadCheckpointOption
       const requested = new Set(options.names);
       wanted = wanted.filter((n) => requested.has(n));
     }
-    const tensors: Tensor[] = [];
-    for (const name of wanted) tensors.push(await reader.read(name));
+    // A few reads in flight keep the thread pool busy while page faults of fresh buffers are served.
+    const tensors: Tensor[] = new Array(wanted.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < wanted.length) {
+        const i = next++;
+        tensors[i] = await reader.read(wanted[i]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, wanted.length) }, worker));
     return { path: file, format: reader.format, metadata: reader.metadata, tensors };
   } finally {
     await reader.close();

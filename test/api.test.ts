@@ -1,0 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+describe('library entry point', () => {
+  it("is importable by package name as 'epochgraph' from the built package", () => {
+    const script = `const m = await import('epochgraph'); console.log(JSON.stringify(['readCheckpoint', 'openCheckpoint', 'writeSafetensors', 'readRun', 'listZoo'].map((k) => typeof m[k])));`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: resolve(import.meta.dirname, '..'),
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual(['function', 'function', 'function', 'function', 'function']);
+  });
+});
