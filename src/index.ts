@@ -17,3 +17,4 @@ export { openSafetensors, writeSafetensors } from './checkpoint/safetensors.js';
 export { compareNatural, sortNatural } from './util/natural-sort.js';
 export { readRun, listZoo, listRunCheckpoints, parseRunManifest, checkpointFileName } from './checkpoint/run.js';
 export type { Run, RunManifest, RunCheckpoint, HistoryEntry } from './checkpoint/run.js';
+export { openPytorch } from './checkpoint/pytorch/reader.js';

@@ -4,6 +4,7 @@
 import { open as openFile } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import type { Checkpoint, CheckpointFormat, CheckpointReader, ParameterOrder } from './checkpoint.js';
+import { openPytorch } from './pytorch/reader.js';
 import { openSafetensors } from './safetensors.js';
 import type { Tensor } from './tensor.js';
 
@@ -64,7 +65,7 @@ export async function openCheckpoint(file: string, options: OpenCheckpointOption
     case 'safetensors':
       return openSafetensors(file, { order: options.order });
     case 'pytorch':
-      throw new CheckpointError(file, 'PyTorch checkpoints are not readable yet');
+      return openPytorch(file, { order: options.order });
   }
 }
 
