@@ -14,6 +14,8 @@ export interface OpenCheckpointOptions {
   format?: CheckpointFormat;
   /** Parameter order; default: `file` for PyTorch (state_dict order), `natural` for safetensors. */
   order?: ParameterOrder;
+  /** PyTorch files holding a dict of several things: the key of the state dict (default: found by name). */
+  key?: string;
 }
 
 /** Options of `readCheckpoint`. */
@@ -65,7 +67,7 @@ export async function openCheckpoint(file: string, options: OpenCheckpointOption
     case 'safetensors':
       return openSafetensors(file, { order: options.order });
     case 'pytorch':
-      return openPytorch(file, { order: options.order });
+      return openPytorch(file, { order: options.order, key: options.key });
   }
 }
 

@@ -74,6 +74,43 @@ describe('epochgraph inspect-checkpoint', () => {
   });
 });
 
+describe('epochgraph inspect-checkpoint on PyTorch files', () => {
+  const fixtures = join(import.meta.dirname, '..', 'fixtures', 'pytorch');
+
+  it('lists a torch.save state dict in its own (module) order', () => {
+    const { code, stdout } = runCli(['inspect-checkpoint', join(fixtures, 'cnn.pt'), '--json']);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.format).toBe('pytorch');
+    const tracked = out.tensors.find((t: { name: string }) => t.name.endsWith('num_batches_tracked'));
+    expect(tracked).toMatchObject({ dtype: 'I64', shape: [] });
+  });
+
+  it('finds the state dict under --key', () => {
+    const file = join(fixtures, 'custom-key.pt');
+    const without = runCli(['inspect-checkpoint', file]);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/ema/);
+    const withKey = runCli(['inspect-checkpoint', file, '--key', 'ema', '--json']);
+    expect(withKey.code).toBe(0);
+    expect(JSON.parse(withKey.stdout).tensors.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a pickle that references os.system, with exit 2 and one line', () => {
+    const file = join(fixtures, 'hostile-os-system.pt');
+    const { code, stderr } = runCli(['inspect-checkpoint', file]);
+    expect(code).toBe(2);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/refusing to load global os\.system/);
+  });
+
+  it('refuses the legacy format with advice', () => {
+    const { code, stderr } = runCli(['inspect-checkpoint', join(fixtures, 'legacy.pt')]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/legacy .* re-save/);
+  });
+});
+
 describe('epochgraph inspect-run', () => {
   it('prints the run as JSON', () => {
     const { code, stdout } = runCli(['inspect-run', runDir, '--json']);

@@ -13,6 +13,7 @@ import { parseChoice } from '../options.js';
 interface InspectCheckpointOptions {
   json?: boolean;
   order?: string;
+  key?: string;
 }
 
 /** Registers the command on `program`. */
@@ -23,6 +24,7 @@ export function registerInspectCheckpoint(program: Command): void {
     .description("list a checkpoint's tensors: name, dtype, shape, min/max/mean and non-finite count")
     .option('--json', 'print JSON instead of a table')
     .option('--order <order>', 'parameter order: natural (numeric-aware names) or file', undefined)
+    .option('--key <key>', '.pt files saving a dict of several things: the key holding the state dict')
     .addHelpText(
       'after',
       `
@@ -33,7 +35,7 @@ Examples:
     )
     .action(async (file: string, options: InspectCheckpointOptions) => {
       const order = parseChoice<ParameterOrder>('--order', options.order, ['natural', 'file']);
-      const reader = await openCheckpoint(file, { order });
+      const reader = await openCheckpoint(file, { order, key: options.key });
       const rows = [];
       try {
         for (const entry of reader.entries) {
