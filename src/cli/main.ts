@@ -6,9 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EpochgraphError } from '../errors.js';
+import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
+import { registerTrain } from './commands/train.js';
+import { registerZoo } from './commands/zoo.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerInspectCheckpoint(program);
   registerInspectRun(program);
+  registerTrain(program);
+  registerZoo(program);
+  registerDatasets(program);
   return program;
 }
 

@@ -15,3 +15,10 @@ export function parseNonNegativeInt(option: string, value: string): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`${option}: expected a non-negative integer, got ${JSON.stringify(value)}`);
   return Number(value);
 }
+
+/** Parses a positive integer option value; throws `UsageError` otherwise. */
+export function parsePositiveInt(option: string, value: string): number {
+  const n = parseNonNegativeInt(option, value);
+  if (n === 0) throw new UsageError(`${option}: expected a positive integer, got 0`);
+  return n;
+}

@@ -1,0 +1,96 @@
+/**
+ * `epochgraph train`: trains one configuration into a run directory.
+ */
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { RUN_FILE } from '../../checkpoint/run.js';
+import { UsageError } from '../../errors.js';
+import { parseCheckpointPolicy } from '../../train/checkpoint-policy.js';
+import { ConfigError, resolveConfig } from '../../train/config.js';
+import type { TrainConfig } from '../../train/config.js';
+import { trainRun } from '../../train/train.js';
+import { addConfigOptions, configFromOptions } from '../config-options.js';
+import { formatNumber } from '../output.js';
+import { LiveBlock, bar, formatDuration } from '../progress.js';
+
+/** Validates command-line settings into a configuration, naming options (not keys) in errors. */
+export function configFromCommandLine(options: Record<string, unknown>): TrainConfig {
+  try {
+    return resolveConfig(configFromOptions(options));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`--${error.key.replaceAll('_', '-')}${error.message.slice(error.key.length)}`);
+    throw error;
+  }
+}
+
+async function existingConfig(runDir: string): Promise<unknown> {
+  try {
+    return (JSON.parse(await readFile(join(runDir, RUN_FILE), 'utf8')) as { config?: unknown }).config;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Registers the command on `program`. */
+export function registerTrain(program: Command): void {
+  const command = program
+    .command('train')
+    .description('train one configuration and write it as a run directory (checkpoint per epoch + run.json)')
+    .requiredOption('--out <dir>', 'run directory to write')
+    .option('--data-dir <dir>', 'directory with dataset files (full MNIST IDX, Fashion-MNIST, CIFAR-10 batches)')
+    .option('--keep-checkpoints <epochs>', 'checkpoints to keep: all, or a list like 0-5,last', 'all')
+    .option('--force', 'retrain even if --out already holds a finished run')
+    .option('--json', 'print progress as JSON lines on stdout')
+    .option('--quiet', 'print nothing but errors');
+  addConfigOptions(command).addHelpText(
+    'after',
+    `
+--dataset mnist is the embedded 10,000 MNIST digits (8,000 train / 2,000 test) unless --data-dir
+holds the full IDX files; shapes is a generated 32x32 colour dataset.
+Examples:
+  epochgraph train --arch lenet5 --epochs 10 --lr 0.05 --out runs/lenet
+  epochgraph train --arch mlp --hidden 512,256 --optimizer adam --lr 1e-3 --dropout 0.2 --out runs/mlp
+  epochgraph train --arch resnet --depth 14 --dataset shapes --keep-checkpoints 0-5,last --out runs/resnet14`,
+  );
+  command.action(async (options: Record<string, unknown> & { out: string; dataDir?: string; keepCheckpoints: string; force?: boolean; json?: boolean; quiet?: boolean }) => {
+    const config = configFromCommandLine(options);
+    const keepCheckpoints = parseCheckpointPolicy(options.keepCheckpoints);
+    const previous = await existingConfig(options.out);
+    if (previous !== undefined && !options.force) {
+      if (isDeepStrictEqual(previous, config)) {
+        if (!options.quiet && !options.json) console.log(`${options.out} already holds this finished run (use --force to retrain)`);
+        return;
+      }
+      throw new UsageError(`--out ${options.out}: already holds a different finished run; choose another directory or pass --force`);
+    }
+    const live = new LiveBlock();
+    const showLive = !options.quiet && !options.json;
+    const run = await trainRun(config, {
+      out: options.out,
+      dataDir: options.dataDir,
+      keepCheckpoints,
+      onProgress: (event) => {
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(event)}\n`);
+          return;
+        }
+        if (!showLive) return;
+        if (event.type === 'batch') {
+          live.update([`epoch ${event.epoch}/${config.epochs} ${bar(event.batch / event.batches)} batch ${event.batch}/${event.batches}`]);
+        } else {
+          const e = event.entry;
+          live.log(
+            `epoch ${e.epoch}/${config.epochs}  train_loss ${formatNumber(e.train_loss)}  train_acc ${formatNumber(e.train_acc)}  test_loss ${formatNumber(e.test_loss)}  test_acc ${formatNumber(e.test_acc)}  (${formatDuration(event.seconds)})`,
+          );
+        }
+      },
+    });
+    live.clear();
+    if (options.json || options.quiet) return;
+    const final = run.history.at(-1);
+    const diverged = run.diverged_at_epoch !== undefined ? `, diverged at epoch ${run.diverged_at_epoch}` : '';
+    console.log(`${options.out}: final test accuracy ${formatNumber(final?.test_acc)}${diverged} (${formatDuration(run.training.seconds)})`);
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * The training configuration: one schema shared by `epochgraph train` options, zoo grid
+ * files and the `config` recorded in run.json (with every default filled in, so that a
+ * run.json alone says how to reproduce the run).
+ */
+import { EpochgraphError } from '../errors.js';
+import { ARCHITECTURES, ARCHITECTURE_DEFAULTS } from './architectures.js';
+import { DATASET_NAMES } from './datasets/index.js';
+import { INITS } from './model.js';
+
+/** A fully resolved training configuration (snake_case, as written to run.json). */
+export interface TrainConfig {
+  arch: (typeof ARCHITECTURES)[number];
+  dataset: (typeof DATASET_NAMES)[number];
+  epochs: number;
+  batch_size: number;
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  momentum: number;
+  weight_decay: number;
+  dropout: number;
+  init: (typeof INITS)[number];
+  width: number;
+  seed: number;
+  hidden: number[];
+  stages: number[][];
+  batch_norm: boolean;
+  depth: number;
+  /** Train on only the first N training images (null = all). */
+  train_limit: number | null;
+}
+
+/** How one configuration key is validated. */
+export type FieldSchema =
+  | { type: 'choice'; choices: readonly string[]; default: string | null; help: string }
+  | { type: 'number'; min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean; default: number | null; help: string }
+  | { type: 'integer'; min?: number; default: number | null; help: string; nullable?: boolean }
+  | { type: 'boolean'; default: boolean; help: string }
+  | { type: 'integer-list'; default: number[]; help: string }
+  | { type: 'integer-list-list'; default: number[][]; help: string };
+
+/** The schema: every key a configuration may have, its type, bounds and default. */
+export const CONFIG_SCHEMA: Readonly<Record<keyof TrainConfig, FieldSchema>> = {
+  arch: { type: 'choice', choices: ARCHITECTURES, default: null, help: 'architecture' },
+  dataset: { type: 'choice', choices: DATASET_NAMES, default: 'mnist', help: 'dataset' },
+  epochs: { type: 'integer', min: 1, default: 10, help: 'epochs to train' },
+  batch_size: { type: 'integer', min: 1, default: 64, help: 'minibatch size' },
+  optimizer: { type: 'choice', choices: ['sgd', 'adam'], default: 'sgd', help: 'optimizer' },
+  lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.01, help: 'learning rate' },
+  momentum: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.9, help: 'SGD momentum' },
+  weight_decay: { type: 'number', min: 0, default: 0, help: 'L2 weight decay (added to gradients, as PyTorch)' },
+  dropout: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0, help: 'dropout rate' },
+  init: { type: 'choice', choices: INITS, default: 'kaiming', help: 'weight initialisation' },
+  width: { type: 'number', min: 0, exclusiveMin: true, default: 1, help: 'width multiplier' },
+  seed: { type: 'integer', min: 0, default: 0, help: 'random seed (init, shuffling, dropout)' },
+  hidden: { type: 'integer-list', default: [...ARCHITECTURE_DEFAULTS.hidden], help: 'mlp hidden sizes' },
+  stages: { type: 'integer-list-list', default: ARCHITECTURE_DEFAULTS.stages.map((s) => [...s]), help: 'vgg channels per stage' },
+  batch_norm: { type: 'boolean', default: false, help: 'vgg: batch-norm after each conv' },
+  depth: { type: 'integer', min: 8, default: 8, help: 'resnet depth (6n+2)' },
+  train_limit: { type: 'integer', min: 1, default: null, nullable: true, help: 'train on the first N training images' },
+};
+
+/** A configuration value that does not fit the schema. `key` names the offending field. */
+export class ConfigError extends EpochgraphError {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`${key}: ${detail}`);
+  }
+}
+
+const isInteger = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
+/** Checks one value against its field schema. Returns the value; throws `ConfigError`. */
+export function validateField(key: string, value: unknown): unknown {
+  const schema = (CONFIG_SCHEMA as Record<string, FieldSchema>)[key];
+  if (!schema) throw new ConfigError(key, `unknown setting; known: ${Object.keys(CONFIG_SCHEMA).join(', ')}`);
+  switch (schema.type) {
+    case 'choice':
+      if (typeof value !== 'string' || !schema.choices.includes(value)) {
+        throw new ConfigError(key, `expected one of ${schema.choices.join(', ')}, got ${JSON.stringify(value)}`);
+      }
+      return value;
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(key, `expected a number, got ${JSON.stringify(value)}`);
+      const { min, max } = schema;
+      if (min !== undefined && (schema.exclusiveMin ? value <= min : value < min)) throw new ConfigError(key, `must be ${schema.exclusiveMin ? '>' : '>='} ${min}, got ${value}`);
+      if (max !== undefined && (schema.exclusiveMax ? value >= max : value > max)) throw new ConfigError(key, `must be ${schema.exclusiveMax ? '<' : '<='} ${max}, got ${value}`);
+      return value;
+    }
+    case 'integer':
+      if (value === null && schema.nullable) return null;
+      if (!isInteger(value)) throw new ConfigError(key, `expected an integer, got ${JSON.stringify(value)}`);
+      if (schema.min !== undefined && value < schema.min) throw new ConfigError(key, `must be >= ${schema.min}, got ${value}`);
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new ConfigError(key, `expected true or false, got ${JSON.stringify(value)}`);
+      return value;
+    case 'integer-list':
+      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => isInteger(v) && v > 0)) {
+        throw new ConfigError(key, `expected a non-empty list of positive integers, got ${JSON.stringify(value)}`);
+      }
+      return value;
+    case 'integer-list-list':
+      if (!Array.isArray(value) || value.length === 0 || !value.every((s) => Array.isArray(s) && s.length > 0 && s.every((v) => isInteger(v) && v > 0))) {
+        throw new ConfigError(key, `expected a non-empty list of non-empty lists of positive integers, got ${JSON.stringify(value)}`);
+      }
+      return value;
+  }
+}
+
+/**
+ * Validates a partial configuration and fills in defaults.
+ * Returns the resolved configuration; throws `ConfigError` naming the first bad key.
+ */
+export function resolveConfig(partial: Readonly<Record<string, unknown>>): TrainConfig {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(partial)) out[key] = validateField(key, value);
+  for (const [key, schema] of Object.entries(CONFIG_SCHEMA)) {
+    if (out[key] !== undefined) continue;
+    if (schema.default === null && !('nullable' in schema && schema.nullable)) throw new ConfigError(key, 'is required');
+    out[key] = structuredClone(schema.default);
+  }
+  const config = out as unknown as TrainConfig;
+  if (config.arch === 'resnet' && (config.depth - 2) % 6 !== 0) throw new ConfigError('depth', `resnet depth must be 6n+2 (8, 14, 20, ...), got ${config.depth}`);
+  return config;
+}

@@ -1,0 +1,79 @@
+/**
+ * The dataset registry: names users pass to `--dataset`, and how each is loaded.
+ */
+import { cifar10FromDir } from './cifar10.js';
+import { DatasetError } from './dataset.js';
+import type { Dataset } from './dataset.js';
+import { embeddedMnist, mnistFromIdx } from './mnist.js';
+import { shapesDataset } from './shapes.js';
+
+/** Dataset names accepted by `loadDataset`. */
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'shapes'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** Image shape and class count of each dataset, known without loading it (for validating grids). */
+export const DATASET_SHAPES: Readonly<Record<DatasetName, { height: number; width: number; channels: number; classes: number }>> = {
+  mnist: { height: 28, width: 28, channels: 1, classes: 10 },
+  'fashion-mnist': { height: 28, width: 28, channels: 1, classes: 10 },
+  cifar10: { height: 32, width: 32, channels: 3, classes: 10 },
+  shapes: { height: 32, width: 32, channels: 3, classes: 10 },
+};
+
+/** Options of `loadDataset`. */
+export interface LoadDatasetOptions {
+  /** Directory with the dataset's files (required for fashion-mnist and cifar10; full MNIST for mnist). */
+  dataDir?: string;
+  /** Keep only the first N training images (after the fixed split), for quick experiments. */
+  trainLimit?: number;
+}
+
+const cache = new Map<string, Dataset>();
+
+function limited(dataset: Dataset, trainLimit: number | undefined): Dataset {
+  if (trainLimit === undefined || trainLimit >= dataset.train.count) return dataset;
+  const size = dataset.height * dataset.width * dataset.channels;
+  return {
+    ...dataset,
+    train: {
+      images: dataset.train.images.subarray(0, trainLimit * size),
+      labels: dataset.train.labels.subarray(0, trainLimit),
+      count: trainLimit,
+    },
+  };
+}
+
+/**
+ * Loads a dataset by name. `mnist` is the embedded 10,000 digits (8,000 train / 2,000
+ * test) unless `dataDir` holds the full IDX files; `shapes` is generated. Loaded
+ * datasets are cached per process (a zoo worker trains many runs on one dataset).
+ * Returns the dataset; throws `DatasetError` for an unknown name or missing files.
+ */
+export async function loadDataset(name: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
+  const key = `${name}\u0000${options.dataDir ?? ''}`;
+  let dataset = cache.get(key);
+  if (!dataset) {
+    switch (name) {
+      case 'mnist':
+        dataset = options.dataDir ? await mnistFromIdx('mnist', options.dataDir) : embeddedMnist();
+        break;
+      case 'fashion-mnist':
+        if (!options.dataDir) throw new DatasetError('fashion-mnist needs --data-dir with its IDX files (epochgraph datasets download fashion-mnist --dir DIR)');
+        dataset = await mnistFromIdx('fashion-mnist', options.dataDir);
+        break;
+      case 'cifar10':
+        if (!options.dataDir) throw new DatasetError('cifar10 needs --data-dir with its binary batches (epochgraph datasets download cifar10 --dir DIR)');
+        dataset = await cifar10FromDir(options.dataDir);
+        break;
+      case 'shapes':
+        dataset = shapesDataset();
+        break;
+      default:
+        throw new DatasetError(`unknown dataset ${JSON.stringify(name)}; choose one of ${DATASET_NAMES.join(', ')}`);
+    }
+    cache.set(key, dataset);
+  }
+  return limited(dataset, options.trainLimit);
+}
+
+export type { Dataset, Split } from './dataset.js';
+export { DatasetError } from './dataset.js';

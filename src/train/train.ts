@@ -1,0 +1,222 @@
+/**
+ * Trains one configuration and writes it as a run directory (docs/run-format.md):
+ * a checkpoint at epoch 0 (the initialisation) and after every epoch, then run.json.
+ *
+ * - Minibatch SGD with momentum (PyTorch semantics: v = m v + g; w -= lr v) or Adam;
+ *   L2 weight decay added to every gradient, as PyTorch's `weight_decay`.
+ * - History: epoch 0 is an evaluation pass of the initial weights on train and test;
+ *   for epoch e >= 1, train_loss / train_acc are the means over that epoch's minibatches
+ *   (what training logs show and what TSE sums), test_* an evaluation pass afterwards.
+ * - Divergence: a non-finite minibatch loss ends training; the epoch is recorded with
+ *   train_loss null, its weights are checkpointed, and run.json carries diverged_at_epoch.
+ * - Determinism: initial weights, shuffling and dropout all derive from `config.seed`,
+ *   and the wasm backend runs single-threaded, so a configuration reproduces exactly.
+ * - run.json is written last and atomically: a directory without it is an unfinished run.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CHECKPOINT_DIR, RUN_FILE, checkpointFileName, listRunCheckpoints } from '../checkpoint/run.js';
+import type { HistoryEntry, RunManifest } from '../checkpoint/run.js';
+import { writeSafetensors } from '../checkpoint/safetensors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { createRng } from '../util/random.js';
+import { buildProgram } from './architectures.js';
+import type { Program } from './architectures.js';
+import { useTrainingBackend } from './backend.js';
+import { keepsEpoch, parseCheckpointPolicy } from './checkpoint-policy.js';
+import type { CheckpointPolicy } from './checkpoint-policy.js';
+import type { TrainConfig } from './config.js';
+import { loadDataset } from './datasets/index.js';
+import type { Dataset, Split } from './datasets/index.js';
+import { Model } from './model.js';
+
+/** Progress events, for progress bars and JSON lines. */
+export type TrainProgress =
+  | { type: 'batch'; epoch: number; batch: number; batches: number }
+  | { type: 'epoch'; epoch: number; epochs: number; entry: HistoryEntry; seconds: number };
+
+/** Options of `trainRun`. */
+export interface TrainOptions {
+  /** The run directory to write. */
+  out: string;
+  /** The run's id (default: the directory's name). */
+  id?: string;
+  /** Directory holding dataset files (see `loadDataset`). */
+  dataDir?: string;
+  /** Which checkpoints to keep (default: all). */
+  keepCheckpoints?: CheckpointPolicy;
+  onProgress?: (event: TrainProgress) => void;
+}
+
+/** What run.json records beyond the format's required fields. */
+export interface TrainedRun extends RunManifest {
+  readonly architecture: Program;
+  readonly training: { readonly seconds: number; readonly epoch_seconds: number[]; readonly backend: string; readonly keep_checkpoints: string };
+}
+
+const EVAL_BATCH = 500;
+/** Batch-norm running-average momentum (PyTorch's default). */
+const BN_MOMENTUM = 0.1;
+
+function batchImages(dataset: Dataset, split: Split, indices: ArrayLike<number>, from: number, to: number): tf.Tensor4D {
+  const size = dataset.height * dataset.width * dataset.channels;
+  const data = new Float32Array((to - from) * size);
+  for (let k = from; k < to; k++) data.set(split.images.subarray(indices[k] * size, (indices[k] + 1) * size), (k - from) * size);
+  return tf.tensor4d(data, [to - from, dataset.height, dataset.width, dataset.channels]);
+}
+
+function batchLabels(split: Split, indices: ArrayLike<number>, from: number, to: number, classes: number): tf.Tensor2D {
+  const labels = new Int32Array(to - from);
+  for (let k = from; k < to; k++) labels[k - from] = split.labels[indices[k]];
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D);
+}
+
+/** Mean cross-entropy and accuracy of `model` on a whole split, in evaluation mode. Non-finite loss becomes null. */
+function evaluate(model: Model, dataset: Dataset, split: Split): { loss: number | null; acc: number } {
+  const order = Uint32Array.from({ length: split.count }, (_, i) => i);
+  let lossSum = 0;
+  let correct = 0;
+  for (let from = 0; from < split.count; from += EVAL_BATCH) {
+    const to = Math.min(split.count, from + EVAL_BATCH);
+    const [loss, hits] = tf.tidy(() => {
+      const x = batchImages(dataset, split, order, from, to);
+      const y = batchLabels(split, order, from, to, dataset.classes);
+      const logits = model.forward(x, false);
+      const l = tf.losses.softmaxCrossEntropy(y, logits, undefined, undefined, tf.Reduction.SUM);
+      const h = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32'));
+      return [l.dataSync()[0], h.dataSync()[0]];
+    });
+    lossSum += loss;
+    correct += hits;
+  }
+  const loss = lossSum / split.count;
+  return { loss: Number.isFinite(loss) ? loss : null, acc: correct / split.count };
+}
+
+function makeOptimizer(config: TrainConfig): tf.Optimizer {
+  return config.optimizer === 'adam' ? tf.train.adam(config.lr, 0.9, 0.999, 1e-8) : tf.train.momentum(config.lr, config.momentum);
+}
+
+/**
+ * Trains `config` and writes the run directory `options.out`.
+ * Returns the manifest written to run.json.
+ */
+export async function trainRun(config: TrainConfig, options: TrainOptions): Promise<TrainedRun> {
+  await useTrainingBackend();
+  const started = performance.now();
+  const policy = options.keepCheckpoints ?? parseCheckpointPolicy('all');
+  const dataset = await loadDataset(config.dataset, { dataDir: options.dataDir, trainLimit: config.train_limit ?? undefined });
+  const program = buildProgram(config.arch, { height: dataset.height, width: dataset.width, channels: dataset.channels }, dataset.classes, {
+    width: config.width,
+    dropout: config.dropout,
+    hidden: config.hidden,
+    stages: config.stages,
+    batchNorm: config.batch_norm,
+    depth: config.depth,
+  });
+  const checkpointDir = join(options.out, CHECKPOINT_DIR);
+  // A previous unfinished attempt may have left checkpoints: start clean, the run is deterministic.
+  for (const stale of await listRunCheckpoints(options.out)) await rm(stale.path, { force: true });
+
+  const rng = createRng(config.seed);
+  const model = new Model(program, config.init, rng);
+  const optimizer = makeOptimizer(config);
+  const metadata = { producer: 'epochgraph train', 'epochgraph.architecture': JSON.stringify(program) };
+  const saveCheckpoint = async (epoch: number) => {
+    await writeSafetensors(join(checkpointDir, checkpointFileName(epoch)), model.stateDict(), { ...metadata, epoch: String(epoch) });
+    if (epoch > 0 && !keepsEpoch(policy, epoch - 1)) await rm(join(checkpointDir, checkpointFileName(epoch - 1)), { force: true });
+  };
+
+  const history: HistoryEntry[] = [];
+  const epochSeconds: number[] = [];
+  let divergedAt: number | undefined;
+  try {
+    const initialTrain = evaluate(model, dataset, dataset.train);
+    const initialTest = evaluate(model, dataset, dataset.test);
+    history.push({ epoch: 0, train_loss: initialTrain.loss, train_acc: initialTrain.acc, test_loss: initialTest.loss, test_acc: initialTest.acc });
+    await saveCheckpoint(0);
+
+    const { train } = dataset;
+    const batches = Math.ceil(train.count / config.batch_size);
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const epochStart = performance.now();
+      const order = new Uint32Array(train.count);
+      for (let i = 0; i < train.count; i++) order[i] = i;
+      for (let i = train.count - 1; i > 0; i--) {
+        const j = Math.floor(rng.uniform() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches && divergedAt === undefined; b++) {
+        const from = b * config.batch_size;
+        const to = Math.min(train.count, from + config.batch_size);
+        const dropoutSeed = Math.floor(rng.uniform() * 2 ** 31);
+        const [loss, hits] = tf.tidy(() => {
+          const x = batchImages(dataset, train, order, from, to);
+          const y = batchLabels(train, order, from, to, dataset.classes);
+          let hits: tf.Tensor | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const logits = model.forward(x, true, dropoutSeed);
+            // Kept: variableGrads disposes everything else its function creates.
+            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32')));
+            return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+          }, model.variables);
+          const lossValue = value.dataSync()[0];
+          const hitCount = (hits as tf.Tensor).dataSync()[0];
+          (hits as tf.Tensor).dispose();
+          if (!Number.isFinite(lossValue)) {
+            model.dropBatchNormUpdates();
+            return [lossValue, 0];
+          }
+          if (config.weight_decay > 0) {
+            for (const v of model.variables) grads[v.name] = tf.add(grads[v.name], tf.mul(v, config.weight_decay));
+          }
+          optimizer.applyGradients(grads);
+          model.commitBatchNorm(BN_MOMENTUM);
+          return [lossValue, hitCount];
+        });
+        if (!Number.isFinite(loss)) {
+          divergedAt = epoch;
+          break;
+        }
+        lossSum += loss * (to - from);
+        correct += hits;
+        seen += to - from;
+        options.onProgress?.({ type: 'batch', epoch, batch: b + 1, batches });
+      }
+      const test = evaluate(model, dataset, dataset.test);
+      const entry: HistoryEntry =
+        divergedAt === undefined
+          ? { epoch, train_loss: lossSum / seen, train_acc: correct / seen, test_loss: test.loss, test_acc: test.acc }
+          : { epoch, train_loss: null, train_acc: seen > 0 ? correct / seen : null, test_loss: test.loss, test_acc: test.acc };
+      history.push(entry);
+      await saveCheckpoint(epoch);
+      const seconds = (performance.now() - epochStart) / 1000;
+      epochSeconds.push(seconds);
+      options.onProgress?.({ type: 'epoch', epoch, epochs: config.epochs, entry, seconds });
+      if (divergedAt !== undefined) break;
+    }
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+
+  const manifest: TrainedRun = {
+    id: options.id ?? (options.out.split(/[\\/]/).filter(Boolean).at(-1) as string),
+    config: { ...config },
+    history,
+    ...(divergedAt === undefined ? {} : { diverged_at_epoch: divergedAt }),
+    architecture: program,
+    training: {
+      seconds: (performance.now() - started) / 1000,
+      epoch_seconds: epochSeconds,
+      backend: tf.getBackend(),
+      keep_checkpoints: policy.text,
+    },
+  };
+  await writeFileAtomic(join(options.out, RUN_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
