@@ -1,0 +1,156 @@
+/**
+ * The graph types shared by the rolled and unrolled builders, the properties and the writers.
+ *
+ * Node numbering: nodes are numbered layer by layer in topological order (the input first),
+ * and within a layer by channel (rolled) or by channel, row, column (unrolled: node
+ * `offset + (c * height + y) * width + x`, the order of PyTorch's flatten). Every edge goes
+ * from a lower-numbered node to a higher-numbered one, so node order is a topological order.
+ *
+ * Edge direction is the forward pass: source = input side, target = output side. A[u][v] is
+ * the weight of the edge u -> v; the undirected graph's adjacency is A + A^T.
+ */
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { Tensor } from '../checkpoint/tensor.js';
+import type { ArchitectureSpec } from './architecture.js';
+import { GraphError, SPEC_HINT } from './errors.js';
+import { inferArchitecture } from './infer.js';
+import type { GraphPlan, NodeKind } from './plan.js';
+import { compilePlan } from './plan.js';
+
+export type { NodeKind } from './plan.js';
+
+/** A layer's nodes: a contiguous range of node indices. */
+export interface GraphLayer {
+  readonly name: string;
+  readonly kind: NodeKind;
+  /** Index of the layer's first node. */
+  readonly offset: number;
+  /** Number of nodes: channels (rolled) or channels x height x width (unrolled). */
+  readonly size: number;
+  readonly channels: number;
+  /** `[height, width]` of each channel's map in an unrolled graph; null: one node per channel. */
+  readonly spatial: readonly [number, number] | null;
+  /** Per-channel bias (batch-norm folded in when folding is on), or null when the layer has none. */
+  readonly bias: Float64Array | null;
+  /** Tensors whose edges end in this layer. */
+  readonly parameters: readonly string[];
+}
+
+/** In- and out-strength (weighted in- and out-degree) of every node. */
+export interface Strengths {
+  readonly in: Float64Array;
+  readonly out: Float64Array;
+}
+
+/**
+ * The weighted adjacency of a layered DAG, with the products graph properties need.
+ * Vectors are float64, one entry per node, in node order.
+ */
+export interface Adjacency {
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  /** Bytes one product reads from memory: edge weights, any index arrays, and the x and y vectors. */
+  readonly productBytes: number;
+  /** y = (A + A^T) x: the undirected graph's adjacency times x. */
+  symmetricProduct(x: Float64Array, y: Float64Array): void;
+  /** Column sums (out) and row sums (in) of A. */
+  strengths(): Strengths;
+  /**
+   * Solves y = base + A^T diag(scale) y, i.e. y[v] = base[v] + sum over edges u -> v of
+   * A[u][v] * scale[u] * y[u], exactly, in one sweep in topological order. Returns y.
+   */
+  propagate(base: Float64Array, scale: Float64Array): Float64Array;
+  /**
+   * Calls `visit` once per edge whose target is in [firstTarget, endTarget) (default: all),
+   * in target-layer order.
+   */
+  forEachEdge(visit: (source: number, target: number, weight: number) => void, firstTarget?: number, endTarget?: number): void;
+}
+
+/** A weighted graph of a network. */
+export interface Graph {
+  readonly kind: 'rolled' | 'unrolled';
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  /** Node layers in node order. */
+  readonly layers: readonly GraphLayer[];
+  readonly adjacency: Adjacency;
+  /** The architecture the graph was built from. */
+  readonly architecture: ArchitectureSpec;
+  /** True when `architecture` was inferred from tensor names and shapes. */
+  readonly inferred: boolean;
+}
+
+/** Options shared by the rolled and unrolled builders. */
+export interface GraphOptions {
+  /** The network's architecture; default: inferred from tensor names and shapes. */
+  readonly architecture?: ArchitectureSpec;
+  /** Fold batch-norm into edge weights (default true); off, batch-norm layers are ignored. */
+  readonly foldBatchNorm?: boolean;
+}
+
+/** Defaults of `GraphOptions`. */
+export const GRAPH_DEFAULTS = {
+  foldBatchNorm: true,
+} as const;
+
+/** Tensors to build a graph from: a checkpoint or a list of tensors. */
+export type GraphSource = Checkpoint | readonly Tensor[];
+
+/** The tensors of a source by name. */
+function tensorMap(source: GraphSource): Map<string, Tensor> {
+  const tensors = Array.isArray(source) ? (source as readonly Tensor[]) : (source as Checkpoint).tensors;
+  return new Map(tensors.map((t) => [t.name, t]));
+}
+
+/** Compiles the source's plan, inferring the architecture when none is given. */
+export function planFor(
+  source: GraphSource,
+  options: GraphOptions,
+  mode: 'rolled' | 'unrolled',
+): { plan: GraphPlan; architecture: ArchitectureSpec; inferred: boolean } {
+  const tensors = tensorMap(source);
+  const inferred = options.architecture === undefined;
+  const architecture = options.architecture ?? inferArchitecture([...tensors.values()]);
+  try {
+    const plan = compilePlan(architecture, tensors, { mode, foldBatchNorm: options.foldBatchNorm ?? GRAPH_DEFAULTS.foldBatchNorm });
+    return { plan, architecture, inferred };
+  } catch (error) {
+    if (inferred && error instanceof GraphError) {
+      throw new GraphError(`cannot infer the architecture: ${error.message.replace(/^graph: /, '')}; ${SPEC_HINT}`);
+    }
+    throw error;
+  }
+}
+
+/** Node layers of a plan, numbered in order; `nodesPerChannel` is 1 (rolled) or height x width. */
+export function layersOf(plan: GraphPlan, unrolled: boolean): GraphLayer[] {
+  let offset = 0;
+  return plan.groups.map((g) => {
+    const size = g.channels * (unrolled && g.spatial ? g.spatial[0] * g.spatial[1] : 1);
+    const layer: GraphLayer = {
+      name: g.name,
+      kind: g.kind,
+      offset,
+      size,
+      channels: g.channels,
+      spatial: unrolled ? g.spatial : null,
+      bias: g.bias,
+      parameters: g.parameters,
+    };
+    offset += size;
+    return layer;
+  });
+}
+
+/** Index of the layer holding `node` (binary search over offsets). */
+export function layerOfNode(layers: readonly GraphLayer[], node: number): number {
+  let lo = 0;
+  let hi = layers.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (layers[mid].offset <= node) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
