@@ -44,16 +44,26 @@ export interface TrainOptions {
   id?: string;
   /** Directory holding dataset files (see `loadDataset`). */
   dataDir?: string;
+  /** Train on this dataset instead of loading `config.dataset` (library use: your own arrays). */
+  dataset?: Dataset;
   /** Which checkpoints to keep (default: all). */
   keepCheckpoints?: CheckpointPolicy;
   onProgress?: (event: TrainProgress) => void;
 }
 
-/** What run.json records beyond the format's required fields. */
+/** What run.json records beyond the format's required fields. Everything in it is deterministic. */
 export interface TrainedRun extends RunManifest {
   readonly architecture: Program;
-  readonly training: { readonly seconds: number; readonly epoch_seconds: number[]; readonly backend: string; readonly keep_checkpoints: string };
+  readonly training: { readonly backend: string; readonly keep_checkpoints: string };
 }
+
+/** Wall-clock timings, kept out of run.json (in timing.json) so that run.json reproduces byte for byte. */
+export interface RunTiming {
+  readonly seconds: number;
+  readonly epoch_seconds: readonly number[];
+}
+
+export const TIMING_FILE = 'timing.json';
 
 const EVAL_BATCH = 500;
 /** Batch-norm running-average momentum (PyTorch's default). */
@@ -102,11 +112,11 @@ function makeOptimizer(config: TrainConfig): tf.Optimizer {
  * Trains `config` and writes the run directory `options.out`.
  * Returns the manifest written to run.json.
  */
-export async function trainRun(config: TrainConfig, options: TrainOptions): Promise<TrainedRun> {
+export async function trainRun(config: TrainConfig, options: TrainOptions): Promise<TrainedRun & { timing: RunTiming }> {
   await useTrainingBackend();
   const started = performance.now();
   const policy = options.keepCheckpoints ?? parseCheckpointPolicy('all');
-  const dataset = await loadDataset(config.dataset, { dataDir: options.dataDir, trainLimit: config.train_limit ?? undefined });
+  const dataset = options.dataset ?? (await loadDataset(config.dataset, { dataDir: options.dataDir, trainLimit: config.train_limit ?? undefined }));
   const program = buildProgram(config.arch, { height: dataset.height, width: dataset.width, channels: dataset.channels }, dataset.classes, {
     width: config.width,
     dropout: config.dropout,
@@ -210,13 +220,10 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     history,
     ...(divergedAt === undefined ? {} : { diverged_at_epoch: divergedAt }),
     architecture: program,
-    training: {
-      seconds: (performance.now() - started) / 1000,
-      epoch_seconds: epochSeconds,
-      backend: tf.getBackend(),
-      keep_checkpoints: policy.text,
-    },
+    training: { backend: tf.getBackend(), keep_checkpoints: policy.text },
   };
+  const timing: RunTiming = { seconds: (performance.now() - started) / 1000, epoch_seconds: epochSeconds };
+  await writeFileAtomic(join(options.out, TIMING_FILE), `${JSON.stringify(timing, null, 2)}\n`);
   await writeFileAtomic(join(options.out, RUN_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  return manifest;
+  return { ...manifest, timing };
 }

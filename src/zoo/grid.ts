@@ -57,7 +57,7 @@ export function parseGrid(file: string, text: string): Grid {
   const at = (node: Node | null | undefined) => (node?.range ? `${file}:${lines.linePos(node.range[0]).line}` : file);
   if (doc.errors.length > 0) {
     const error = doc.errors[0];
-    throw new GridError(`${file}:${error.linePos?.[0].line ?? '?'}: invalid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+.*$/, '')}`);
+    throw new GridError(`${file}:${lines.linePos(error.pos[0]).line}: invalid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+.*$/, '')}`);
   }
   const root = doc.contents;
   if (!isMap(root)) throw new GridError(`${at(root)}: a grid is a YAML mapping with a "config" section`);
@@ -65,10 +65,12 @@ export function parseGrid(file: string, text: string): Grid {
     throw new GridError(`${at(node)}: ${message}`);
   };
   const top = new Map<string, Node>();
+  const topKeys = new Map<string, Node>();
   for (const pair of root.items) {
     const key = String((pair.key as { value?: unknown })?.value ?? pair.key);
     if (!(TOP_LEVEL as readonly string[]).includes(key)) fail(pair.key as Node, `unknown top-level key "${key}"; expected ${TOP_LEVEL.join(', ')}`);
     top.set(key, pair.value as Node);
+    topKeys.set(key, pair.key as Node);
   }
   const configNode = top.get('config');
   if (!isMap(configNode)) return fail(configNode ?? root, 'missing "config" mapping of training settings');
@@ -163,9 +165,9 @@ export function parseGrid(file: string, text: string): Grid {
   } catch (error) {
     if (error instanceof ConfigError) {
       const node = configNode.items.find((p) => String((p.key as { value?: unknown }).value) === error.key);
-      fail((node?.value as Node) ?? configNode, error.message);
+      fail((node?.value as Node) ?? topKeys.get('config'), error.message);
     }
-    if (error instanceof EpochgraphError) fail(configNode, error.message);
+    if (error instanceof EpochgraphError) fail(topKeys.get('config'), error.message);
     throw error;
   }
   return grid;

@@ -46,7 +46,7 @@ process.on('message', async (request: WorkerRequest) => {
       id: request.id,
       finalTestAcc: run.history.at(-1)?.test_acc ?? null,
       diverged: run.diverged_at_epoch !== undefined,
-      seconds: run.training.seconds,
+      seconds: run.timing.seconds,
     });
   } catch (error) {
     send({ type: 'failed', id: request.id, message: (error as Error).message, badInput: error instanceof EpochgraphError });

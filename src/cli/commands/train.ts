@@ -91,6 +91,6 @@ Examples:
     if (options.json || options.quiet) return;
     const final = run.history.at(-1);
     const diverged = run.diverged_at_epoch !== undefined ? `, diverged at epoch ${run.diverged_at_epoch}` : '';
-    console.log(`${options.out}: final test accuracy ${formatNumber(final?.test_acc)}${diverged} (${formatDuration(run.training.seconds)})`);
+    console.log(`${options.out}: final test accuracy ${formatNumber(final?.test_acc)}${diverged} (${formatDuration(run.timing.seconds)})`);
   });
 }
