@@ -22,7 +22,6 @@ import { writeSafetensors } from '../checkpoint/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createRng } from '../util/random.js';
 import { buildProgram } from './architectures.js';
-import type { Program } from './architectures.js';
 import { useTrainingBackend } from './backend.js';
 import { keepsEpoch, parseCheckpointPolicy } from './checkpoint-policy.js';
 import type { CheckpointPolicy } from './checkpoint-policy.js';
@@ -30,6 +29,9 @@ import type { TrainConfig } from './config.js';
 import { loadDataset } from './datasets/index.js';
 import type { Dataset, Split } from './datasets/index.js';
 import { Model } from './model.js';
+import { programToArchitectureSpec } from './spec.js';
+import { ARCHITECTURE_METADATA_KEY } from '../graph/architecture-source.js';
+import type { ArchitectureSpec } from '../graph/architecture.js';
 
 /** Progress events, for progress bars and JSON lines. */
 export type TrainProgress =
@@ -53,7 +55,8 @@ export interface TrainOptions {
 
 /** What run.json records beyond the format's required fields. Everything in it is deterministic. */
 export interface TrainedRun extends RunManifest {
-  readonly architecture: Program;
+  /** The graph engine's architecture spec of the trained network. */
+  readonly architecture: ArchitectureSpec;
   readonly training: { readonly backend: string; readonly keep_checkpoints: string };
 }
 
@@ -69,14 +72,16 @@ const EVAL_BATCH = 500;
 /** Batch-norm running-average momentum (PyTorch's default). */
 const BN_MOMENTUM = 0.1;
 
-function batchImages(dataset: Dataset, split: Split, indices: ArrayLike<number>, from: number, to: number): tf.Tensor4D {
+/** Gathers the images at `indices[from..to)` into an NHWC batch tensor. */
+export function batchImages(dataset: Dataset, split: Split, indices: ArrayLike<number>, from: number, to: number): tf.Tensor4D {
   const size = dataset.height * dataset.width * dataset.channels;
   const data = new Float32Array((to - from) * size);
   for (let k = from; k < to; k++) data.set(split.images.subarray(indices[k] * size, (indices[k] + 1) * size), (k - from) * size);
   return tf.tensor4d(data, [to - from, dataset.height, dataset.width, dataset.channels]);
 }
 
-function batchLabels(split: Split, indices: ArrayLike<number>, from: number, to: number, classes: number): tf.Tensor2D {
+/** One-hot float labels of `indices[from..to)`. */
+export function batchLabels(split: Split, indices: ArrayLike<number>, from: number, to: number, classes: number): tf.Tensor2D {
   const labels = new Int32Array(to - from);
   for (let k = from; k < to; k++) labels[k - from] = split.labels[indices[k]];
   return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D);
@@ -104,8 +109,43 @@ function evaluate(model: Model, dataset: Dataset, split: Split): { loss: number 
   return { loss: Number.isFinite(loss) ? loss : null, acc: correct / split.count };
 }
 
-function makeOptimizer(config: TrainConfig): tf.Optimizer {
+/** The optimizer of `config`: SGD with momentum (PyTorch semantics) or Adam. */
+export function makeOptimizer(config: Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum'>): tf.Optimizer {
   return config.optimizer === 'adam' ? tf.train.adam(config.lr, 0.9, 0.999, 1e-8) : tf.train.momentum(config.lr, config.momentum);
+}
+
+/**
+ * A training step for `model`: forward, backward, weight decay, optimizer update and
+ * batch-norm running statistics. Call it inside `tf.tidy`. Returns the minibatch's mean
+ * loss and its count of correct predictions; a non-finite loss leaves the weights untouched.
+ */
+export function createTrainStep(
+  model: Model,
+  optimizer: tf.Optimizer,
+  weightDecay: number,
+): (images: tf.Tensor4D, oneHotLabels: tf.Tensor2D, dropoutSeed: number) => [loss: number, correct: number] {
+  return (x, y, dropoutSeed) => {
+    let hits: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = model.forward(x, true, dropoutSeed);
+      // Kept: variableGrads disposes everything else its function creates.
+      hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32')));
+      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+    }, model.variables);
+    const lossValue = value.dataSync()[0];
+    const hitCount = (hits as tf.Tensor).dataSync()[0];
+    (hits as tf.Tensor).dispose();
+    if (!Number.isFinite(lossValue)) {
+      model.dropBatchNormUpdates();
+      return [lossValue, 0];
+    }
+    if (weightDecay > 0) {
+      for (const v of model.variables) grads[v.name] = tf.add(grads[v.name], tf.mul(v, weightDecay));
+    }
+    optimizer.applyGradients(grads);
+    model.commitBatchNorm(BN_MOMENTUM);
+    return [lossValue, hitCount];
+  };
 }
 
 /**
@@ -132,7 +172,9 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   const rng = createRng(config.seed);
   const model = new Model(program, config.init, rng);
   const optimizer = makeOptimizer(config);
-  const metadata = { producer: 'epochgraph train', 'epochgraph.architecture': JSON.stringify(program) };
+  const step = createTrainStep(model, optimizer, config.weight_decay);
+  const architecture = programToArchitectureSpec(program);
+  const metadata = { producer: 'epochgraph train', [ARCHITECTURE_METADATA_KEY]: JSON.stringify(architecture) };
   const saveCheckpoint = async (epoch: number) => {
     await writeSafetensors(join(checkpointDir, checkpointFileName(epoch)), model.stateDict(), { ...metadata, epoch: String(epoch) });
     if (epoch > 0 && !keepsEpoch(policy, epoch - 1)) await rm(join(checkpointDir, checkpointFileName(epoch - 1)), { force: true });
@@ -164,30 +206,9 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
         const from = b * config.batch_size;
         const to = Math.min(train.count, from + config.batch_size);
         const dropoutSeed = Math.floor(rng.uniform() * 2 ** 31);
-        const [loss, hits] = tf.tidy(() => {
-          const x = batchImages(dataset, train, order, from, to);
-          const y = batchLabels(train, order, from, to, dataset.classes);
-          let hits: tf.Tensor | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            const logits = model.forward(x, true, dropoutSeed);
-            // Kept: variableGrads disposes everything else its function creates.
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32')));
-            return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-          }, model.variables);
-          const lossValue = value.dataSync()[0];
-          const hitCount = (hits as tf.Tensor).dataSync()[0];
-          (hits as tf.Tensor).dispose();
-          if (!Number.isFinite(lossValue)) {
-            model.dropBatchNormUpdates();
-            return [lossValue, 0];
-          }
-          if (config.weight_decay > 0) {
-            for (const v of model.variables) grads[v.name] = tf.add(grads[v.name], tf.mul(v, config.weight_decay));
-          }
-          optimizer.applyGradients(grads);
-          model.commitBatchNorm(BN_MOMENTUM);
-          return [lossValue, hitCount];
-        });
+        const [loss, hits] = tf.tidy(() =>
+          step(batchImages(dataset, train, order, from, to), batchLabels(train, order, from, to, dataset.classes), dropoutSeed),
+        );
         if (!Number.isFinite(loss)) {
           divergedAt = epoch;
           break;
@@ -219,7 +240,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     config: { ...config },
     history,
     ...(divergedAt === undefined ? {} : { diverged_at_epoch: divergedAt }),
-    architecture: program,
+    architecture,
     training: { backend: tf.getBackend(), keep_checkpoints: policy.text },
   };
   const timing: RunTiming = { seconds: (performance.now() - started) / 1000, epoch_seconds: epochSeconds };

@@ -14,6 +14,8 @@ import type { Dataset } from '../../src/train/datasets/index.js';
 import { Model } from '../../src/train/model.js';
 import { trainRun } from '../../src/train/train.js';
 import { createRng } from '../../src/util/random.js';
+import { programToArchitectureSpec } from '../../src/train/spec.js';
+import { buildRolledGraph } from '../../src/graph/rolled.js';
 import { tempDir } from '../helpers.js';
 
 /** Four classes told apart by which image quadrant is bright, plus noise: learnable in a few epochs. */
@@ -123,6 +125,8 @@ describe('model export', () => {
       ['fc3.weight', [10, 84]],
       ['fc3.bias', [10]],
     ]);
+    const graph = buildRolledGraph(state, { architecture: programToArchitectureSpec(program) });
+    expect([graph.nodeCount, graph.edgeCount]).toEqual([239, 12954]);
     const reference = referenceLenet(new Map(state.map((t: Tensor) => [t.name, tensorToFloat32(t)])), input, 32, 32, 3);
     for (let i = 0; i < 10; i++) expect(logits[i]).toBeCloseTo(reference[i], 4);
     model.dispose();
@@ -152,6 +156,10 @@ describe('training', () => {
       const saved = await readRun(out);
       expect(saved.checkpoints.map((k) => k.epoch)).toEqual([0, 1, 2, 3]);
       expect(saved.finalTestAcc).toBe(run.history[3].test_acc);
+      // Every checkpoint carries its architecture: the graph builder needs no inference.
+      const graph = buildRolledGraph(await readCheckpoint(saved.checkpoints[3].path));
+      expect(graph.architectureSource).toBe('checkpoint');
+      expect(graph.nodeCount).toBeGreaterThan(c + 4);
     }, 120_000);
   }
 
