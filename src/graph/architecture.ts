@@ -7,7 +7,6 @@
  * Only `conv` and `dense` layers (and `input`) create graph nodes; `batchnorm` is folded
  * into edges; `add` merges branches; the rest only change spatial sizes or nothing.
  */
-import { readFile } from 'node:fs/promises';
 import { GraphError } from './errors.js';
 
 /** A size or step per spatial axis: one number for both, or `[height, width]`. */
@@ -217,32 +216,4 @@ export function parseArchitectureSpec(value: unknown, source = 'architecture spe
     seen.add(name);
   });
   return value as unknown as ArchitectureSpec;
-}
-
-/**
- * Returns the architecture spec held by a parsed JSON document: a spec itself, or a
- * run.json whose `config.architecture` holds one. Returns `undefined` for a run.json without one.
- */
-export function architectureFromJson(document: unknown, source = 'architecture spec'): ArchitectureSpec | undefined {
-  if (isObject(document) && document.format === undefined && isObject(document.config)) {
-    const spec = document.config.architecture;
-    return spec === undefined ? undefined : parseArchitectureSpec(spec, `${source}: config.architecture`);
-  }
-  return parseArchitectureSpec(document, source);
-}
-
-/**
- * Reads an architecture spec from a JSON file: a spec, or a run.json with `config.architecture`.
- * Returns the validated spec; throws `GraphError` if the file holds none.
- */
-export async function readArchitectureSpec(file: string): Promise<ArchitectureSpec> {
-  let document: unknown;
-  try {
-    document = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new GraphError(`${file}: cannot read an architecture spec (${(error as Error).message})`);
-  }
-  const spec = architectureFromJson(document, file);
-  if (!spec) throw new GraphError(`${file}: run.json has no config.architecture`);
-  return spec;
 }

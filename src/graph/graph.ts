@@ -12,6 +12,7 @@
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import type { Tensor } from '../checkpoint/tensor.js';
 import type { ArchitectureSpec } from './architecture.js';
+import { architectureFromMetadata } from './architecture-source.js';
 import { GraphError, SPEC_HINT } from './errors.js';
 import { inferArchitecture } from './infer.js';
 import type { GraphPlan, NodeKind } from './plan.js';
@@ -77,13 +78,19 @@ export interface Graph {
   readonly adjacency: Adjacency;
   /** The architecture the graph was built from. */
   readonly architecture: ArchitectureSpec;
-  /** True when `architecture` was inferred from tensor names and shapes. */
-  readonly inferred: boolean;
+  /** Where `architecture` came from: the caller's options, the checkpoint's metadata, or inference from tensor names and shapes. */
+  readonly architectureSource: ArchitectureSource;
 }
+
+/** Where a graph's architecture came from. */
+export type ArchitectureSource = 'option' | 'checkpoint' | 'inferred';
 
 /** Options shared by the rolled and unrolled builders. */
 export interface GraphOptions {
-  /** The network's architecture; default: inferred from tensor names and shapes. */
+  /**
+   * The network's architecture; default: the one in the checkpoint's metadata
+   * (`epochgraph.architecture`), else inferred from tensor names and shapes.
+   */
   readonly architecture?: ArchitectureSpec;
   /** Fold batch-norm into edge weights (default true); off, batch-norm layers are ignored. */
   readonly foldBatchNorm?: boolean;
@@ -97,26 +104,23 @@ export const GRAPH_DEFAULTS = {
 /** Tensors to build a graph from: a checkpoint or a list of tensors. */
 export type GraphSource = Checkpoint | readonly Tensor[];
 
-/** The tensors of a source by name. */
-function tensorMap(source: GraphSource): Map<string, Tensor> {
-  const tensors = Array.isArray(source) ? (source as readonly Tensor[]) : (source as Checkpoint).tensors;
-  return new Map(tensors.map((t) => [t.name, t]));
-}
-
-/** Compiles the source's plan, inferring the architecture when none is given. */
+/** Compiles the source's plan with the architecture from the options, the checkpoint, or inference. */
 export function planFor(
   source: GraphSource,
   options: GraphOptions,
   mode: 'rolled' | 'unrolled',
-): { plan: GraphPlan; architecture: ArchitectureSpec; inferred: boolean } {
-  const tensors = tensorMap(source);
-  const inferred = options.architecture === undefined;
-  const architecture = options.architecture ?? inferArchitecture([...tensors.values()]);
+): { plan: GraphPlan; architecture: ArchitectureSpec; architectureSource: ArchitectureSource } {
+  const checkpoint = Array.isArray(source) ? undefined : (source as Checkpoint);
+  const list = checkpoint ? checkpoint.tensors : (source as readonly Tensor[]);
+  const tensors = new Map(list.map((t) => [t.name, t]));
+  const recorded = options.architecture ? undefined : checkpoint && architectureFromMetadata(checkpoint.metadata, checkpoint.path);
+  const architecture = options.architecture ?? recorded ?? inferArchitecture(list);
+  const architectureSource: ArchitectureSource = options.architecture ? 'option' : recorded ? 'checkpoint' : 'inferred';
   try {
     const plan = compilePlan(architecture, tensors, { mode, foldBatchNorm: options.foldBatchNorm ?? GRAPH_DEFAULTS.foldBatchNorm });
-    return { plan, architecture, inferred };
+    return { plan, architecture, architectureSource };
   } catch (error) {
-    if (inferred && error instanceof GraphError) {
+    if (architectureSource === 'inferred' && error instanceof GraphError) {
       throw new GraphError(`cannot infer the architecture: ${error.message.replace(/^graph: /, '')}; ${SPEC_HINT}`);
     }
     throw error;

@@ -122,6 +122,8 @@ interface Value {
   pending: Float64Array[];
   /** True when every op into `group` belongs to this value's own chain (nothing else reads it yet). */
   owned: boolean;
+  /** True for the network input passed (through parameter-free layers) to this layer alone. */
+  rawInput: boolean;
 }
 
 function root(group: PlanGroup): PlanGroup {
@@ -211,17 +213,16 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
     };
     const input = (): Value => values.get(inputsOf(layer, index)[0]) as Value;
     /** The value passed through a layer without nodes. */
-    const passed = (value: Value, changes: Partial<Value> = {}): Value => ({
-      ...value,
-      owned: value.owned && soleReader(inputsOf(layer, index)[0]),
-      ...changes,
-    });
+    const passed = (value: Value, changes: Partial<Value> = {}): Value => {
+      const sole = soleReader(inputsOf(layer, index)[0]);
+      return { ...value, owned: value.owned && sole, rawInput: value.rawInput && sole, ...changes };
+    };
 
     switch (layer.type) {
       case 'input': {
         const spatial = layer.size ? pair(layer.size) : null;
         const group = newGroup(name, 'input', layer.channels, spatial);
-        values.set(name, { group, channels: layer.channels, spatial, form: spatial ? 'maps' : 'any', pending: [], owned: false });
+        values.set(name, { group, channels: layer.channels, spatial, form: spatial ? 'maps' : 'any', pending: [], owned: false, rawInput: true });
         break;
       }
       case 'conv': {
@@ -255,12 +256,14 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
           kind: 'conv', src: root(src.group), dst: group, tensor: layer.weight, weight: weightValues(w), shape, groups: groupCount,
           stride, padding, dilation, rowScale: null, colScale: columnScale(src.pending, src.channels, 1, at),
         });
-        values.set(name, { group, channels: out, spatial, form: 'maps', pending: [], owned: true });
+        values.set(name, { group, channels: out, spatial, form: 'maps', pending: [], owned: true, rawInput: false });
         break;
       }
       case 'dense': {
         const src = input();
-        if (src.form === 'maps') throw new GraphError(`${at}: reads feature maps; add a flatten layer before it`);
+        // Maps of 1 x 1 (after a global pool) are a vector already; larger ones need a flatten.
+        const single = src.form === 'maps' && src.spatial !== null && src.spatial[0] * src.spatial[1] === 1;
+        if (src.form === 'maps' && !single) throw new GraphError(`${at}: reads feature maps; add a flatten layer before it`);
         const w = tensor('weight', layer.weight) as Tensor;
         if (w.shape.length !== 2) throw new GraphError(`${at}: weight "${layer.weight}" has shape [${w.shape.join(', ')}], expected [out, in]`);
         const [out, features] = w.shape;
@@ -271,15 +274,20 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
         if (src.form === 'flat' && src.spatial && src.spatial[0] * src.spatial[1] !== positions) {
           throw new GraphError(`${at}: ${features} input features do not match ${src.channels} channels of ${src.spatial.join('x')}`);
         }
+        const colScale = columnScale(src.pending, src.channels, positions, at);
+        const source = root(src.group);
+        // An MLP flattening its raw input: every input feature is a node, as the method defines an MLP's input layer.
+        const perFeature = src.rawInput && src.form === 'flat' && !source.spatial;
+        if (perFeature) source.channels = features;
         const group = newGroup(name, 'dense', out, null);
         group.parameters.push(layer.weight);
         const bias = tensor('bias', layer.bias, out);
         if (bias) group.bias = Float64Array.from(tensorToFloat64(bias));
         ops.push({
-          kind: 'dense', src: root(src.group), dst: group, tensor: layer.weight, weight: weightValues(w), shape: w.shape, positions,
-          rowScale: null, colScale: columnScale(src.pending, src.channels, positions, at),
+          kind: 'dense', src: source, dst: group, tensor: layer.weight, weight: weightValues(w), shape: w.shape,
+          positions: perFeature ? 1 : positions, rowScale: null, colScale,
         });
-        values.set(name, { group, channels: out, spatial: null, form: 'vector', pending: [], owned: true });
+        values.set(name, { group, channels: out, spatial: null, form: 'vector', pending: [], owned: true, rawInput: false });
         break;
       }
       case 'batchnorm': {
@@ -320,10 +328,10 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
         const src = input();
         if (src.form === 'flat' || src.form === 'vector') throw new GraphError(`${at}: reads a vector, not feature maps`);
         const geometry = poolGeometry(layer);
-        let spatial: [number, number] | null = null;
-        if (src.spatial) {
+        let spatial: [number, number] | null = geometry.output;
+        if (src.spatial && !spatial) {
           const [h, w] = src.spatial;
-          spatial = geometry.output ?? [
+          spatial = [
             Math.floor((h + 2 * geometry.padding[0] - geometry.kernel[0]) / geometry.stride[0]) + 1,
             Math.floor((w + 2 * geometry.padding[1] - geometry.kernel[1]) / geometry.stride[1]) + 1,
           ];
@@ -336,7 +344,7 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
         needSpatial(src);
         const group = newGroup(name, 'pool', src.channels, spatial);
         ops.push({ kind: 'pool', src: root(src.group), dst: group, ...geometry, rowScale: null, colScale: null });
-        values.set(name, { group, channels: src.channels, spatial, form: 'maps', pending: src.pending, owned: true });
+        values.set(name, { group, channels: src.channels, spatial, form: 'maps', pending: src.pending, owned: true, rawInput: false });
         break;
       }
       case 'flatten': {
@@ -378,7 +386,9 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
           if (merged.includes(v)) continue;
           ops.push({ kind: 'identity', src: root(v.group), dst: group, rowScale: null, colScale: columnScale(v.pending, channels, 1, at) });
         }
-        values.set(name, { group, channels, spatial: spatial ?? inputs.find((v) => v.spatial)?.spatial ?? null, form: inputs[0].form, pending: [], owned: true });
+        values.set(name, {
+          group, channels, spatial: spatial ?? inputs.find((v) => v.spatial)?.spatial ?? null, form: inputs[0].form, pending: [], owned: true, rawInput: false,
+        });
         break;
       }
     }

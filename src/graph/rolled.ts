@@ -112,7 +112,7 @@ function fill(op: PlanOp, out: Float32Array | Float64Array): number {
  * architecture cannot be inferred or does not fit the tensors, or a weight is not finite.
  */
 export function buildRolledGraph(source: GraphSource, options: RolledGraphOptions = {}): Graph {
-  const { plan, architecture, inferred } = planFor(source, options, 'rolled');
+  const { plan, architecture, architectureSource } = planFor(source, options, 'rolled');
   const layers = layersOf(plan, false);
   const index = new Map(plan.groups.map((g, k) => [g, k]));
   const adjacency = new BlockAdjacency(
@@ -126,5 +126,5 @@ export function buildRolledGraph(source: GraphSource, options: RolledGraphOption
       throw new GraphError(`edges from ${'tensor' in op ? `tensor "${op.tensor}"` : 'a shortcut'} are not finite (a diverged run?)`);
     }
   });
-  return { kind: 'rolled', nodeCount: adjacency.nodeCount, edgeCount: adjacency.edgeCount, layers, adjacency, architecture, inferred };
+  return { kind: 'rolled', nodeCount: adjacency.nodeCount, edgeCount: adjacency.edgeCount, layers, adjacency, architecture, architectureSource };
 }

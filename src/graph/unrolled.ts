@@ -199,7 +199,7 @@ function emitter(op: PlanOp, from: GraphLayer, sources: Int32Array, weights: Flo
  * gives the estimated counts).
  */
 export function buildUnrolledGraph(source: GraphSource, options: UnrolledGraphOptions = {}): Graph {
-  const { plan, architecture, inferred } = planFor(source, options, 'unrolled');
+  const { plan, architecture, architectureSource } = planFor(source, options, 'unrolled');
   const layers = layersOf(plan, true);
   const { nodes, edges } = sizeOf(plan, layers);
   const maxEdges = options.maxEdges ?? UNROLLED_DEFAULTS.maxEdges;
@@ -228,5 +228,5 @@ export function buildUnrolledGraph(source: GraphSource, options: UnrolledGraphOp
   for (let k = 0; k < edges; k++) total += weights[k];
   if (!Number.isFinite(total)) throw new GraphError('some edge weights are not finite (a diverged run?)');
   const adjacency = new CsrAdjacency(start, sources, weights);
-  return { kind: 'unrolled', nodeCount: nodes, edgeCount: edges, layers, adjacency, architecture, inferred };
+  return { kind: 'unrolled', nodeCount: nodes, edgeCount: edges, layers, adjacency, architecture, architectureSource };
 }
