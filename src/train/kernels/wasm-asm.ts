@@ -1,0 +1,315 @@
+/**
+ * A minimal WebAssembly binary assembler for the training kernels' SIMD routines.
+ *
+ * Why hand-assembled WebAssembly: V8 does not vectorise JavaScript loops, and the wasm
+ * backend's compiled kernels cannot be changed. A module assembled here at start-up
+ * imports the wasm backend's own linear memory, so its routines read and write tensors
+ * in place (a tensor is `memoryOffset` bytes into that memory, float32, row-major) with
+ * 128-bit SIMD, and nothing is compiled or downloaded at install time.
+ *
+ * Only what the kernels use is here: i32 / f32 / v128 locals, structured control flow,
+ * loads and stores, and the integer, float and SIMD opcodes listed in `OP` and `SIMD`.
+ * Every exported function takes i32 parameters and returns nothing.
+ */
+
+/** Value types. */
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+type ValueType = typeof I32 | typeof F32 | typeof V128;
+
+/** Core opcodes. */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  f32Load: 0x2a,
+  f32Store: 0x38,
+  i32Const: 0x41,
+  f32Const: 0x43,
+  i32Eqz: 0x45,
+  i32Eq: 0x46,
+  i32Ne: 0x47,
+  i32LtS: 0x48,
+  i32LtU: 0x49,
+  i32GtS: 0x4a,
+  i32LeS: 0x4c,
+  i32GeS: 0x4e,
+  i32GeU: 0x4f,
+  f32Gt: 0x5e,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32And: 0x71,
+  i32Or: 0x72,
+  i32Shl: 0x74,
+  i32ShrU: 0x76,
+  f32Add: 0x92,
+  f32Sub: 0x93,
+  f32Mul: 0x94,
+  f32Max: 0x97,
+  select: 0x1b,
+} as const;
+
+/** SIMD opcodes (written after the 0xfd prefix as unsigned LEB128). */
+export const SIMD = {
+  v128Load: 0x00,
+  v128Load32Splat: 0x09,
+  v128Store: 0x0b,
+  i8x16Shuffle: 0x0d,
+  f32x4Splat: 0x13,
+  f32x4ExtractLane: 0x1f,
+  f32x4Eq: 0x41,
+  f32x4Gt: 0x44,
+  v128And: 0x4e,
+  v128Bitselect: 0x52,
+  v128Store32Lane: 0x5a,
+  v128Load32Zero: 0x5c,
+  f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
+  f32x4Mul: 0xe6,
+  f32x4Max: 0xe9,
+} as const;
+
+function uleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+function sleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value | 0;
+  while (true) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+function utf8(name: string): number[] {
+  const bytes = [...new TextEncoder().encode(name)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function section(id: number, payload: number[]): number[] {
+  return [id, ...uleb(payload.length), ...payload];
+}
+
+function vector(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+/**
+ * Builds one function body. Parameters are i32 and named; further locals are declared
+ * by name with `local`. Emitting methods return `this` so that a stack-machine sequence
+ * reads left to right: `f.get('p').i32(4).op(OP.i32Add).set('p')`.
+ */
+export class FunctionBuilder {
+  private readonly names = new Map<string, number>();
+  private readonly localTypes: ValueType[] = [];
+  private readonly bytes: number[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly params: readonly string[],
+  ) {
+    params.forEach((p, i) => this.names.set(p, i));
+  }
+
+  /** Declares a local (or returns the existing one); returns its index. */
+  local(name: string, type: ValueType): number {
+    const existing = this.names.get(name);
+    if (existing !== undefined) return existing;
+    const index = this.params.length + this.localTypes.length;
+    this.names.set(name, index);
+    this.localTypes.push(type);
+    return index;
+  }
+
+  private index(name: string): number {
+    const i = this.names.get(name);
+    if (i === undefined) throw new Error(`wasm-asm: unknown local '${name}' in ${this.name}`);
+    return i;
+  }
+
+  /** Appends raw opcodes. */
+  op(...codes: number[]): this {
+    this.bytes.push(...codes);
+    return this;
+  }
+
+  /** Appends one SIMD opcode. */
+  simd(code: number): this {
+    this.bytes.push(0xfd, ...uleb(code));
+    return this;
+  }
+
+  get(name: string): this {
+    return this.op(OP.localGet, ...uleb(this.index(name)));
+  }
+
+  set(name: string): this {
+    return this.op(OP.localSet, ...uleb(this.index(name)));
+  }
+
+  tee(name: string): this {
+    return this.op(OP.localTee, ...uleb(this.index(name)));
+  }
+
+  i32(value: number): this {
+    return this.op(OP.i32Const, ...sleb(value));
+  }
+
+  f32(value: number): this {
+    const b = new Uint8Array(new Float32Array([value]).buffer);
+    return this.op(OP.f32Const, ...b);
+  }
+
+  /** Scalar memory access with a constant byte offset (alignment hint: 4 bytes). */
+  f32Load(offset = 0): this {
+    return this.op(OP.f32Load, 2, ...uleb(offset));
+  }
+
+  f32Store(offset = 0): this {
+    return this.op(OP.f32Store, 2, ...uleb(offset));
+  }
+
+  /** SIMD memory access with a constant byte offset; no alignment is assumed. */
+  v128Load(offset = 0): this {
+    return this.simd(SIMD.v128Load).op(0, ...uleb(offset));
+  }
+
+  v128Store(offset = 0): this {
+    return this.simd(SIMD.v128Store).op(0, ...uleb(offset));
+  }
+
+  v128Load32Splat(offset = 0): this {
+    return this.simd(SIMD.v128Load32Splat).op(2, ...uleb(offset));
+  }
+
+  v128Load32Zero(offset = 0): this {
+    return this.simd(SIMD.v128Load32Zero).op(2, ...uleb(offset));
+  }
+
+  v128Store32Lane(lane: number, offset = 0): this {
+    return this.simd(SIMD.v128Store32Lane).op(2, ...uleb(offset), lane);
+  }
+
+  f32x4ExtractLane(lane: number): this {
+    return this.simd(SIMD.f32x4ExtractLane).op(lane);
+  }
+
+  /** i8x16.shuffle with 32-bit lane indices (0-3 first operand, 4-7 second). */
+  shuffle32(lanes: readonly [number, number, number, number]): this {
+    const bytes = lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]);
+    return this.simd(SIMD.i8x16Shuffle).op(...bytes);
+  }
+
+  /** A zero vector. */
+  zero(name: string): this {
+    return this.f32(0).simd(SIMD.f32x4Splat).set(name);
+  }
+
+  /** `name += delta` on an i32 local (delta a local name or a constant). */
+  addTo(name: string, delta: string | number): this {
+    this.get(name);
+    if (typeof delta === 'number') this.i32(delta);
+    else this.get(delta);
+    return this.op(OP.i32Add).set(name);
+  }
+
+  /** `acc = acc + a * b` on v128 locals. */
+  fma4(acc: string, a: string, b: string): this {
+    return this.get(acc).get(a).get(b).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(acc);
+  }
+
+  /** `block ... end`; `br 0` inside jumps past the end. */
+  block(body: () => void): this {
+    this.op(OP.block, 0x40);
+    body();
+    return this.op(OP.end);
+  }
+
+  /** `loop ... end`; `br 0` inside jumps back to the start. */
+  loop(body: () => void): this {
+    this.op(OP.loop, 0x40);
+    body();
+    return this.op(OP.end);
+  }
+
+  /** Pops an i32 condition: `if ... (else ...) end`. */
+  if(then: () => void, otherwise?: () => void): this {
+    this.op(OP.if, 0x40);
+    then();
+    if (otherwise) {
+      this.op(OP.else);
+      otherwise();
+    }
+    return this.op(OP.end);
+  }
+
+  /**
+   * `for (name = from; name < to; name += step) body()` over i32 locals or constants;
+   * the body runs zero times when `from >= to` (signed comparison).
+   */
+  for(name: string, from: string | number, to: string, step: string | number, body: () => void): this {
+    this.local(name, I32);
+    if (typeof from === 'number') this.i32(from);
+    else this.get(from);
+    this.set(name);
+    return this.block(() => {
+      this.get(name).get(to).op(OP.i32GeS, OP.brIf, 0);
+      this.loop(() => {
+        body();
+        this.addTo(name, step);
+        this.get(name).get(to).op(OP.i32LtS, OP.brIf, 0);
+      });
+    });
+  }
+
+  /** The encoded body (locals vector + code + end). */
+  encode(): number[] {
+    const groups: number[][] = this.localTypes.map((t) => [1, t]);
+    const body = [...vector(groups), ...this.bytes, OP.end];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+/**
+ * Assembles a module that imports `env.memory` and exports the given functions under
+ * their names; returns the instantiated exports. Compilation is synchronous (the
+ * modules are a few kilobytes).
+ */
+export function assemble(
+  memory: WebAssembly.Memory,
+  functions: readonly FunctionBuilder[],
+): Record<string, (...args: number[]) => void> {
+  const types = functions.map((f) => [0x60, ...uleb(f.params.length), ...f.params.map(() => I32), 0]);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector(types)),
+    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vector(functions.map((_, i) => uleb(i)))),
+    ...section(7, vector(functions.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vector(functions.map((f) => f.encode()))),
+  ];
+  const module = new WebAssembly.Module(new Uint8Array(bytes));
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as Record<string, (...args: number[]) => void>;
+}

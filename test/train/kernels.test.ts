@@ -1,0 +1,277 @@
+/**
+ * The training kernels against the cpu backend: every registered kernel's outputs and
+ * the gradients that flow through it, on random inputs.
+ *
+ * Tolerance: float32 results computed in a different summation order (blocked SIMD
+ * accumulation versus the cpu backend's sequential loops) agree to within
+ * 1e-4 x max(1, largest magnitude of the cpu result) per element.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import { registerTrainingKernels, TRAINING_KERNELS } from '../../src/train/kernels/index.js';
+
+const TOLERANCE = 1e-4;
+
+/** Deterministic pseudo-random values in [-1, 1). */
+function randomValues(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+interface Input {
+  shape: number[];
+  values: Float32Array;
+}
+
+function input(shape: number[], seed: number): Input {
+  return { shape, values: randomValues(shape.reduce((a, b) => a * b, 1), seed) };
+}
+
+/** Runs `f` on fresh copies of the inputs on `backend`; returns the outputs' values. */
+async function runOn(backend: string, inputs: Input[], f: (...xs: tf.Tensor[]) => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const xs = inputs.map((i) => tf.tensor(i.values, i.shape));
+    return f(...xs).map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+/** Asserts that `f` gives the same shapes and values on wasm as on cpu. */
+async function expectSameAsCpu(inputs: Input[], f: (...xs: tf.Tensor[]) => tf.Tensor[], label: string): Promise<void> {
+  const expected = await runOn('cpu', inputs, f);
+  const actual = await runOn('wasm', inputs, f);
+  expect(actual.length, label).toBe(expected.length);
+  expected.forEach((e, k) => {
+    expect(actual[k].length, `${label} output ${k} size`).toBe(e.length);
+    let scale = 1;
+    for (const v of e) scale = Math.max(scale, Math.abs(v));
+    let worst = 0;
+    for (let i = 0; i < e.length; i++) {
+      const d = Math.abs(actual[k][i] - e[i]);
+      worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
+    }
+    expect(worst, `${label} output ${k}: max |wasm - cpu| (scale ${scale})`).toBeLessThanOrEqual(TOLERANCE * scale);
+  });
+}
+
+/** The value of f and the gradient of sum(f * w) for a fixed random w, w.r.t. every input. */
+function withGradients(f: (...xs: tf.Tensor[]) => tf.Tensor, seed: number): (...xs: tf.Tensor[]) => tf.Tensor[] {
+  return (...xs) => {
+    const y = f(...xs);
+    const w = tf.tensor(randomValues(y.size, seed), y.shape);
+    const grads = tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), w)))(xs);
+    return [y, ...grads];
+  };
+}
+
+beforeAll(async () => {
+  registerTrainingKernels();
+  await tf.setBackend('wasm');
+});
+
+describe('registration', () => {
+  it('registers every training kernel for wasm once', () => {
+    expect(registerTrainingKernels()).toEqual([]);
+    for (const config of TRAINING_KERNELS) {
+      expect(tf.getKernel(config.kernelName, 'wasm')?.kernelFunc).toBe(config.kernelFunc);
+    }
+  });
+});
+
+describe('BatchMatMul', () => {
+  const cases: Array<[number[], number[], boolean, boolean]> = [
+    [[5, 7], [7, 3], false, false],
+    [[7, 5], [7, 3], true, false],
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [3, 7], true, true],
+    [[64, 33], [33, 19], false, false],
+    [[300, 20], [17, 20], false, true],
+    [[2, 9, 6], [2, 6, 11], false, false],
+    [[2, 6, 9], [2, 11, 6], true, true],
+  ];
+  it.each(cases)('a %j b %j transposeA %s transposeB %s: values and gradients', async (sa, sb, ta, tb) => {
+    await expectSameAsCpu(
+      [input(sa, 1), input(sb, 2)],
+      withGradients((a, b) => tf.matMul(a, b, ta, tb), 3),
+      `matMul ${sa} ${sb} ${ta} ${tb}`,
+    );
+  });
+  // tfjs-core's BatchMatMul gradient does not reduce broadcast batch dimensions (on any
+  // backend), so broadcasting is checked on values only.
+  it.each([
+    [[3, 6, 9], [6, 11], true, false],
+    [[2, 3, 4, 6], [3, 11, 6], false, true],
+  ] as Array<[number[], number[], boolean, boolean]>)('broadcasts batch a %j b %j transposeA %s transposeB %s', async (sa, sb, ta, tb) => {
+    await expectSameAsCpu([input(sa, 1), input(sb, 2)], (a, b) => [tf.matMul(a, b, ta, tb)], `matMul ${sa} ${sb}`);
+  });
+});
+
+describe('_FusedMatMul', () => {
+  const cases: Array<[number[], number[], boolean, boolean, 'linear' | 'relu']> = [
+    [[6, 10], [10, 13], false, false, 'relu'],
+    [[10, 6], [13, 10], true, true, 'linear'],
+    [[64, 25], [25, 9], false, false, 'relu'],
+    [[2, 5, 8], [2, 8, 3], false, false, 'relu'],
+  ];
+  it.each(cases)('a %j b %j transposeA %s transposeB %s %s with bias: values and gradients', async (sa, sb, ta, tb, act) => {
+    const n = tb ? sb[sb.length - 2] : sb[sb.length - 1];
+    await expectSameAsCpu(
+      [input(sa, 4), input(sb, 5), input([n], 6)],
+      withGradients((a, b, bias) => tf.fused.matMul({ a, b, bias, transposeA: ta, transposeB: tb, activation: act }), 7),
+      `fused matMul ${sa} ${sb} ${act}`,
+    );
+  });
+  it('hands other activations to the shipped kernel', async () => {
+    await expectSameAsCpu(
+      [input([4, 6], 8), input([6, 5], 9), input([5], 10)],
+      (a, b, bias) => [tf.fused.matMul({ a, b, bias, activation: 'relu6' })],
+      'fused matMul relu6',
+    );
+  });
+});
+
+describe('Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter', () => {
+  type Pad = 'same' | 'valid' | number;
+  // [input NHWC, filter HWIO, stride, pad]
+  const cases: Array<[number[], number[], number | [number, number], Pad]> = [
+    [[2, 9, 7, 1], [5, 5, 1, 6], 1, 'same'],
+    [[2, 9, 7, 3], [3, 3, 3, 4], 1, 'valid'],
+    [[3, 8, 10, 2], [2, 2, 2, 5], 2, 'same'],
+    [[2, 11, 8, 3], [4, 4, 3, 4], 2, 'valid'],
+    [[2, 10, 13, 4], [3, 3, 4, 3], 3, 'same'],
+    [[2, 13, 10, 2], [5, 3, 2, 3], 3, 'valid'],
+    [[2, 12, 9, 3], [4, 2, 3, 5], [1, 2], 'same'],
+    [[2, 7, 9, 5], [1, 1, 5, 6], 1, 'valid'],
+    [[2, 8, 8, 4], [1, 1, 4, 3], 2, 'same'],
+    [[2, 10, 9, 3], [3, 3, 3, 6], 2, 1],
+    [[2, 14, 14, 6], [5, 5, 6, 16], 1, 'valid'],
+  ];
+  it.each(cases)('x %j filter %j stride %j pad %j: values and both gradients', async (sx, sf, stride, pad) => {
+    await expectSameAsCpu(
+      [input(sx, 11), input(sf, 12)],
+      withGradients((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad), 13),
+      `conv2d ${sx} ${sf} ${stride} ${pad}`,
+    );
+  });
+  it('supports explicit padding and dilation in the forward pass', async () => {
+    const explicit: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 2], [0, 1], [0, 0]];
+    await expectSameAsCpu(
+      [input([2, 9, 8, 3], 14), input([3, 2, 3, 4], 15)],
+      withGradients((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, [2, 1], explicit), 16),
+      'conv2d explicit padding',
+    );
+    await expectSameAsCpu(
+      [input([2, 11, 9, 2], 17), input([3, 3, 2, 3], 18)],
+      (x, f) => [tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', 2)],
+      'conv2d dilation 2',
+    );
+  });
+  it('runs the filter and input gradients of a whole batch in chunks that accumulate', async () => {
+    // 26 images of 12 x 12 x 8 with a 3 x 3 window exceed two chunks of gathered columns.
+    await expectSameAsCpu(
+      [input([26, 12, 12, 8], 19), input([3, 3, 8, 4], 20)],
+      withGradients((x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), 21),
+      'conv2d chunked',
+    );
+  });
+});
+
+describe('FusedConv2D', () => {
+  it.each([
+    [[2, 9, 7, 3], [3, 3, 3, 4], 1, 'same', 'relu'],
+    [[2, 10, 11, 2], [4, 4, 2, 5], 2, 'valid', 'linear'],
+  ] as Array<[number[], number[], number, 'same' | 'valid', 'relu' | 'linear']>)(
+    'x %j filter %j stride %j %s %s with bias: values and gradients',
+    async (sx, sf, stride, pad, activation) => {
+      await expectSameAsCpu(
+        [input(sx, 22), input(sf, 23), input([sf[3]], 24)],
+        withGradients(
+          (x, filter, bias) =>
+            tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, strides: stride, pad, bias, activation }),
+          25,
+        ),
+        `fused conv2d ${sx} ${sf} ${activation}`,
+      );
+    },
+  );
+});
+
+describe('Tile', () => {
+  it.each([
+    [[3, 1], [1, 5]],
+    [[1, 1, 1, 4], [2, 3, 5, 1]],
+    [[2, 3], [3, 2]],
+    [[2, 1, 3], [1, 4, 2]],
+    [[5], [1]],
+  ])('x %j reps %j: values and gradient', async (shape, reps) => {
+    await expectSameAsCpu([input(shape, 26)], withGradients((x) => tf.tile(x, reps), 27), `tile ${shape} ${reps}`);
+  });
+  it('tiles int32 and bool tensors', async () => {
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      expect(await tf.tile(tf.tensor2d([[1, 2]], [1, 2], 'int32'), [2, 2]).array()).toEqual([[1, 2, 1, 2], [1, 2, 1, 2]]);
+      expect(await tf.tile(tf.tensor1d([true, false], 'bool'), [3]).array()).toEqual([1, 0, 1, 0, 1, 0]);
+    }
+  });
+  it('broadcasts through broadcastTo and the batch-norm gradient', async () => {
+    await expectSameAsCpu([input([3, 1, 4], 28)], (x) => [tf.broadcastTo(x, [2, 3, 5, 4])], 'broadcastTo');
+    await expectSameAsCpu(
+      [input([4, 3, 5, 6], 29), input([6], 30), input([6], 31)],
+      withGradients((x, scale, offset) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return tf.batchNorm(x, mean, variance, offset, scale, 1e-3);
+      }, 32),
+      'batch norm',
+    );
+  });
+});
+
+describe('Identity', () => {
+  it('shares the buffer and keeps values and gradients', async () => {
+    await expectSameAsCpu([input([4, 5], 33)], withGradients((x) => tf.mul(tf.clone(x), x), 34), 'clone');
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+  });
+});
+
+describe('a training step', () => {
+  it('gives the same loss and updates as cpu for a small CNN with momentum SGD', async () => {
+    const shapes = [[3, 3, 2, 4], [4], [6 * 5 * 4, 7], [7]];
+    const inputs = [input([5, 12, 10, 2], 35), ...shapes.map((s, i) => input(s, 36 + i))];
+    const labels = Array.from({ length: 5 }, (_, i) => (i * 3) % 7);
+    const step = (x: tf.Tensor, ...init: tf.Tensor[]): tf.Tensor[] => {
+      const vars = init.map((t) => tf.variable(t));
+      const optimizer = tf.train.momentum(0.1, 0.9);
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 7);
+      const losses: tf.Tensor[] = [];
+      for (let i = 0; i < 3; i++) {
+        const loss = optimizer.minimize(() => {
+          const h = tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, vars[0] as tf.Variable<tf.Rank.R4>, 1, 'same'), vars[1]));
+          const p = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
+          const logits = tf.add(tf.matMul(tf.reshape(p, [5, -1]), vars[2]), vars[3]);
+          return tf.losses.softmaxCrossEntropy(y, logits);
+        }, true);
+        if (loss === null) throw new Error('no loss');
+        losses.push(loss);
+      }
+      const out = [...losses, ...vars.map((v) => tf.clone(v))];
+      optimizer.dispose();
+      vars.forEach((v) => v.dispose());
+      return out;
+    };
+    await expectSameAsCpu(inputs, step, 'training step');
+  });
+});
