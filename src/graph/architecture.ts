@@ -130,9 +130,9 @@ export function pair(value: Pair): [number, number] {
   return typeof value === 'number' ? [value, value] : [value[0], value[1]];
 }
 
-/** The name a layer is known by: its `name`, else `<type><index>`. */
+/** The name a layer is known by: its `name`, else `input` for the input and `<type><index>` for the others. */
 export function layerName(layer: LayerSpec, index: number): string {
-  return layer.name ?? `${layer.type}${index}`;
+  return layer.name ?? (layer.type === 'input' ? 'input' : `${layer.type}${index}`);
 }
 
 /**

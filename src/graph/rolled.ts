@@ -97,7 +97,7 @@ function fill(op: PlanOp, out: Float32Array | Float64Array): number {
     }
     case 'identity':
       for (let c = 0; c < out.length; c++) {
-        out[c] = colScale ? colScale[c] : 1;
+        out[c] = (rowScale ? rowScale[c] : 1) * (colScale ? colScale[c] : 1);
         total += out[c];
       }
       return total;

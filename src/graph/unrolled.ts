@@ -167,8 +167,9 @@ function emitter(op: PlanOp, from: GraphLayer, sources: Int32Array, weights: Flo
     case 'identity': {
       const perChannel = h * w;
       return (local, cursor) => {
+        const c = Math.floor(local / perChannel);
         sources[cursor] = base + local;
-        weights[cursor++] = colScale ? colScale[Math.floor(local / perChannel)] : 1;
+        weights[cursor++] = (rowScale ? rowScale[c] : 1) * (colScale ? colScale[c] : 1);
         return cursor;
       };
     }
