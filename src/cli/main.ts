@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { EpochgraphError } from '../errors.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
+import { registerFeatures } from './commands/features.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
 import { registerTrain } from './commands/train.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerZoo(program);
   registerDatasets(program);
+  registerFeatures(program);
   return program;
 }
 

@@ -1,0 +1,186 @@
+/**
+ * Feature blocks of a run, for the predictor and every baseline, over one epoch window:
+ *
+ * - `graph`: the temporal graph summary (snapshot features at every window epoch, their
+ *   changes, relative change over the window);
+ * - `graph-static`: snapshot features of the window's last epoch only;
+ * - `curve`: the learning curve so far (train/test loss and accuracy at each epoch <= the
+ *   window's end);
+ * - `tse`: training speed estimation (Ru et al. 2021): the sum of training losses of
+ *   epochs 1..end;
+ * - `weights`: per-tensor weight statistics of the last window snapshot (mean, variance,
+ *   quantiles 0/25/50/75/100 of each layer's weights and biases; Unterthiner et al. 2020);
+ * - `hyper`: the hyperparameters (log scale for rates and sizes, one-hot categories).
+ *
+ * Snapshots are read one at a time: a run never holds more than one checkpoint in memory.
+ * A run that diverged inside the window has no checkpoints after it: its later epochs
+ * repeat the diverged snapshot (whose non-finite values become NaN features).
+ */
+import type { Run } from '../checkpoint/run.js';
+import { RunFormatError } from '../errors.js';
+import { readCheckpoint } from '../checkpoint/open.js';
+import { tensorToFloat64 } from '../checkpoint/tensor.js';
+import { checkpointProperties } from '../properties/compute.js';
+import { CONFIG_SCHEMA } from '../train/config.js';
+import { SnapshotFeaturizer } from './snapshot.js';
+import type { FeatureLayout, FeatureVector } from './snapshot.js';
+import { sortedQuantile } from './statistics.js';
+import { formatEpochWindow, temporalSummary } from './temporal.js';
+
+/** Feature blocks, each one baseline or part of a method. */
+export const FEATURE_BLOCKS = ['graph', 'graph-static', 'curve', 'tse', 'weights', 'hyper'] as const;
+export type FeatureBlock = (typeof FEATURE_BLOCKS)[number];
+
+/** Options of `runFeatures`. */
+export interface RunFeatureOptions {
+  /** Epochs of the window, ascending. */
+  readonly window: readonly number[];
+  readonly layout: FeatureLayout;
+  readonly blocks: readonly FeatureBlock[];
+}
+
+/** The checkpoint path for each window epoch (the diverged snapshot past divergence). Throws `RunFormatError` when one is missing. */
+export function windowCheckpoints(run: Run, window: readonly number[]): string[] {
+  const byEpoch = new Map(run.checkpoints.map((c) => [c.epoch, c.path]));
+  return window.map((epoch) => {
+    const diverged = run.diverged_at_epoch !== undefined && epoch > run.diverged_at_epoch;
+    const path = byEpoch.get(diverged ? (run.diverged_at_epoch as number) : epoch);
+    if (!path) {
+      const have = run.checkpoints.map((c) => c.epoch).join(', ') || 'none';
+      throw new RunFormatError(run.path, `no checkpoint for epoch ${epoch} of the window ${formatEpochWindow(window)} (checkpoints: ${have})`);
+    }
+    return path;
+  });
+}
+
+function curveFeatures(run: Run, end: number): FeatureVector {
+  const names: string[] = [];
+  const values: number[] = [];
+  for (const h of run.history) {
+    if (h.epoch > end) break;
+    for (const key of ['train_loss', 'train_acc', 'test_loss', 'test_acc'] as const) {
+      names.push(`e${h.epoch}.${key}`);
+      values.push(h[key] ?? NaN);
+    }
+  }
+  return { names, values: Float64Array.from(values) };
+}
+
+function tseFeatures(run: Run, end: number): FeatureVector {
+  let sum = 0;
+  for (const h of run.history) if (h.epoch >= 1 && h.epoch <= end) sum += h.train_loss ?? NaN;
+  return { names: ['tse'], values: Float64Array.of(sum) };
+}
+
+const WEIGHT_STATS = ['mean', 'var', 'q0', 'q25', 'q50', 'q75', 'q100'] as const;
+
+function describeWeights(values: Float64Array): number[] {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const mean = sum / sorted.length;
+  let squares = 0;
+  for (const v of sorted) squares += (v - mean) ** 2;
+  return [mean, squares / sorted.length, ...[0, 0.25, 0.5, 0.75, 1].map((p) => sortedQuantile(sorted, p))];
+}
+
+/** Unterthiner et al.'s statistics of each weight and bias tensor (per-layer), or pooled by depth (agnostic). */
+async function weightFeatures(path: string, layout: FeatureLayout): Promise<FeatureVector> {
+  const { tensors } = await readCheckpoint(path);
+  const parameters = tensors.filter((t) => /(^|\.)(weight|bias)$/.test(t.name) && t.shape.length > 0);
+  const names: string[] = [];
+  const values: number[] = [];
+  const emit = (label: string, data: Float64Array) => {
+    describeWeights(data).forEach((v, k) => {
+      names.push(`${label}.${WEIGHT_STATS[k]}`);
+      values.push(v);
+    });
+  };
+  if (layout === 'per-layer') {
+    for (const t of parameters) emit(t.name, tensorToFloat64(t));
+  } else {
+    // Pooled by kind (weights: tensors of rank >= 2; biases: rank 1) and relative depth.
+    for (const kind of ['weight', 'bias'] as const) {
+      const group = parameters.filter((t) => (kind === 'weight' ? t.shape.length >= 2 : t.shape.length === 1));
+      if (group.length === 0) continue;
+      const all = (list: typeof group) => {
+        const parts = list.map((t) => tensorToFloat64(t));
+        const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+        let k = 0;
+        for (const p of parts) {
+          out.set(p, k);
+          k += p.length;
+        }
+        return out;
+      };
+      emit(`first.${kind}`, all(group.slice(0, 1)));
+      emit(`all.${kind}`, all(group));
+      emit(`last.${kind}`, all(group.slice(-1)));
+    }
+  }
+  return { names, values: Float64Array.from(values) };
+}
+
+const LOG_KEYS = new Set(['lr', 'width', 'batch_size', 'weight_decay']);
+
+/** Hyperparameters as numbers: every schema key (log10 for rates and sizes), one-hot choices, hidden-layer totals. */
+function hyperFeatures(config: Readonly<Record<string, unknown>>): FeatureVector {
+  const names: string[] = [];
+  const values: number[] = [];
+  for (const [key, schema] of Object.entries(CONFIG_SCHEMA)) {
+    const value = config[key];
+    if (key === 'seed' || key === 'train_limit' || key === 'dataset') continue;
+    if (schema.type === 'choice') {
+      for (const choice of schema.choices) {
+        names.push(`${key}=${choice}`);
+        values.push(value === choice ? 1 : 0);
+      }
+    } else if (schema.type === 'number' || schema.type === 'integer') {
+      names.push(LOG_KEYS.has(key) ? `log10_${key}` : key);
+      const x = typeof value === 'number' ? value : NaN;
+      values.push(LOG_KEYS.has(key) ? Math.log10(x + (key === 'weight_decay' ? 1e-8 : 0)) : x);
+    } else if (schema.type === 'boolean') {
+      names.push(key);
+      values.push(value === true ? 1 : 0);
+    } else if (key === 'hidden') {
+      const hidden = Array.isArray(value) ? (value as number[]) : [];
+      names.push('hidden_layers', 'log10_hidden_units');
+      values.push(hidden.length, Math.log10(hidden.reduce((a, b) => a + b, 0) || NaN));
+    }
+  }
+  return { names, values: Float64Array.from(values) };
+}
+
+/**
+ * Extracts the requested feature blocks of one run.
+ * Returns one named vector per block; throws `RunFormatError` when a window checkpoint is missing.
+ */
+export async function runFeatures(run: Run, options: RunFeatureOptions): Promise<Partial<Record<FeatureBlock, FeatureVector>>> {
+  const { window, layout, blocks } = options;
+  const end = window[window.length - 1];
+  const out: Partial<Record<FeatureBlock, FeatureVector>> = {};
+  const wants = (b: FeatureBlock) => blocks.includes(b);
+  const paths = wants('graph') || wants('graph-static') || wants('weights') ? windowCheckpoints(run, window) : [];
+  if (wants('graph') || wants('graph-static')) {
+    const featurizer = new SnapshotFeaturizer(layout);
+    const snapshots: FeatureVector[] = [];
+    const needed = wants('graph') ? paths : paths.slice(-1);
+    const cache = new Map<string, FeatureVector>();
+    for (const path of needed) {
+      let features = cache.get(path);
+      if (!features) {
+        const { graph, properties } = await checkpointProperties(path);
+        features = featurizer.features(graph, properties);
+        cache.set(path, features);
+      }
+      snapshots.push(features);
+    }
+    if (wants('graph')) out.graph = temporalSummary(window, snapshots, true);
+    if (wants('graph-static')) out['graph-static'] = temporalSummary(window.slice(-1), snapshots.slice(-1), false);
+  }
+  if (wants('curve')) out.curve = curveFeatures(run, end);
+  if (wants('tse')) out.tse = tseFeatures(run, end);
+  if (wants('weights')) out.weights = await weightFeatures(paths[paths.length - 1], layout);
+  if (wants('hyper')) out.hyper = hyperFeatures(run.config);
+  return out;
+}

@@ -1,0 +1,154 @@
+/**
+ * Features of one snapshot (one epoch's graph and its properties).
+ *
+ * Two layouts:
+ * - `per-layer`: statistics of every node property over every node layer, named by the
+ *   layer (`fc1.eigenvector.q75`), plus graph-level figures. For zoos of one architecture.
+ * - `agnostic`: the same statistics pooled over groups defined by relative depth
+ *   (`input`, `first_hidden`, `hidden` = every hidden layer, `last_hidden`, `output`),
+ *   with values normalised so that narrow and wide networks are comparable: strengths
+ *   divided by the node's degree (mean incident edge weight), eigenvector centrality
+ *   times sqrt(nodes) (a uniform vector scores 1), PageRank times nodes (uniform = 1),
+ *   the spectral radius times sqrt(edges) / total weight (about 1 for i.i.d. weights).
+ *   For width transfer and unseen architectures.
+ */
+import type { Graph } from '../graph/graph.js';
+import { NODE_PROPERTIES } from '../properties/compute.js';
+import type { GraphProperties, NodeProperty } from '../properties/compute.js';
+import { STATISTICS, describeInto } from './statistics.js';
+
+/** Feature layouts. */
+export const LAYOUTS = ['per-layer', 'agnostic'] as const;
+export type FeatureLayout = (typeof LAYOUTS)[number];
+
+/** Named feature values. */
+export interface FeatureVector {
+  readonly names: readonly string[];
+  readonly values: Float64Array;
+}
+
+/** Feature spelling of each node property. */
+const PROPERTY_NAMES: Readonly<Record<NodeProperty, string>> = {
+  strengthIn: 'strength_in',
+  strengthOut: 'strength_out',
+  strength: 'strength',
+  eigenvector: 'eigenvector',
+  pagerank: 'pagerank',
+};
+
+/** A named set of node indices. */
+interface NodeGroup {
+  readonly name: string;
+  readonly nodes: Uint32Array;
+  /** Properties that are identically zero on this group by construction, left out. */
+  readonly skip: ReadonlySet<NodeProperty>;
+}
+
+function range(offset: number, size: number): Uint32Array {
+  return Uint32Array.from({ length: size }, (_, i) => offset + i);
+}
+
+function concat(parts: readonly Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
+  let k = 0;
+  for (const p of parts) {
+    out.set(p, k);
+    k += p.length;
+  }
+  return out;
+}
+
+const NO_IN = new Set<NodeProperty>(['strengthIn']);
+const NO_OUT = new Set<NodeProperty>(['strengthOut']);
+const NONE = new Set<NodeProperty>();
+
+function groupsOf(graph: Graph, layout: FeatureLayout): NodeGroup[] {
+  const layers = graph.layers;
+  const last = layers.length - 1;
+  const skipFor = (i: number) => (i === 0 ? NO_IN : i === last ? NO_OUT : NONE);
+  if (layout === 'per-layer') return layers.map((l, i) => ({ name: l.name, nodes: range(l.offset, l.size), skip: skipFor(i) }));
+  const hidden = layers.slice(1, last);
+  const groups: NodeGroup[] = [{ name: 'input', nodes: range(layers[0].offset, layers[0].size), skip: NO_IN }];
+  if (hidden.length > 0) {
+    groups.push(
+      { name: 'first_hidden', nodes: range(hidden[0].offset, hidden[0].size), skip: NONE },
+      { name: 'hidden', nodes: concat(hidden.map((l) => range(l.offset, l.size))), skip: NONE },
+      { name: 'last_hidden', nodes: range(hidden.at(-1)!.offset, hidden.at(-1)!.size), skip: NONE },
+    );
+  }
+  groups.push({ name: 'output', nodes: range(layers[last].offset, layers[last].size), skip: NO_OUT });
+  return groups;
+}
+
+/**
+ * Extracts snapshot features. Keeps, per architecture, the node grouping and degrees
+ * (which do not change between epochs), so reuse one featurizer across a run's epochs.
+ */
+export class SnapshotFeaturizer {
+  private cache: { signature: string; groups: NodeGroup[]; degreeIn: Float64Array; degreeOut: Float64Array } | undefined;
+
+  constructor(readonly layout: FeatureLayout) {}
+
+  private structure(graph: Graph) {
+    const signature = graph.layers.map((l) => `${l.name}:${l.size}`).join('|') + `#${graph.edgeCount}`;
+    if (this.cache?.signature !== signature) {
+      const degreeIn = new Float64Array(graph.nodeCount);
+      const degreeOut = new Float64Array(graph.nodeCount);
+      if (this.layout === 'agnostic') {
+        graph.adjacency.forEachEdge((source, target) => {
+          degreeOut[source]++;
+          degreeIn[target]++;
+        });
+      }
+      this.cache = { signature, groups: groupsOf(graph, this.layout), degreeIn, degreeOut };
+    }
+    return this.cache;
+  }
+
+  /** Returns the features of one snapshot. */
+  features(graph: Graph, properties: GraphProperties): FeatureVector {
+    const { groups, degreeIn, degreeOut } = this.structure(graph);
+    const agnostic = this.layout === 'agnostic';
+    const n = graph.nodeCount;
+    const normalised = (property: NodeProperty, v: number): number => {
+      const x = properties.values[property][v];
+      if (!agnostic) return x;
+      switch (property) {
+        case 'strengthIn':
+          return degreeIn[v] > 0 ? x / degreeIn[v] : 0;
+        case 'strengthOut':
+          return degreeOut[v] > 0 ? x / degreeOut[v] : 0;
+        case 'strength':
+          return degreeIn[v] + degreeOut[v] > 0 ? x / (degreeIn[v] + degreeOut[v]) : 0;
+        case 'eigenvector':
+          return x * Math.sqrt(n);
+        case 'pagerank':
+          return x * n;
+      }
+    };
+    const names: string[] = [];
+    const values: number[] = [];
+    const stats = new Float64Array(STATISTICS.length);
+    for (const group of groups) {
+      for (const property of NODE_PROPERTIES) {
+        if (group.skip.has(property)) continue;
+        const sample = new Float64Array(group.nodes.length);
+        for (let i = 0; i < sample.length; i++) sample[i] = normalised(property, group.nodes[i]);
+        describeInto(sample, stats, 0);
+        STATISTICS.forEach((stat, k) => {
+          names.push(`${group.name}.${PROPERTY_NAMES[property]}.${stat}`);
+          values.push(stats[k]);
+        });
+      }
+    }
+    const meanEdgeWeight = properties.totalWeight / Math.max(1, properties.edges);
+    if (agnostic) {
+      names.push('graph.mean_edge_weight', 'graph.spectral_radius_normalised');
+      values.push(meanEdgeWeight, (properties.spectralRadius * Math.sqrt(properties.edges)) / Math.max(properties.totalWeight, Number.MIN_VALUE));
+    } else {
+      names.push('graph.total_weight', 'graph.spectral_radius');
+      values.push(properties.totalWeight, properties.spectralRadius);
+    }
+    return { names, values: Float64Array.from(values) };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Feature tables of a zoo: one row per run, one column per feature (`block:name`),
+ * plus each run's target (final test accuracy) and configuration group (its config
+ * without the seed: runs that differ only by seed share a group, and evaluation keeps
+ * a group inside one fold). Written as CSV or Parquet.
+ */
+import { extname } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { readRun } from '../checkpoint/run.js';
+import { EpochgraphError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { runFeatures } from './features.js';
+import type { FeatureBlock, RunFeatureOptions } from './features.js';
+
+/** A zoo's features. `matrix` is row-major, `rows x columns.length`; missing values are NaN. */
+export interface FeatureTable {
+  /** Run directories, one per row. */
+  readonly runs: readonly string[];
+  readonly ids: readonly string[];
+  /** Final test accuracy per run (NaN when not recorded). */
+  readonly targets: Float64Array;
+  /** Configuration group per run. */
+  readonly groups: readonly string[];
+  /** Whether each run diverged (at any time). */
+  readonly diverged: Uint8Array;
+  /** Column names, `block:feature`. */
+  readonly columns: readonly string[];
+  readonly matrix: Float64Array;
+}
+
+/** The configuration group of a run: its config without the seed, as canonical JSON. */
+export function configurationGroup(config: Readonly<Record<string, unknown>>): string {
+  const { seed: _seed, ...rest } = config;
+  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
+/** Progress callback: after each run. */
+export type TableProgress = (done: number, total: number, run: string) => void;
+
+/**
+ * Extracts the features of every run in `runDirs` (one run in memory at a time).
+ * Columns are the union over runs, in order of first appearance.
+ * Returns the table; throws `RunFormatError` for a run lacking a window checkpoint.
+ */
+export async function buildFeatureTable(runDirs: readonly string[], options: RunFeatureOptions, onProgress?: TableProgress): Promise<FeatureTable> {
+  const columnIndex = new Map<string, number>();
+  const rows: Map<number, number>[] = [];
+  const ids: string[] = [];
+  const groups: string[] = [];
+  const targets = new Float64Array(runDirs.length);
+  const diverged = new Uint8Array(runDirs.length);
+  for (const [i, dir] of runDirs.entries()) {
+    const run = await readRun(dir);
+    const blocks = await runFeatures(run, options);
+    const row = new Map<number, number>();
+    for (const block of options.blocks) {
+      const vector = blocks[block];
+      if (!vector) continue;
+      vector.names.forEach((name, k) => {
+        const column = `${block}:${name}`;
+        let index = columnIndex.get(column);
+        if (index === undefined) {
+          index = columnIndex.size;
+          columnIndex.set(column, index);
+        }
+        row.set(index, vector.values[k]);
+      });
+    }
+    rows.push(row);
+    ids.push(run.id);
+    groups.push(configurationGroup(run.config));
+    targets[i] = run.finalTestAcc ?? NaN;
+    diverged[i] = run.diverged_at_epoch === undefined ? 0 : 1;
+    onProgress?.(i + 1, runDirs.length, dir);
+  }
+  const columns = [...columnIndex.keys()];
+  const matrix = new Float64Array(rows.length * columns.length).fill(NaN);
+  rows.forEach((row, r) => {
+    for (const [c, value] of row) matrix[r * columns.length + c] = value;
+  });
+  return { runs: [...runDirs], ids, targets, groups, diverged, columns, matrix };
+}
+
+/** Indices of the table's columns that belong to `blocks`. */
+export function columnsOf(table: FeatureTable, blocks: readonly FeatureBlock[]): number[] {
+  const wanted = new Set<string>(blocks);
+  return table.columns.flatMap((c, i) => (wanted.has(c.slice(0, c.indexOf(':'))) ? [i] : []));
+}
+
+function csvField(value: string): string {
+  return /[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function csvNumber(value: number): string {
+  return Number.isNaN(value) ? '' : String(value);
+}
+
+/** The table as CSV text: run, id, group, diverged, final_test_acc, then the features (empty = missing). */
+export function featureTableToCsv(table: FeatureTable): string {
+  const lines = [['run', 'id', 'group', 'diverged', 'final_test_acc', ...table.columns].map(csvField).join(',')];
+  const width = table.columns.length;
+  table.runs.forEach((run, r) => {
+    const cells = [csvField(run), csvField(table.ids[r]), csvField(table.groups[r]), String(table.diverged[r]), csvNumber(table.targets[r])];
+    for (let c = 0; c < width; c++) cells.push(csvNumber(table.matrix[r * width + c]));
+    lines.push(cells.join(','));
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes the table to `file` (`.csv` or `.parquet`, atomically). Throws `EpochgraphError` for another extension. */
+export async function writeFeatureTable(file: string, table: FeatureTable): Promise<void> {
+  const extension = extname(file).toLowerCase();
+  if (extension === '.csv') return writeFileAtomic(file, featureTableToCsv(table));
+  if (extension !== '.parquet') throw new EpochgraphError(`--out ${file}: expected a .csv or .parquet file name`);
+  const width = table.columns.length;
+  const columnData = [
+    { name: 'run', data: [...table.runs], type: 'STRING' as const },
+    { name: 'id', data: [...table.ids], type: 'STRING' as const },
+    { name: 'group', data: [...table.groups], type: 'STRING' as const },
+    { name: 'diverged', data: [...table.diverged].map((d) => d === 1), type: 'BOOLEAN' as const },
+    { name: 'final_test_acc', data: [...table.targets].map((t) => (Number.isNaN(t) ? null : t)), type: 'DOUBLE' as const },
+    ...table.columns.map((name, c) => ({
+      name,
+      data: table.runs.map((_, r) => {
+        const v = table.matrix[r * width + c];
+        return Number.isNaN(v) ? null : v;
+      }),
+      type: 'DOUBLE' as const,
+    })),
+  ];
+  await writeFileAtomic(file, new Uint8Array(parquetWriteBuffer({ columnData })));
+}
+

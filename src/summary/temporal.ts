@@ -1,0 +1,70 @@
+/**
+ * Temporal summary over an epoch window: each snapshot feature at every epoch of the
+ * window (`e3.fc1.eigenvector.mean`), its change between consecutive epochs
+ * (`d2_3.fc1.eigenvector.mean` = value at 3 - value at 2) and its relative change over
+ * the whole window (`rel0_3.fc1...` = (last - first) / (|first| + 1e-12)).
+ */
+import { EpochgraphError } from '../errors.js';
+import type { FeatureVector } from './snapshot.js';
+
+/** Parses an epoch window: `0-3` (a range), `0,2,5` (a list) or `3`. Returns sorted distinct epochs. */
+export function parseEpochWindow(text: string): number[] {
+  const epochs = new Set<number>();
+  for (const raw of text.split(',')) {
+    const part = raw.trim();
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!match) throw new EpochgraphError(`--epochs: expected a range like 0-3 or a list like 0,1,3; got ${JSON.stringify(text)}`);
+    const from = Number(match[1]);
+    const to = match[2] === undefined ? from : Number(match[2]);
+    if (to < from) throw new EpochgraphError(`--epochs: range ${part} is empty`);
+    for (let e = from; e <= to; e++) epochs.add(e);
+  }
+  return [...epochs].sort((a, b) => a - b);
+}
+
+/** Formats epochs back as the shortest window text (`0-3`, or `0,2,5`). */
+export function formatEpochWindow(epochs: readonly number[]): string {
+  const contiguous = epochs.every((e, i) => i === 0 || e === epochs[i - 1] + 1);
+  return contiguous && epochs.length > 1 ? `${epochs[0]}-${epochs.at(-1)}` : epochs.join(',');
+}
+
+/**
+ * Combines per-epoch snapshot features (same names, window order) into the temporal summary.
+ * With `temporal` false, only the last epoch's values (a static summary).
+ * Returns the named features; throws if the snapshots' feature names differ (architecture changed).
+ */
+export function temporalSummary(epochs: readonly number[], snapshots: readonly FeatureVector[], temporal = true): FeatureVector {
+  const base = snapshots[0].names;
+  for (const s of snapshots) {
+    if (s.names.length !== base.length || s.names.some((n, i) => n !== base[i])) {
+      throw new EpochgraphError('summary: snapshots of one run have different structures');
+    }
+  }
+  if (!temporal) {
+    const last = epochs.length - 1;
+    return { names: base.map((n) => `e${epochs[last]}.${n}`), values: Float64Array.from(snapshots[last].values) };
+  }
+  const names: string[] = [];
+  const values: number[] = [];
+  epochs.forEach((e, i) => {
+    base.forEach((n, k) => {
+      names.push(`e${e}.${n}`);
+      values.push(snapshots[i].values[k]);
+    });
+  });
+  for (let i = 1; i < epochs.length; i++) {
+    base.forEach((n, k) => {
+      names.push(`d${epochs[i - 1]}_${epochs[i]}.${n}`);
+      values.push(snapshots[i].values[k] - snapshots[i - 1].values[k]);
+    });
+  }
+  if (epochs.length > 1) {
+    const first = snapshots[0].values;
+    const last = snapshots.at(-1)!.values;
+    base.forEach((n, k) => {
+      names.push(`rel${epochs[0]}_${epochs.at(-1)}.${n}`);
+      values.push((last[k] - first[k]) / (Math.abs(first[k]) + 1e-12));
+    });
+  }
+  return { names, values: Float64Array.from(values) };
+}

@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile } from 'hyparquet';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeTensor } from '../../src/checkpoint/tensor.js';
+import { readRun } from '../../src/checkpoint/run.js';
+import { buildRolledGraph } from '../../src/graph/rolled.js';
+import { computeProperties } from '../../src/properties/compute.js';
+import { runFeatures, windowCheckpoints } from '../../src/summary/features.js';
+import { SnapshotFeaturizer } from '../../src/summary/snapshot.js';
+import { STATISTICS, describeInto } from '../../src/summary/statistics.js';
+import { buildFeatureTable, configurationGroup, writeFeatureTable } from '../../src/summary/table.js';
+import { formatEpochWindow, parseEpochWindow, temporalSummary } from '../../src/summary/temporal.js';
+import { resolveConfig } from '../../src/train/config.js';
+import type { Dataset } from '../../src/train/datasets/index.js';
+import { trainRun } from '../../src/train/train.js';
+import { createRng } from '../../src/util/random.js';
+import { tempDir } from '../helpers.js';
+
+const stat = (values: number[]) => {
+  const out = new Float64Array(STATISTICS.length);
+  describeInto(Float64Array.from(values), out, 0);
+  return Object.fromEntries(STATISTICS.map((s, k) => [s, out[k]]));
+};
+
+describe('statistics', () => {
+  it('matches hand-computed values (type-7 quantiles, population std, moment skewness)', () => {
+    const s = stat([4, 1, 3, 2, 10]);
+    expect(s.mean).toBe(4);
+    expect(s.std).toBeCloseTo(Math.sqrt((0 + 9 + 1 + 4 + 36) / 5), 14);
+    expect([s.min, s.q25, s.q50, s.q75, s.max]).toEqual([1, 2, 3, 4, 10]);
+    expect(s.q10).toBeCloseTo(1.4, 14);
+    expect(s.q90).toBeCloseTo(7.6, 14);
+    const m2 = 50 / 5;
+    const m3 = (0 + -27 + -1 + -8 + 216) / 5;
+    expect(s.skew).toBeCloseTo(m3 / m2 ** 1.5, 14);
+  });
+
+  it('gives zero skew for a constant sample and NaN for an empty one', () => {
+    expect(stat([2, 2, 2]).skew).toBe(0);
+    expect(Number.isNaN(stat([]).mean)).toBe(true);
+  });
+});
+
+describe('epoch windows', () => {
+  it('parses ranges and lists, and formats them back', () => {
+    expect(parseEpochWindow('0-3')).toEqual([0, 1, 2, 3]);
+    expect(parseEpochWindow('5,0,2')).toEqual([0, 2, 5]);
+    expect(formatEpochWindow([0, 1, 2, 3])).toBe('0-3');
+    expect(formatEpochWindow([0, 2, 5])).toBe('0,2,5');
+    expect(() => parseEpochWindow('3-1')).toThrow(/empty/);
+    expect(() => parseEpochWindow('a')).toThrow(/--epochs/);
+  });
+
+  it('names values per epoch, differences between epochs, and relative change', () => {
+    const snap = (a: number, b: number) => ({ names: ['x', 'y'], values: Float64Array.of(a, b) });
+    const summary = temporalSummary([0, 1, 2], [snap(1, 10), snap(2, 10), snap(4, 5)]);
+    const get = (name: string) => summary.values[summary.names.indexOf(name)];
+    expect(get('e2.x')).toBe(4);
+    expect(get('d1_2.x')).toBe(2);
+    expect(get('d0_1.y')).toBe(0);
+    expect(get('rel0_2.x')).toBeCloseTo(3, 10);
+    expect(get('rel0_2.y')).toBeCloseTo(-0.5, 10);
+    expect(summary.names).toHaveLength(2 * 3 + 2 * 2 + 2);
+    const still = temporalSummary([0, 1, 2], [snap(1, 10), snap(2, 10), snap(4, 5)], false);
+    expect(still.names).toEqual(['e2.x', 'e2.y']);
+  });
+});
+
+describe('snapshot features', () => {
+  /** A dense 2-layer net whose every weight is `w`. */
+  function uniformNet(width: number, w: number) {
+    return [
+      makeTensor('fc1.weight', 'F32', [width, 4], new Float32Array(width * 4).fill(w)),
+      makeTensor('fc1.bias', 'F32', [width], new Float32Array(width)),
+      makeTensor('fc2.weight', 'F32', [3, width], new Float32Array(3 * width).fill(w)),
+      makeTensor('fc2.bias', 'F32', [3], new Float32Array(3)),
+    ];
+  }
+
+  it('per-layer: strengths of a uniform net are degree x weight, in readable names', () => {
+    const graph = buildRolledGraph(uniformNet(8, 0.5));
+    const features = new SnapshotFeaturizer('per-layer').features(graph, computeProperties(graph));
+    const get = (name: string) => features.values[features.names.indexOf(name)];
+    expect(get('fc1.strength_in.mean')).toBeCloseTo(4 * 0.5, 12);
+    expect(get('fc1.strength_out.max')).toBeCloseTo(3 * 0.5, 12);
+    expect(get('fc1.strength_in.std')).toBeCloseTo(0, 12);
+    expect(features.names).not.toContain('input.strength_in.mean');
+    expect(features.names).not.toContain('fc2.strength_out.mean');
+    expect(get('graph.total_weight')).toBeCloseTo(0.5 * (8 * 4 + 3 * 8), 10);
+  });
+
+  it('agnostic: normalised values do not depend on width', () => {
+    const narrow = buildRolledGraph(uniformNet(8, 0.5));
+    const wide = buildRolledGraph(uniformNet(64, 0.5));
+    const f = (g: typeof narrow) => new SnapshotFeaturizer('agnostic').features(g, computeProperties(g));
+    const a = f(narrow);
+    const b = f(wide);
+    expect(a.names).toEqual(b.names);
+    const get = (v: typeof a, name: string) => v.values[v.names.indexOf(name)];
+    for (const name of ['hidden.strength_in.mean', 'hidden.strength.mean', 'output.strength_in.mean', 'graph.mean_edge_weight']) {
+      expect(get(a, name)).toBeCloseTo(0.5, 10);
+      expect(get(b, name)).toBeCloseTo(0.5, 10);
+    }
+    // PageRank times node count has mean 1 over the graph whatever its size.
+    const meanRank = (v: typeof a, g: typeof narrow) =>
+      g.layers.reduce((s, l) => s + get(v, `${l === g.layers[0] ? 'input' : l === g.layers.at(-1) ? 'output' : 'hidden'}.pagerank.mean`) * l.size, 0) / g.nodeCount;
+    expect(meanRank(a, narrow)).toBeCloseTo(1, 10);
+    expect(meanRank(b, wide)).toBeCloseTo(1, 10);
+  });
+});
+
+/** Two classes by mean brightness: a quick synthetic task. */
+function brightness(count: number): Dataset {
+  const rng = createRng(9);
+  const make = (n: number) => {
+    const images = new Float32Array(n * 16);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      for (let j = 0; j < 16; j++) images[i * 16 + j] = (labels[i] ? 0.5 : -0.5) + rng.normal();
+    }
+    return { images, labels, count: n };
+  };
+  return { name: 'brightness', height: 4, width: 4, channels: 1, classes: 2, train: make(count), test: make(100) };
+}
+
+describe('features of a tiny zoo', () => {
+  let zoo: string;
+  let runs: string[];
+
+  beforeAll(async () => {
+    zoo = tempDir();
+    const dataset = brightness(200);
+    runs = [];
+    for (const [i, lr] of [0.001, 0.01, 0.1].entries()) {
+      for (const seed of [0, 1]) {
+        const out = join(zoo, `run-${i}-${seed}`);
+        await trainRun(resolveConfig({ arch: 'mlp', hidden: [8], epochs: 4, lr, seed, batch_size: 20 }), { out, dataset });
+        runs.push(out);
+      }
+    }
+    // A diverged run: epochs after divergence reuse its diverged snapshot.
+    const out = join(zoo, 'run-diverged');
+    await trainRun(resolveConfig({ arch: 'mlp', hidden: [8], epochs: 4, lr: 1e7, batch_size: 20 }), { out, dataset });
+    runs.push(out);
+  }, 120_000);
+
+  it('extracts every block with stable names for each run', async () => {
+    const run = await readRun(runs[0]);
+    const blocks = await runFeatures(run, { window: [0, 1, 2], layout: 'per-layer', blocks: ['graph', 'graph-static', 'curve', 'tse', 'weights', 'hyper'] });
+    expect(blocks.graph?.names).toContain('e2.layers.0.eigenvector.mean');
+    expect(blocks.graph?.names).toContain('d1_2.graph.spectral_radius');
+    expect(blocks['graph-static']?.names.every((n) => n.startsWith('e2.'))).toBe(true);
+    expect(blocks.curve?.names).toEqual(['e0', 'e1', 'e2'].flatMap((e) => ['train_loss', 'train_acc', 'test_loss', 'test_acc'].map((k) => `${e}.${k}`)));
+    const tse = (run.history[1].train_loss as number) + (run.history[2].train_loss as number);
+    expect(blocks.tse?.values[0]).toBeCloseTo(tse, 12);
+    expect(blocks.weights?.names).toContain('layers.0.weight.q50');
+    const hyper = blocks.hyper as { names: readonly string[]; values: Float64Array };
+    expect(hyper.values[hyper.names.indexOf('log10_lr')]).toBeCloseTo(-3, 12);
+    expect(hyper.values[hyper.names.indexOf('optimizer=sgd')]).toBe(1);
+  });
+
+  it('builds a table with targets and seed-free groups, and writes CSV and Parquet', async () => {
+    const table = await buildFeatureTable(runs, { window: [0, 1, 2], layout: 'per-layer', blocks: ['graph', 'curve'] });
+    expect(table.runs).toHaveLength(7);
+    expect(table.groups[0]).toBe(table.groups[1]);
+    expect(table.groups[0]).not.toBe(table.groups[2]);
+    expect(table.groups[0]).toBe(configurationGroup({ ...(await readRun(runs[1])).config }));
+    expect(table.diverged[6]).toBe(1);
+    expect(table.targets[0]).toBe((await readRun(runs[0])).finalTestAcc);
+    const dir = tempDir();
+    await writeFeatureTable(join(dir, 't.csv'), table);
+    const csv = readFileSync(join(dir, 't.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(8);
+    expect(csv[0].split(',').slice(0, 5)).toEqual(['run', 'id', 'group', 'diverged', 'final_test_acc']);
+    await writeFeatureTable(join(dir, 't.parquet'), table);
+    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(join(dir, 't.parquet')) })) as Record<string, unknown>[];
+    expect(rows).toHaveLength(7);
+    expect(rows[3].final_test_acc).toBe(table.targets[3]);
+    const column = table.columns[5];
+    expect(rows[2][column]).toBe(table.matrix[2 * table.columns.length + 5]);
+    await expect(writeFeatureTable(join(dir, 't.xlsx'), table)).rejects.toThrow(/\.csv or \.parquet/);
+  });
+
+  it('names the run and epoch when the window asks for a checkpoint it lacks', async () => {
+    const run = await readRun(runs[0]);
+    expect(() => windowCheckpoints(run, [0, 9])).toThrow(/no checkpoint for epoch 9 of the window 0,9/);
+    const diverged = await readRun(runs[6]);
+    const paths = windowCheckpoints(diverged, [0, 1, 2, 3]);
+    expect(paths.at(-1)).toBe(diverged.checkpoints.at(-1)?.path);
+  });
+});
