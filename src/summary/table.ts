@@ -30,7 +30,7 @@ export interface FeatureTable {
 
 /** The configuration group of a run: its config without the seed, as canonical JSON. */
 export function configurationGroup(config: Readonly<Record<string, unknown>>): string {
-  const { seed: _seed, ...rest } = config;
+  const { seed, ...rest } = config;
   return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1))));
 }
 
