@@ -81,7 +81,7 @@ export class BlockAdjacency implements Adjacency {
       edges += count;
       bytes += align16(count * elementBytes);
     }
-    const weightBytes = bytes;
+    const weightBytes = edges * elementBytes;
     const slots: number[] = [];
     for (let k = 0; k < VECTORS; k++) {
       slots.push(bytes);
