@@ -9,6 +9,7 @@ import { EpochgraphError } from '../errors.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFeatures } from './commands/features.js';
+import { registerGraph } from './commands/graph.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
 import { registerTrain } from './commands/train.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerZoo(program);
   registerDatasets(program);
+  registerGraph(program);
   registerFeatures(program);
   return program;
 }
