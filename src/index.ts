@@ -28,7 +28,7 @@ export { inferArchitecture } from './graph/infer.js';
 export type { NamedShape } from './graph/infer.js';
 export type { Adjacency, ArchitectureSource, Graph, GraphLayer, GraphOptions, GraphSource, NodeKind, Strengths } from './graph/graph.js';
 export { GRAPH_DEFAULTS, layerOfNode } from './graph/graph.js';
-export { buildRolledGraph, ROLLED_DEFAULTS } from './graph/rolled.js';
+export { buildRolledGraph, readRolledGraph, ROLLED_DEFAULTS } from './graph/rolled.js';
 export type { Precision, RolledGraphOptions } from './graph/rolled.js';
 export { buildUnrolledGraph, estimateUnrolledSize, UNROLLED_DEFAULTS } from './graph/unrolled.js';
 export type { GraphSize, UnrolledGraphOptions } from './graph/unrolled.js';

@@ -9,14 +9,15 @@
  * Edge direction is the forward pass: source = input side, target = output side. A[u][v] is
  * the weight of the edge u -> v; the undirected graph's adjacency is A + A^T.
  */
-import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import type { Checkpoint, CheckpointReader } from '../checkpoint/checkpoint.js';
 import type { Tensor } from '../checkpoint/tensor.js';
 import type { ArchitectureSpec } from './architecture.js';
 import { architectureFromMetadata } from './architecture-source.js';
 import { GraphError, SPEC_HINT } from './errors.js';
 import { inferArchitecture } from './infer.js';
-import type { GraphPlan, NodeKind } from './plan.js';
-import { compilePlan } from './plan.js';
+import type { NamedShape } from './infer.js';
+import type { GraphPlan, NodeKind, PlanTensors, WeightValues } from './plan.js';
+import { compilePlan, weightValues } from './plan.js';
 
 export type { NodeKind } from './plan.js';
 
@@ -104,17 +105,51 @@ export const GRAPH_DEFAULTS = {
 /** Tensors to build a graph from: a checkpoint or a list of tensors. */
 export type GraphSource = Checkpoint | readonly Tensor[];
 
-/** Compiles the source's plan with the architecture from the options, the checkpoint, or inference. */
+/** A checkpoint as the plan compiler sees it: names and shapes in parameter order, metadata, per-channel tensors. */
+export interface TensorSet extends PlanTensors {
+  readonly entries: readonly NamedShape[];
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly path: string;
+}
+
+/** The tensors of an in-memory source, with their weights. */
+export function memoryTensors(source: GraphSource): TensorSet & { weight(name: string): WeightValues } {
+  const checkpoint = Array.isArray(source) ? undefined : (source as Checkpoint);
+  const list = checkpoint ? checkpoint.tensors : (source as readonly Tensor[]);
+  const byName = new Map(list.map((t) => [t.name, t]));
+  const get = (name: string): Tensor => byName.get(name) as Tensor;
+  return {
+    entries: list,
+    metadata: checkpoint?.metadata ?? {},
+    path: checkpoint?.path ?? 'tensors',
+    shape: (name) => byName.get(name)?.shape,
+    vector: get,
+    weight: (name) => weightValues(get(name)),
+  };
+}
+
+/** The tensors of an open checkpoint: reads the one-dimensional ones now, the weights never. */
+export async function readerTensors(reader: CheckpointReader): Promise<TensorSet> {
+  const shapes = new Map(reader.entries.map((e) => [e.name, e.shape]));
+  const vectors = new Map<string, Tensor>();
+  for (const entry of reader.entries) if (entry.shape.length <= 1) vectors.set(entry.name, await reader.read(entry.name));
+  return {
+    entries: reader.entries,
+    metadata: reader.metadata,
+    path: reader.path,
+    shape: (name) => shapes.get(name),
+    vector: (name) => vectors.get(name) as Tensor,
+  };
+}
+
+/** Compiles the plan with the architecture from the options, the checkpoint's metadata, or inference. */
 export function planFor(
-  source: GraphSource,
+  tensors: TensorSet,
   options: GraphOptions,
   mode: 'rolled' | 'unrolled',
 ): { plan: GraphPlan; architecture: ArchitectureSpec; architectureSource: ArchitectureSource } {
-  const checkpoint = Array.isArray(source) ? undefined : (source as Checkpoint);
-  const list = checkpoint ? checkpoint.tensors : (source as readonly Tensor[]);
-  const tensors = new Map(list.map((t) => [t.name, t]));
-  const recorded = options.architecture ? undefined : checkpoint && architectureFromMetadata(checkpoint.metadata, checkpoint.path);
-  const architecture = options.architecture ?? recorded ?? inferArchitecture(list);
+  const recorded = options.architecture ? undefined : architectureFromMetadata(tensors.metadata, tensors.path);
+  const architecture = options.architecture ?? recorded ?? inferArchitecture(tensors.entries);
   const architectureSource: ArchitectureSource = options.architecture ? 'option' : recorded ? 'checkpoint' : 'inferred';
   try {
     const plan = compilePlan(architecture, tensors, { mode, foldBatchNorm: options.foldBatchNorm ?? GRAPH_DEFAULTS.foldBatchNorm });

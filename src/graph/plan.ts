@@ -48,6 +48,18 @@ export interface PlanGroup {
 /** Float weights as stored (float64 only when the file holds float64). */
 export type WeightValues = Float32Array | Float64Array;
 
+/**
+ * The tensors a plan is compiled against: every tensor's shape, and the data of the
+ * one-dimensional ones (biases, batch-norm parameters). Weights are read later, by the
+ * builders, so that a large checkpoint can be streamed one weight at a time.
+ */
+export interface PlanTensors {
+  /** The tensor's shape, or undefined if there is no tensor of that name. */
+  shape(name: string): readonly number[] | undefined;
+  /** The data of a one-dimensional tensor. */
+  vector(name: string): Tensor;
+}
+
 interface OpBase {
   src: PlanGroup;
   dst: PlanGroup;
@@ -61,7 +73,6 @@ interface OpBase {
 export interface ConvOp extends OpBase {
   kind: 'conv';
   tensor: string;
-  weight: WeightValues;
   shape: readonly number[];
   groups: number;
   stride: [number, number];
@@ -73,7 +84,6 @@ export interface ConvOp extends OpBase {
 export interface DenseOp extends OpBase {
   kind: 'dense';
   tensor: string;
-  weight: WeightValues;
   shape: readonly number[];
   positions: number;
 }
@@ -133,7 +143,7 @@ function root(group: PlanGroup): PlanGroup {
 }
 
 /** Float data of a weight tensor without copying float32 or float64 data. */
-function weightValues(t: Tensor): WeightValues {
+export function weightValues(t: Tensor): WeightValues {
   return t.dtype === 'F64' ? (t.data as Float64Array) : tensorToFloat32(t);
 }
 
@@ -172,7 +182,7 @@ function convOutput(size: number, kernel: number, stride: number, padding: numbe
  * Returns the plan; throws `GraphError` for a missing tensor, a shape that does not fit,
  * or (unrolled) a spatial size that is not known.
  */
-export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string, Tensor>, options: PlanOptions): GraphPlan {
+export function compilePlan(spec: ArchitectureSpec, tensors: PlanTensors, options: PlanOptions): GraphPlan {
   const unrolled = options.mode === 'unrolled';
   const groups: PlanGroup[] = [];
   const ops: PlanOp[] = [];
@@ -198,14 +208,19 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
   spec.layers.forEach((layer, index) => {
     const name = names[index];
     const at = `layer "${name}" (${layer.type})`;
-    const tensor = (key: string, tensorName: string | undefined, length?: number): Tensor | undefined => {
-      if (tensorName === undefined) return undefined;
-      const t = tensors.get(tensorName);
-      if (!t) throw new GraphError(`${at}: ${key} tensor "${tensorName}" is not in the checkpoint`);
-      if (length !== undefined && (t.shape.length !== 1 || t.shape[0] !== length)) {
-        throw new GraphError(`${at}: ${key} tensor "${tensorName}" has shape [${t.shape.join(', ')}], expected [${length}]`);
+    const shapeOf = (key: string, tensorName: string): readonly number[] => {
+      const shape = tensors.shape(tensorName);
+      if (!shape) throw new GraphError(`${at}: ${key} tensor "${tensorName}" is not in the checkpoint`);
+      return shape;
+    };
+    /** A per-channel tensor as float64; `length` undefined: any length. */
+    const vector = (key: string, tensorName: string | undefined, length?: number): Float64Array | null => {
+      if (tensorName === undefined) return null;
+      const shape = shapeOf(key, tensorName);
+      if (shape.length !== 1 || (length !== undefined && shape[0] !== length)) {
+        throw new GraphError(`${at}: ${key} tensor "${tensorName}" has shape [${shape.join(', ')}], expected [${length ?? 'channels'}]`);
       }
-      return t;
+      return Float64Array.from(tensorToFloat64(tensors.vector(tensorName)));
     };
     const needSpatial = (value: Value): [number, number] => {
       if (value.spatial) return value.spatial;
@@ -228,8 +243,7 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
       case 'conv': {
         const src = input();
         if (src.form === 'flat' || src.form === 'vector') throw new GraphError(`${at}: reads a vector, not feature maps`);
-        const w = tensor('weight', layer.weight) as Tensor;
-        const shape = w.shape;
+        const shape = shapeOf('weight', layer.weight);
         if (shape.length < 3) throw new GraphError(`${at}: weight "${layer.weight}" has shape [${shape.join(', ')}], expected [out, in / groups, ...kernel]`);
         const [out, perGroup] = shape;
         const groupCount = layer.groups ?? (perGroup > 0 && src.channels % perGroup === 0 ? src.channels / perGroup : 0);
@@ -250,10 +264,9 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
         }
         const group = newGroup(name, 'conv', out, spatial);
         group.parameters.push(layer.weight);
-        const bias = tensor('bias', layer.bias, out);
-        if (bias) group.bias = Float64Array.from(tensorToFloat64(bias));
+        group.bias = vector('bias', layer.bias, out);
         ops.push({
-          kind: 'conv', src: root(src.group), dst: group, tensor: layer.weight, weight: weightValues(w), shape, groups: groupCount,
+          kind: 'conv', src: root(src.group), dst: group, tensor: layer.weight, shape, groups: groupCount,
           stride, padding, dilation, rowScale: null, colScale: columnScale(src.pending, src.channels, 1, at),
         });
         values.set(name, { group, channels: out, spatial, form: 'maps', pending: [], owned: true, rawInput: false });
@@ -264,12 +277,12 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
         // Maps of 1 x 1 (after a global pool) are a vector already; larger ones need a flatten.
         const single = src.form === 'maps' && src.spatial !== null && src.spatial[0] * src.spatial[1] === 1;
         if (src.form === 'maps' && !single) throw new GraphError(`${at}: reads feature maps; add a flatten layer before it`);
-        const w = tensor('weight', layer.weight) as Tensor;
-        if (w.shape.length !== 2) throw new GraphError(`${at}: weight "${layer.weight}" has shape [${w.shape.join(', ')}], expected [out, in]`);
-        const [out, features] = w.shape;
+        const shape = shapeOf('weight', layer.weight);
+        if (shape.length !== 2) throw new GraphError(`${at}: weight "${layer.weight}" has shape [${shape.join(', ')}], expected [out, in]`);
+        const [out, features] = shape;
         const positions = features / src.channels;
         if (!Number.isInteger(positions) || (src.form !== 'flat' && positions !== 1)) {
-          throw new GraphError(`${at}: weight [${w.shape.join(', ')}] does not fit ${src.channels} input ${src.form === 'flat' ? 'channels' : 'features'}`);
+          throw new GraphError(`${at}: weight [${shape.join(', ')}] does not fit ${src.channels} input ${src.form === 'flat' ? 'channels' : 'features'}`);
         }
         if (src.form === 'flat' && src.spatial && src.spatial[0] * src.spatial[1] !== positions) {
           throw new GraphError(`${at}: ${features} input features do not match ${src.channels} channels of ${src.spatial.join('x')}`);
@@ -281,10 +294,9 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
         if (perFeature) source.channels = features;
         const group = newGroup(name, 'dense', out, null);
         group.parameters.push(layer.weight);
-        const bias = tensor('bias', layer.bias, out);
-        if (bias) group.bias = Float64Array.from(tensorToFloat64(bias));
+        group.bias = vector('bias', layer.bias, out);
         ops.push({
-          kind: 'dense', src: source, dst: group, tensor: layer.weight, weight: weightValues(w), shape: w.shape,
+          kind: 'dense', src: source, dst: group, tensor: layer.weight, shape,
           positions: perFeature ? 1 : positions, rowScale: null, colScale,
         });
         values.set(name, { group, channels: out, spatial: null, form: 'vector', pending: [], owned: true, rawInput: false });
@@ -296,12 +308,11 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
           values.set(name, passed(src));
           break;
         }
-        const variance = tensorToFloat64(tensor('running_var', layer.running_var) as Tensor);
+        const variance = vector('running_var', layer.running_var) as Float64Array;
         const features = variance.length;
-        const gamma = tensor('weight', layer.weight, features);
-        const beta = tensor('bias', layer.bias, features);
-        const mean = tensor('running_mean', layer.running_mean, features);
-        const g = gamma ? tensorToFloat64(gamma) : null;
+        const g = vector('weight', layer.weight, features);
+        const b = vector('bias', layer.bias, features);
+        const m = vector('running_mean', layer.running_mean, features);
         const eps = layer.eps ?? 1e-5;
         const scale = new Float64Array(features);
         for (let c = 0; c < features; c++) scale[c] = (g ? g[c] : 1) / Math.sqrt(variance[c] + eps);
@@ -310,8 +321,6 @@ export function compilePlan(spec: ArchitectureSpec, tensors: ReadonlyMap<string,
         if (through.owned && features === src.channels) {
           const group = root(src.group);
           for (const op of ops) if (op.dst === group) op.rowScale = multiplyInto(op.rowScale, magnitude);
-          const b = beta ? tensorToFloat64(beta) : null;
-          const m = mean ? tensorToFloat64(mean) : null;
           const bias = new Float64Array(features);
           for (let c = 0; c < features; c++) bias[c] = scale[c] * ((group.bias ? group.bias[c] : 0) - (m ? m[c] : 0)) + (b ? b[c] : 0);
           group.bias = bias;

@@ -10,12 +10,15 @@
  * each times the |s| factors of folded batch-norms (see plan.ts). Norms are computed in
  * float64 and stored in the chosen precision (float64 by default: exact).
  */
+import type { OpenCheckpointOptions } from '../checkpoint/open.js';
+import { openCheckpoint } from '../checkpoint/open.js';
 import { BlockAdjacency } from './blocks.js';
 import type { BlockShape, Precision } from './blocks.js';
 import { GraphError } from './errors.js';
-import type { Graph, GraphOptions, GraphSource } from './graph.js';
-import { layersOf, planFor } from './graph.js';
-import type { PlanGroup, PlanOp } from './plan.js';
+import type { Graph, GraphOptions, GraphSource, TensorSet } from './graph.js';
+import { layersOf, memoryTensors, planFor, readerTensors } from './graph.js';
+import type { PlanGroup, PlanOp, WeightValues } from './plan.js';
+import { weightValues } from './plan.js';
 
 export type { Precision } from './blocks.js';
 
@@ -46,7 +49,7 @@ function shapeOf(op: PlanOp, index: ReadonlyMap<PlanGroup, number>): BlockShape 
 }
 
 /** Writes an op's rolled edge weights into `out` (layout of blocks.ts); returns their sum. */
-function fill(op: PlanOp, out: Float32Array | Float64Array): number {
+function fill(op: PlanOp, w: WeightValues | null, out: Float32Array | Float64Array): number {
   const rowScale = op.rowScale;
   const colScale = op.colScale;
   let total = 0;
@@ -55,7 +58,7 @@ function fill(op: PlanOp, out: Float32Array | Float64Array): number {
       const [outChannels, perGroup] = op.shape;
       const kernel = op.shape.slice(2).reduce((a, b) => a * b, 1);
       const rowsPerGroup = outChannels / op.groups;
-      const w = op.weight;
+      if (!w) throw new GraphError(`no data for tensor "${op.tensor}"`);
       for (let o = 0, e = 0; o < outChannels; o++) {
         const rs = rowScale ? rowScale[o] : 1;
         const first = Math.floor(o / rowsPerGroup) * perGroup;
@@ -73,7 +76,7 @@ function fill(op: PlanOp, out: Float32Array | Float64Array): number {
       const [outFeatures, features] = op.shape;
       const positions = op.positions;
       const channels = features / positions;
-      const w = op.weight;
+      if (!w) throw new GraphError(`no data for tensor "${op.tensor}"`);
       for (let o = 0; o < outFeatures; o++) {
         const rs = rowScale ? rowScale[o] : 1;
         const row = o * features;
@@ -106,13 +109,9 @@ function fill(op: PlanOp, out: Float32Array | Float64Array): number {
   }
 }
 
-/**
- * Builds the rolled graph of a checkpoint (or list of tensors).
- * Returns a `Graph` whose adjacency is a chain of dense blocks; throws `GraphError` when the
- * architecture cannot be inferred or does not fit the tensors, or a weight is not finite.
- */
-export function buildRolledGraph(source: GraphSource, options: RolledGraphOptions = {}): Graph {
-  const { plan, architecture, architectureSource } = planFor(source, options, 'rolled');
+/** A rolled graph whose blocks are allocated; `fill(k, weights)` writes op k's edges. */
+function prepare(tensors: TensorSet, options: RolledGraphOptions): { graph: Graph; ops: readonly PlanOp[]; fill(k: number, weights: WeightValues | null): void } {
+  const { plan, architecture, architectureSource } = planFor(tensors, options, 'rolled');
   const layers = layersOf(plan, false);
   const index = new Map(plan.groups.map((g, k) => [g, k]));
   const adjacency = new BlockAdjacency(
@@ -120,11 +119,43 @@ export function buildRolledGraph(source: GraphSource, options: RolledGraphOption
     plan.ops.map((op) => shapeOf(op, index)),
     options.precision ?? ROLLED_DEFAULTS.precision,
   );
-  plan.ops.forEach((op, k) => {
-    // A sum of non-negative terms is finite exactly when every term is.
-    if (!Number.isFinite(fill(op, adjacency.blocks[k].weights))) {
-      throw new GraphError(`edges from ${'tensor' in op ? `tensor "${op.tensor}"` : 'a shortcut'} are not finite (a diverged run?)`);
-    }
-  });
-  return { kind: 'rolled', nodeCount: adjacency.nodeCount, edgeCount: adjacency.edgeCount, layers, adjacency, architecture, architectureSource };
+  return {
+    graph: { kind: 'rolled', nodeCount: adjacency.nodeCount, edgeCount: adjacency.edgeCount, layers, adjacency, architecture, architectureSource },
+    ops: plan.ops,
+    fill(k, weights) {
+      const op = plan.ops[k];
+      // A sum of non-negative terms is finite exactly when every term is.
+      if (!Number.isFinite(fill(op, weights, adjacency.blocks[k].weights))) {
+        throw new GraphError(`edges from ${'tensor' in op ? `tensor "${op.tensor}"` : 'a shortcut'} are not finite (a diverged run?)`);
+      }
+    },
+  };
+}
+
+/**
+ * Builds the rolled graph of a checkpoint (or list of tensors) in memory.
+ * Returns a `Graph` whose adjacency is a chain of dense blocks; throws `GraphError` when the
+ * architecture cannot be inferred or does not fit the tensors, or a weight is not finite.
+ */
+export function buildRolledGraph(source: GraphSource, options: RolledGraphOptions = {}): Graph {
+  const tensors = memoryTensors(source);
+  const rolled = prepare(tensors, options);
+  rolled.ops.forEach((op, k) => rolled.fill(k, 'tensor' in op ? tensors.weight(op.tensor) : null));
+  return rolled.graph;
+}
+
+/**
+ * Reads the rolled graph of a checkpoint file, one weight tensor at a time: peak memory is
+ * the graph plus the largest tensor, not the whole checkpoint. Returns the `Graph`; throws
+ * `CheckpointError` for an unreadable file and `GraphError` as `buildRolledGraph` does.
+ */
+export async function readRolledGraph(file: string, options: RolledGraphOptions & OpenCheckpointOptions = {}): Promise<Graph> {
+  const reader = await openCheckpoint(file, { format: options.format, order: options.order });
+  try {
+    const rolled = prepare(await readerTensors(reader), options);
+    for (const [k, op] of rolled.ops.entries()) rolled.fill(k, 'tensor' in op ? weightValues(await reader.read(op.tensor)) : null);
+    return rolled.graph;
+  } finally {
+    await reader.close();
+  }
 }

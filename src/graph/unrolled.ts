@@ -15,8 +15,8 @@
 import { CsrAdjacency } from './csr.js';
 import { GraphError } from './errors.js';
 import type { Graph, GraphLayer, GraphOptions, GraphSource } from './graph.js';
-import { layersOf, planFor } from './graph.js';
-import type { GraphPlan, PlanGroup, PlanOp, PoolOp } from './plan.js';
+import { layersOf, memoryTensors, planFor } from './graph.js';
+import type { GraphPlan, PlanGroup, PlanOp, PoolOp, WeightValues } from './plan.js';
 
 /** Options of `buildUnrolledGraph`. */
 export interface UnrolledGraphOptions extends GraphOptions {
@@ -104,7 +104,7 @@ function sizeOf(plan: GraphPlan, layers: readonly GraphLayer[]): GraphSize {
  * Throws `GraphError` when the architecture lacks spatial sizes.
  */
 export function estimateUnrolledSize(source: GraphSource, options: GraphOptions = {}): GraphSize {
-  const { plan } = planFor(source, options, 'unrolled');
+  const { plan } = planFor(memoryTensors(source), options, 'unrolled');
   return sizeOf(plan, layersOf(plan, true));
 }
 
@@ -114,7 +114,7 @@ export function estimateUnrolledSize(source: GraphSource, options: GraphOptions 
  */
 type Emitter = (local: number, cursor: number) => number;
 
-function emitter(op: PlanOp, from: GraphLayer, sources: Int32Array, weights: Float64Array): Emitter {
+function emitter(op: PlanOp, from: GraphLayer, values: WeightValues | null, sources: Int32Array, weights: Float64Array): Emitter {
   const [h, w] = spatialOf(op.src);
   const [oh, ow] = spatialOf(op.dst);
   const area = oh * ow;
@@ -128,7 +128,7 @@ function emitter(op: PlanOp, from: GraphLayer, sources: Int32Array, weights: Flo
       const [sh, sw] = op.stride;
       const [ph, pw] = op.padding;
       const [dh, dw] = op.dilation;
-      const values = op.weight;
+      if (!values) throw new GraphError(`no data for tensor "${op.tensor}"`);
       return (local, cursor) => {
         const o = Math.floor(local / area);
         const y = Math.floor((local % area) / ow);
@@ -154,7 +154,7 @@ function emitter(op: PlanOp, from: GraphLayer, sources: Int32Array, weights: Flo
     }
     case 'dense': {
       const features = op.shape[1];
-      const values = op.weight;
+      if (!values) throw new GraphError(`no data for tensor "${op.tensor}"`);
       return (o, cursor) => {
         const rs = rowScale ? rowScale[o] : 1;
         for (let f = 0; f < features; f++) {
@@ -200,7 +200,8 @@ function emitter(op: PlanOp, from: GraphLayer, sources: Int32Array, weights: Flo
  * gives the estimated counts).
  */
 export function buildUnrolledGraph(source: GraphSource, options: UnrolledGraphOptions = {}): Graph {
-  const { plan, architecture, architectureSource } = planFor(source, options, 'unrolled');
+  const tensors = memoryTensors(source);
+  const { plan, architecture, architectureSource } = planFor(tensors, options, 'unrolled');
   const layers = layersOf(plan, true);
   const { nodes, edges } = sizeOf(plan, layers);
   const maxEdges = options.maxEdges ?? UNROLLED_DEFAULTS.maxEdges;
@@ -216,7 +217,10 @@ export function buildUnrolledGraph(source: GraphSource, options: UnrolledGraphOp
   const sources = new Int32Array(edges);
   const weights = new Float64Array(edges);
   const incoming: Emitter[][] = layers.map(() => []);
-  for (const op of plan.ops) incoming[index.get(op.dst) as number].push(emitter(op, layers[index.get(op.src) as number], sources, weights));
+  for (const op of plan.ops) {
+    const values = 'tensor' in op ? tensors.weight(op.tensor) : null;
+    incoming[index.get(op.dst) as number].push(emitter(op, layers[index.get(op.src) as number], values, sources, weights));
+  }
   let cursor = 0;
   layers.forEach((layer, l) => {
     for (let local = 0; local < layer.size; local++) {

@@ -10,7 +10,7 @@ import { readCheckpoint } from '../checkpoint/open.js';
 import type { Tensor } from '../checkpoint/tensor.js';
 import type { Graph, NodeKind } from '../graph/graph.js';
 import type { RolledGraphOptions } from '../graph/rolled.js';
-import { buildRolledGraph } from '../graph/rolled.js';
+import { buildRolledGraph, readRolledGraph } from '../graph/rolled.js';
 import type { UnrolledGraphOptions } from '../graph/unrolled.js';
 import { buildUnrolledGraph } from '../graph/unrolled.js';
 import type { EigenvectorCentralityOptions } from './eigenvector-centrality.js';
@@ -114,16 +114,19 @@ export interface CheckpointPropertiesOptions
 }
 
 /**
- * Reads a checkpoint (a path, or tensors already in memory), builds its rolled (or unrolled)
- * graph and computes every property. Returns the graph and its properties; throws
- * `CheckpointError`, `GraphError` or `PropertyError`.
+ * Builds the rolled (or unrolled) graph of a checkpoint (a path, or tensors already in
+ * memory) and computes every property. A rolled graph is read from a path one weight at a
+ * time. Returns the graph and its properties; throws `CheckpointError`, `GraphError` or
+ * `PropertyError`.
  */
 export async function checkpointProperties(
   source: string | Checkpoint | readonly Tensor[],
   options: CheckpointPropertiesOptions = {},
 ): Promise<{ graph: Graph; properties: GraphProperties }> {
-  const tensors = typeof source === 'string' ? await readCheckpoint(source, { format: options.format, order: options.order }) : source;
-  const graph = options.unrolled ? buildUnrolledGraph(tensors, options) : buildRolledGraph(tensors, options);
+  let graph: Graph;
+  if (typeof source !== 'string') graph = options.unrolled ? buildUnrolledGraph(source, options) : buildRolledGraph(source, options);
+  else if (options.unrolled) graph = buildUnrolledGraph(await readCheckpoint(source, { format: options.format, order: options.order }), options);
+  else graph = await readRolledGraph(source, options);
   return { graph, properties: computeProperties(graph, options) };
 }
 

@@ -3,36 +3,10 @@ import { GraphError } from '../../src/graph/errors.js';
 import { inferArchitecture } from '../../src/graph/infer.js';
 import type { NamedShape } from '../../src/graph/infer.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
+import { resnet50Layout } from '../../bench/resnet50.js';
 import { lenet5, loadFixture, tensor } from './fixtures.js';
 
 const shapes = (entries: [string, number[]][]): NamedShape[] => entries.map(([name, shape]) => ({ name, shape }));
-
-/** Tensor names and shapes of torchvision's resnet50 (no data needed for inference). */
-function resnet50Shapes(): NamedShape[] {
-  const out: [string, number[]][] = [['conv1.weight', [64, 3, 7, 7]]];
-  const bn = (name: string, c: number) => out.push(...['weight', 'bias', 'running_mean', 'running_var'].map((k) => [`${name}.${k}`, [c]] as [string, number[]]), [`${name}.num_batches_tracked`, []]);
-  bn('bn1', 64);
-  let channels = 64;
-  [3, 4, 6, 3].forEach((blocks, stage) => {
-    const width = 64 * 2 ** stage;
-    for (let b = 0; b < blocks; b++) {
-      const p = `layer${stage + 1}.${b}`;
-      out.push([`${p}.conv1.weight`, [width, channels, 1, 1]]);
-      bn(`${p}.bn1`, width);
-      out.push([`${p}.conv2.weight`, [width, width, 3, 3]]);
-      bn(`${p}.bn2`, width);
-      out.push([`${p}.conv3.weight`, [4 * width, width, 1, 1]]);
-      bn(`${p}.bn3`, 4 * width);
-      if (b === 0) {
-        out.push([`${p}.downsample.0.weight`, [4 * width, channels, 1, 1]]);
-        bn(`${p}.downsample.1`, 4 * width);
-      }
-      channels = 4 * width;
-    }
-  });
-  out.push(['fc.weight', [1000, 2048]], ['fc.bias', [1000]]);
-  return shapes(out);
-}
 
 describe('architecture inference', () => {
   it('reads a plain chain, with a flatten whose positions come from the first dense layer', () => {
@@ -61,7 +35,7 @@ describe('architecture inference', () => {
   });
 
   it('reads torchvision ResNet-50 names, with projection shortcuts merged into block outputs', () => {
-    const spec = inferArchitecture(resnet50Shapes());
+    const spec = inferArchitecture(resnet50Layout());
     expect(spec.layers.filter((l) => l.type === 'add')).toHaveLength(16);
     expect(spec.layers.filter((l) => l.type === 'conv')).toHaveLength(53);
     expect(spec.layers.find((l) => l.name === 'layer2.0.conv2')).toMatchObject({ stride: 2, padding: 1 });

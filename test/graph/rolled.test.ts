@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GraphError } from '../../src/graph/errors.js';
-import { buildRolledGraph } from '../../src/graph/rolled.js';
-import { edgeList, FIXTURE_NAMES, lenet5, LENET5_SPEC, loadFixture, maxRelDiff, tensor } from './fixtures.js';
+import { writeSafetensors } from '../../src/checkpoint/safetensors.js';
+import { ARCHITECTURE_METADATA_KEY } from '../../src/graph/architecture-source.js';
+import { buildRolledGraph, readRolledGraph } from '../../src/graph/rolled.js';
+import { tempDir } from '../helpers.js';
+import { edgeList, FIXTURE_NAMES, FIXTURES, lenet5, LENET5_SPEC, loadFixture, maxRelDiff, tensor } from './fixtures.js';
 
 describe('rolled graph', () => {
   it('has 239 nodes and 12,954 edges for LeNet-5 on 3-channel input, inferred or from a spec', () => {
@@ -73,5 +77,25 @@ describe('rolled graph', () => {
     const graph = buildRolledGraph([tensor('a.weight', [129, 257]), tensor('b.weight', [3, 129])]);
     expect(graph.nodeCount).toBe(257 + 129 + 3);
     expect(graph.edgeCount).toBe(129 * 257 + 3 * 129);
+  });
+
+  it('reads a checkpoint file one weight at a time into the same graph', async () => {
+    for (const name of FIXTURE_NAMES) {
+      const fixture = await loadFixture(name);
+      const options = fixture.spec ? { architecture: fixture.spec } : {};
+      const streamed = await readRolledGraph(join(FIXTURES, `${name}.safetensors`), options);
+      const built = buildRolledGraph(fixture.checkpoint, options);
+      expect(streamed.layers).toEqual(built.layers);
+      expect(edgeList(streamed)).toEqual(edgeList(built));
+    }
+  });
+
+  it('uses the architecture a checkpoint carries in its metadata', async () => {
+    const file = join(tempDir(), 'lenet.safetensors');
+    await writeSafetensors(file, lenet5(), { [ARCHITECTURE_METADATA_KEY]: JSON.stringify(LENET5_SPEC) });
+    const graph = await readRolledGraph(file);
+    expect(graph.architectureSource).toBe('checkpoint');
+    expect(graph.architecture).toEqual(LENET5_SPEC);
+    expect(graph.edgeCount).toBe(12_954);
   });
 });
