@@ -49,3 +49,6 @@ export { aggregate, layerAggregates } from './properties/layer-aggregates.js';
 export type { Aggregate } from './properties/layer-aggregates.js';
 export { checkpointProperties, computeProperties, propertiesToJson, NODE_PROPERTIES } from './properties/compute.js';
 export type { CheckpointPropertiesOptions, GraphProperties, LayerProperties, NodeProperty, PropertiesOptions } from './properties/compute.js';
+export { BlockAdjacency } from './graph/blocks.js';
+export type { BlockShape, DenseBlock } from './graph/blocks.js';
+export { CsrAdjacency } from './graph/csr.js';
