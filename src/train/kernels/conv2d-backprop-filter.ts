@@ -2,10 +2,12 @@
  * Conv2DBackpropFilter (the filter gradient, NHWC) for the wasm backend, which ships
  * without it.
  *
- * Algorithm: dW (a (KH*KW*C) x O matrix, i.e. [KH, KW, C, O]) = colsᵀ · dy, where cols
- * is the input's column matrix (`im2col.ts`) and dy is viewed as (pixels x O). The
- * transpose is a stride change in the GEMM, and the batch is processed in chunks of
- * images whose products accumulate into dW, so the gathered columns stay in cache.
+ * Algorithm: dW (a (KH*KW*C) x O matrix, i.e. [KH, KW, C, O]) = colsᵀ · dy, with dy
+ * viewed as (pixels x O) and cols the input's column matrix, read in place through the
+ * tap and pixel tables of `window.ts` (the indirect GEMM with the roles of the two
+ * tables swapped: rows are taps, the shared dimension runs over pixels). The pixels are
+ * taken in chunks whose products accumulate into dW, so each chunk of dy stays in cache
+ * while every block of dW passes over it.
  */
 import {
   Conv2DBackpropFilter,
@@ -17,8 +19,11 @@ import {
 import { nhwcInfo } from './conv2d.js';
 import { gemm } from './gemm.js';
 import { heapOf } from './heap.js';
-import { im2col, imageChunks, isPointwise, windowOf } from './im2col.js';
+import { windowedInput, windowOf } from './window.js';
 import { requiredInputs } from './shipped.js';
+
+/** Pixels per product: a chunk of dy (packed to 8-column panels) stays in L2. */
+const PIXEL_CHUNK = 4096;
 
 function conv2DBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] {
   const { x, dy } = requiredInputs(args.inputs, 'conv2d-backprop-filter', 'x', 'dy');
@@ -32,29 +37,23 @@ function conv2DBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo | Ten
   const w = windowOf(info);
   const K = w.KH * w.KW * w.C;
   const O = info.outChannels;
-  const pixels = w.OH * w.OW;
+  const pixels = w.N * w.OH * w.OW;
   const out = heap.output([...attrs.filterShape]);
-  const xAt = heap.offset(x);
   const dyAt = heap.offset(dy);
-  if (isPointwise(w)) {
-    const a = { at: xAt, rows: 1, cols: K };
-    gemm(heap, { a, b: { at: dyAt, rows: O, cols: 1 }, c: out.at, ldc: O, M: K, N: O, K: w.N * pixels });
-    return out.info;
-  }
-  imageChunks(w).forEach(([first, count], i) => {
-    const cols = heap.scratch('columns', count * pixels * K * 4);
-    im2col(heap, xAt + first * w.H * w.W * w.C * 4, { ...w, N: count }, cols);
+  const input = windowedInput(heap, heap.offset(x), w);
+  for (let first = 0; first < pixels; first += PIXEL_CHUNK) {
+    const count = Math.min(PIXEL_CHUNK, pixels - first);
     gemm(heap, {
-      a: { at: cols, rows: 1, cols: K },
-      b: { at: dyAt + first * pixels * O * 4, rows: O, cols: 1 },
+      a: { base: input.base, rows: input.taps, ks: input.pixels + first * 4 },
+      b: { at: dyAt + first * O * 4, rows: O, cols: 1 },
       c: out.at,
       ldc: O,
       M: K,
       N: O,
-      K: count * pixels,
-      accumulate: i > 0,
+      K: count,
+      accumulate: first > 0,
     });
-  });
+  }
   return out.info;
 }
 

@@ -3,7 +3,7 @@
  *
  * Algorithm: the column-matrix gradient dcols = dy · Wᵀ (pixels x O times O x KH*KW*C,
  * the filter read transposed through strides) followed by col2im, which scatter-adds
- * every tap back onto the input position it was gathered from (`im2col.ts`). Unlike the
+ * every tap back onto the input position it was read from (`col2im.ts`). Unlike the
  * "forward convolution of the dilated dy" formulation, no multiplications are spent on
  * the zeros that dilation and padding insert. Chunks of images keep dcols in cache.
  *
@@ -20,7 +20,8 @@ import {
 import { nhwcInfo } from './conv2d.js';
 import { gemm } from './gemm.js';
 import { heapOf } from './heap.js';
-import { col2im, imageChunks, isPointwise, windowOf } from './im2col.js';
+import { col2im } from './col2im.js';
+import { imageChunks, isPointwise, windowOf } from './window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
 
 function conv2DBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] {

@@ -1,10 +1,11 @@
 /**
- * Conv2D (NHWC) for the wasm backend as im2col + the SIMD GEMM of `gemm.ts`.
+ * Conv2D (NHWC) for the wasm backend as an indirect GEMM.
  *
- * Algorithm: per chunk of images, gather the column matrix (one row per output pixel,
- * one column per filter tap, see `im2col.ts`) and multiply it by the filter viewed as a
- * (KH*KW*C) x O matrix, writing the NHWC output directly. A 1 x 1 stride-1 unpadded
- * convolution skips the gather: its input already is the column matrix.
+ * Algorithm: the output, viewed as (N*OH*OW) x O, is the product of the input's column
+ * matrix and the filter viewed as (KH*KW*C) x O. The column matrix is never written: the
+ * GEMM reads each element straight from the (zero-bordered) input through a pixel table
+ * and a tap table (`window.ts`), so the cost is the product alone, with the bias and
+ * ReLU of FusedConv2D applied in its epilogue.
  *
  * Why it is faster in training: the shipped kernel (XNNPACK) re-packs the filter on
  * every call because the filter tensor changes every step, and its small-channel paths
@@ -21,7 +22,7 @@ import {
 import type { Epilogue } from './batch-mat-mul.js';
 import { gemm } from './gemm.js';
 import { heapOf, type WasmHeap } from './heap.js';
-import { im2col, imageChunks, isPointwise, windowOf } from './im2col.js';
+import { windowedInput, windowOf } from './window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
 
 /** Returns the NHWC geometry of a convolution, or undefined when it is not NHWC. */
@@ -54,21 +55,18 @@ export function convOnHeap(
   const w = windowOf(info);
   const K = w.KH * w.KW * w.C;
   const O = info.outChannels;
-  const pixels = w.OH * w.OW;
   const out = heap.output(info.outShape);
-  const xAt = heap.offset(x);
-  const filterAt = heap.offset(filter);
-  const b = { at: filterAt, rows: O, cols: 1 };
-  if (isPointwise(w)) {
-    gemm(heap, { a: { at: xAt, rows: K, cols: 1 }, b, c: out.at, ldc: O, M: w.N * pixels, N: O, K, ...epilogue });
-    return out.info;
-  }
-  for (const [first, count] of imageChunks(w)) {
-    const cols = heap.scratch('columns', count * pixels * K * 4);
-    im2col(heap, xAt + first * w.H * w.W * w.C * 4, { ...w, N: count }, cols);
-    const c = out.at + first * pixels * O * 4;
-    gemm(heap, { a: { at: cols, rows: K, cols: 1 }, b, c, ldc: O, M: count * pixels, N: O, K, ...epilogue });
-  }
+  const input = windowedInput(heap, heap.offset(x), w);
+  gemm(heap, {
+    a: { base: input.base, rows: input.pixels, ks: input.taps },
+    b: { at: heap.offset(filter), rows: O, cols: 1 },
+    c: out.at,
+    ldc: O,
+    M: w.N * w.OH * w.OW,
+    N: O,
+    K,
+    ...epilogue,
+  });
   return out.info;
 }
 

@@ -1,7 +1,7 @@
 /**
  * FusedConv2D (convolution + bias + activation, NHWC) for the wasm backend.
  *
- * Why: the im2col GEMM of `conv2d.ts` with the bias loaded into the accumulators and
+ * Why: the indirect GEMM of `conv2d.ts` with the bias loaded into the accumulators and
  * the ReLU applied before the store, so the fused layer costs one pass over its output.
  * Other activations, per-element biases and NCHW go to the shipped kernel.
  */

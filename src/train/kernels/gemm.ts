@@ -65,22 +65,78 @@ function packFunction(): FunctionBuilder {
   return f;
 }
 
+/** How the GEMM inner loop addresses A(i, k); `load(r)` pushes the byte address of A(i + r, k). */
+interface AAccess {
+  name: string;
+  params: readonly string[];
+  setup(f: FunctionBuilder): void;
+  blockStart(f: FunctionBuilder, rows: number): void;
+  stepStart(f: FunctionBuilder): void;
+  load(f: FunctionBuilder, r: number): void;
+  advance(f: FunctionBuilder): void;
+}
+
+/** A(i, k) at `a + i*sam + k*sak` bytes. */
+const STRIDED: AAccess = {
+  name: 'gemm',
+  params: ['a', 'sam', 'sak'],
+  setup: (f) => {
+    for (let r = 1; r < MR; r++) f.local(`sam${r}`, I32);
+    for (let r = 1; r < MR; r++) f.get('sam').i32(r).op(OP.i32Mul).set(`sam${r}`);
+  },
+  blockStart: (f) => {
+    f.get('a').get('i').get('sam').op(OP.i32Mul, OP.i32Add).set('pa');
+  },
+  stepStart: () => undefined,
+  load: (f, r) => {
+    f.get('pa');
+    if (r > 0) f.get(`sam${r}`).op(OP.i32Add);
+  },
+  advance: (f) => f.addTo('pa', 'sak'),
+};
+
+/**
+ * A(i, k) at `base + rows[i] + ks[k]` bytes, with i32 tables `rows` and `ks`: a
+ * convolution's input read through its windows without gathering them first.
+ */
+const INDIRECT: AAccess = {
+  name: 'gemmIndirect',
+  params: ['base', 'rows', 'ks'],
+  setup: (f) => {
+    for (let r = 0; r < MR; r++) f.local(`row${r}`, I32);
+    f.local('off', I32);
+  },
+  blockStart: (f, rows) => {
+    for (let r = 0; r < rows; r++) {
+      f.get('base').get('rows').get('i').i32(2).op(OP.i32Shl, OP.i32Add).i32Load(r * 4).op(OP.i32Add).set(`row${r}`);
+    }
+    f.get('ks').set('pa');
+  },
+  stepStart: (f) => {
+    f.get('pa').i32Load().set('off');
+  },
+  load: (f, r) => {
+    f.get(`row${r}`).get('off').op(OP.i32Add);
+  },
+  advance: (f) => f.addTo('pa', 4),
+};
+
 /**
  * C (M x N, row stride ldc bytes) = [C +] A·Bp + bias, then ReLU if `relu` != 0; C is
- * added when `accumulate` != 0. A element (i, k) is at `a + i*sam + k*sak` bytes; Bp
- * holds ceil(N/8) packed panels; `bias` is 0 or a buffer of ceil(N/8)*8 floats; `tmp` is
- * 32 bytes of scratch for partial panels.
+ * added when `accumulate` != 0. A is addressed as `access` says; Bp holds ceil(N/8)
+ * packed panels; `bias` is 0 or a buffer of ceil(N/8)*8 floats; `tmp` is 32 bytes of
+ * scratch for partial panels.
  */
-function gemmFunction(): FunctionBuilder {
-  const f = new FunctionBuilder('gemm', ['a', 'sam', 'sak', 'bp', 'c', 'ldc', 'M', 'N', 'K', 'bias', 'relu', 'accumulate', 'tmp']);
+function gemmFunction(access: AAccess): FunctionBuilder {
+  const params = [...access.params, 'bp', 'c', 'ldc', 'M', 'N', 'K', 'bias', 'relu', 'accumulate', 'tmp'];
+  const f = new FunctionBuilder(access.name, params);
   for (const name of ['n0', 'i', 'k', 'pa', 'pb', 'pc', 'bpanel', 'width', 'rowEnd', 'col']) f.local(name, I32);
-  for (let r = 1; r < MR; r++) f.local(`sam${r}`, I32);
   for (const name of ['b0', 'b1', 'av', 'bias0', 'bias1', 'zero']) f.local(name, V128);
   const acc = (r: number, h: number): string => `acc${r}${h}`;
   for (let r = 0; r < MR; r++) for (let h = 0; h < 2; h++) f.local(acc(r, h), V128);
 
   f.zero('zero');
-  for (let r = 1; r < MR; r++) f.get('sam').i32(r).op(OP.i32Mul).set(`sam${r}`);
+  access.setup(f);
   f.get('M').i32(MR - 1).op(OP.i32Sub).set('rowEnd');
 
   const rowBlock = (rows: number): void => {
@@ -88,22 +144,22 @@ function gemmFunction(): FunctionBuilder {
       f.get('bias0').set(acc(r, 0));
       f.get('bias1').set(acc(r, 1));
     }
-    f.get('a').get('i').get('sam').op(OP.i32Mul, OP.i32Add).set('pa');
+    access.blockStart(f, rows);
     f.get('bpanel').set('pb');
     f.get('K').set('k');
     f.block(() => {
       f.get('k').op(OP.i32Eqz, OP.brIf, 0);
       f.loop(() => {
+        access.stepStart(f);
         f.get('pb').v128Load(0).set('b0');
         f.get('pb').v128Load(16).set('b1');
         for (let r = 0; r < rows; r++) {
-          f.get('pa');
-          if (r > 0) f.get(`sam${r}`).op(OP.i32Add);
+          access.load(f, r);
           f.v128Load32Splat().set('av');
           f.fma4(acc(r, 0), 'av', 'b0');
           f.fma4(acc(r, 1), 'av', 'b1');
         }
-        f.addTo('pa', 'sak');
+        access.advance(f);
         f.addTo('pb', PANEL * 4);
         f.get('k').i32(1).op(OP.i32Sub).tee('k').op(OP.brIf, 0);
       });
@@ -303,6 +359,10 @@ interface GemmRoutines {
     a: number, sam: number, sak: number, bp: number, c: number, ldc: number,
     M: number, N: number, K: number, bias: number, relu: number, accumulate: number, tmp: number,
   ): void;
+  gemmIndirect(
+    base: number, rows: number, ks: number, bp: number, c: number, ldc: number,
+    M: number, N: number, K: number, bias: number, relu: number, accumulate: number, tmp: number,
+  ): void;
   dot(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number): void;
 }
 
@@ -311,7 +371,7 @@ const routines = new WeakMap<WasmHeap, GemmRoutines>();
 function routinesOf(heap: WasmHeap): GemmRoutines {
   let r = routines.get(heap);
   if (r === undefined) {
-    r = assemble(heap.memory, [packFunction(), gemmFunction(), dotFunction()]) as unknown as GemmRoutines;
+    r = assemble(heap.memory, [packFunction(), gemmFunction(STRIDED), gemmFunction(INDIRECT), dotFunction()]) as unknown as GemmRoutines;
     routines.set(heap, r);
   }
   return r;
@@ -326,9 +386,19 @@ export interface Operand {
   cols: number;
 }
 
+/**
+ * An operand read through tables: element (i, k) at `base + rows[i] + ks[k]` bytes, with
+ * `rows` (M entries) and `ks` (K entries) byte offsets of i32 tables on the heap.
+ */
+export interface IndirectOperand {
+  base: number;
+  rows: number;
+  ks: number;
+}
+
 /** A product C = A·B + bias (ReLU optional) of an M x K and a K x N operand. */
 export interface Product {
-  a: Operand;
+  a: Operand | IndirectOperand;
   b: Operand;
   /** Byte offset of C, row-major with row stride `ldc` elements. */
   c: number;
@@ -352,8 +422,7 @@ export function gemm(heap: WasmHeap, p: Product): void {
   const r = routinesOf(heap);
   const { a, b, M, N, K } = p;
   if (M === 0 || N === 0) return;
-  const bTransposedContiguous = b.rows === 1 && a.cols === 1;
-  if (bTransposedContiguous && M < 256 && p.bias === undefined && !p.relu && !p.accumulate && K >= 16) {
+  if ('at' in a && b.rows === 1 && a.cols === 1 && M < 256 && p.bias === undefined && !p.relu && !p.accumulate && K >= 16) {
     r.dot(a.at, a.rows * 4, b.at, b.cols * 4, p.c, p.ldc * 4, M, N, K);
     return;
   }
@@ -369,5 +438,7 @@ export function gemm(heap: WasmHeap, p: Product): void {
     f32.copyWithin(bias >> 2, p.bias >> 2, (p.bias >> 2) + N);
   }
   r.pack(b.at, b.rows * 4, b.cols * 4, K, N, packed);
-  r.gemm(a.at, a.rows * 4, a.cols * 4, packed, p.c, p.ldc * 4, M, N, K, p.bias === undefined ? 0 : bias, p.relu ? 1 : 0, p.accumulate ? 1 : 0, tmp);
+  const rest = [packed, p.c, p.ldc * 4, M, N, K, p.bias === undefined ? 0 : bias, p.relu ? 1 : 0, p.accumulate ? 1 : 0, tmp] as const;
+  if ('at' in a) r.gemm(a.at, a.rows * 4, a.cols * 4, ...rest);
+  else r.gemmIndirect(a.base, a.rows, a.ks, ...rest);
 }

@@ -5,8 +5,9 @@
  * heap at `memoryOffset` bytes (float32 or int32, 4 bytes per element). Kernels here
  * read inputs and write outputs in place: an output is allocated with the backend's own
  * `makeOutput`, so the engine owns and frees it like any other tensor. Temporaries
- * (packed panels, im2col columns) live in per-purpose scratch areas that grow on demand
- * and are reused across calls, so a training step does not churn the allocator.
+ * (packed panels, padded inputs, column gradients) live in per-purpose scratch areas
+ * that grow on demand and are reused across calls, so a training step does not churn
+ * the allocator; index tables that depend only on a shape are built once and kept.
  */
 import type { DataId, DataType, TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -24,13 +25,14 @@ export interface WasmBackend {
 }
 
 /** Scratch areas; one per concurrent use inside a kernel. */
-export type ScratchSlot = 'packed' | 'columns' | 'transposed' | 'aux';
+export type ScratchSlot = 'packed' | 'columns' | 'padded';
 
 /** The heap of one wasm backend instance. */
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   private view: Float32Array;
   private readonly scratchAreas = new Map<ScratchSlot, { pointer: number; bytes: number }>();
+  private readonly tables = new Map<string, number>();
 
   constructor(readonly backend: WasmBackend) {
     this.memory = backend.wasm.asm.memory;
@@ -66,6 +68,22 @@ export class WasmHeap {
     const pointer = this.backend.wasm._malloc(size);
     if (pointer === 0) throw new Error(`heap: out of memory allocating ${size} bytes`);
     this.scratchAreas.set(slot, { pointer, bytes: size });
+    return pointer;
+  }
+
+  /**
+   * Returns the byte offset of a kept int32 table identified by `key`, built by `build`
+   * the first time it is asked for.
+   */
+  table(key: string, build: () => Int32Array): number {
+    let pointer = this.tables.get(key);
+    if (pointer === undefined) {
+      const values = build();
+      pointer = this.backend.wasm._malloc(Math.max(4, values.byteLength));
+      if (pointer === 0) throw new Error(`heap: out of memory allocating table ${key}`);
+      new Int32Array(this.memory.buffer, pointer, values.length).set(values);
+      this.tables.set(key, pointer);
+    }
     return pointer;
   }
 }

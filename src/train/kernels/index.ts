@@ -13,12 +13,16 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { addConfig, multiplyConfig, realDivConfig, subConfig } from './binary-ops.js';
+import { castConfig } from './cast.js';
 import { conv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedConv2DConfig } from './fused-conv2d.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { meanConfig, sumConfig } from './reduce.js';
 import { captureShipped } from './shipped.js';
 import { tileConfig } from './tile.js';
 
@@ -30,8 +34,16 @@ export const TRAINING_KERNELS: readonly KernelConfig[] = [
   fusedConv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  addConfig,
+  subConfig,
+  multiplyConfig,
+  realDivConfig,
+  sumConfig,
+  meanConfig,
   tileConfig,
   identityConfig,
+  castConfig,
 ];
 
 /**

@@ -30,6 +30,7 @@ export const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  i32Load: 0x28,
   f32Load: 0x2a,
   f32Store: 0x38,
   i32Const: 0x41,
@@ -54,6 +55,7 @@ export const OP = {
   f32Add: 0x92,
   f32Sub: 0x93,
   f32Mul: 0x94,
+  f32Div: 0x95,
   f32Max: 0x97,
   select: 0x1b,
 } as const;
@@ -64,7 +66,10 @@ export const SIMD = {
   v128Load32Splat: 0x09,
   v128Store: 0x0b,
   i8x16Shuffle: 0x0d,
+  i32x4Splat: 0x11,
   f32x4Splat: 0x13,
+  i32x4ExtractLane: 0x1b,
+  i32x4ReplaceLane: 0x1c,
   f32x4ExtractLane: 0x1f,
   f32x4Eq: 0x41,
   f32x4Gt: 0x44,
@@ -75,7 +80,9 @@ export const SIMD = {
   f32x4Add: 0xe4,
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
   f32x4Max: 0xe9,
+  i32x4Add: 0xae,
 } as const;
 
 function uleb(value: number): number[] {
@@ -182,6 +189,10 @@ export class FunctionBuilder {
   }
 
   /** Scalar memory access with a constant byte offset (alignment hint: 4 bytes). */
+  i32Load(offset = 0): this {
+    return this.op(OP.i32Load, 2, ...uleb(offset));
+  }
+
   f32Load(offset = 0): this {
     return this.op(OP.f32Load, 2, ...uleb(offset));
   }
@@ -213,6 +224,14 @@ export class FunctionBuilder {
 
   f32x4ExtractLane(lane: number): this {
     return this.simd(SIMD.f32x4ExtractLane).op(lane);
+  }
+
+  i32x4ExtractLane(lane: number): this {
+    return this.simd(SIMD.i32x4ExtractLane).op(lane);
+  }
+
+  i32x4ReplaceLane(lane: number): this {
+    return this.simd(SIMD.i32x4ReplaceLane).op(lane);
   }
 
   /** i8x16.shuffle with 32-bit lane indices (0-3 first operand, 4-7 second). */

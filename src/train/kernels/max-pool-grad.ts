@@ -1,0 +1,141 @@
+/**
+ * MaxPoolGrad (NHWC) for the wasm backend as an argmax scatter.
+ *
+ * Algorithm: for every output position, scan its window in row-major order keeping the
+ * first strictly largest input (as the cpu backend does; windows are clipped to the
+ * input, so padding never wins), then add dy at that input position. Four channels are
+ * scanned at once: a v128 compare selects both the running maxima and their byte
+ * addresses; the remaining channels run the same scan on scalars. The cost is one pass
+ * over each window, instead of the shipped kernel's gather that visits every
+ * (input, window offset) pair and recomputes the argmax for each.
+ */
+import {
+  backend_util,
+  MaxPoolGrad,
+  type KernelConfig,
+  type KernelFunc,
+  type MaxPoolGradAttrs,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { heapOf, type WasmHeap } from './heap.js';
+import { requiredInputs, shippedKernel } from './shipped.js';
+import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
+
+const PARAMS = ['x', 'dy', 'dx', 'N', 'H', 'W', 'C', 'OH', 'OW', 'fh', 'fw', 'sh', 'sw', 'top', 'left'];
+
+function maxPoolGradFunction(): FunctionBuilder {
+  const f = new FunctionBuilder('maxPoolGrad', PARAMS);
+  for (const l of ['xb', 'imageBytes', 'rowBytes', 'C4', 'delta', 'r0', 'c0', 'rlo', 'rhi', 'clo', 'chi', 'addr', 'best', 'target']) {
+    f.local(l, I32);
+  }
+  f.local('bestValue', F32);
+  f.local('value', F32);
+  for (const l of ['vmax', 'vaddr', 'v', 'mask', 'lanes', 'minusInf', 'none']) f.local(l, V128);
+
+  f.get('W').get('C').op(OP.i32Mul).i32(2).op(OP.i32Shl).set('rowBytes');
+  f.get('H').get('rowBytes').op(OP.i32Mul).set('imageBytes');
+  f.get('C').i32(-4).op(OP.i32And).set('C4');
+  f.get('dx').get('x').op(OP.i32Sub).set('delta');
+  f.f32(-Infinity).simd(SIMD.f32x4Splat).set('minusInf');
+  f.i32(-1).simd(SIMD.i32x4Splat).set('none');
+  f.i32(0).simd(SIMD.i32x4Splat).i32(4).i32x4ReplaceLane(1).i32(8).i32x4ReplaceLane(2).i32(12).i32x4ReplaceLane(3).set('lanes');
+
+  /** Pushes the byte address of x[b, xr, xc, d] (b via xb). */
+  const address = (): void => {
+    f.get('xb').get('xr').get('rowBytes').op(OP.i32Mul, OP.i32Add);
+    f.get('xc').get('C').op(OP.i32Mul).get('d').op(OP.i32Add).i32(2).op(OP.i32Shl, OP.i32Add);
+  };
+  /** dx at byte address `target` + delta += f32 at dy. */
+  const scatter = (dyOffset: number): void => {
+    f.get('target').get('delta').op(OP.i32Add);
+    f.get('target').get('delta').op(OP.i32Add).f32Load();
+    f.get('dy').f32Load(dyOffset).op(OP.f32Add).f32Store();
+  };
+  /** The window clipped to the input: lo = max(start, 0), hi = min(start + size, limit). */
+  const range = (start: string, size: string, limit: string, lo: string, hi: string): void => {
+    f.i32(0).get(start).get(start).i32(0).op(OP.i32LtS, OP.select).set(lo);
+    f.get(limit).get(start).get(size).op(OP.i32Add).tee(hi).get(hi).get(limit).op(OP.i32GtS, OP.select).set(hi);
+  };
+
+  f.get('x').set('xb');
+  f.for('b', 0, 'N', 1, () => {
+    f.for('yr', 0, 'OH', 1, () => {
+      f.get('yr').get('sh').op(OP.i32Mul).get('top').op(OP.i32Sub).set('r0');
+      range('r0', 'fh', 'H', 'rlo', 'rhi');
+      f.for('yc', 0, 'OW', 1, () => {
+        f.get('yc').get('sw').op(OP.i32Mul).get('left').op(OP.i32Sub).set('c0');
+        range('c0', 'fw', 'W', 'clo', 'chi');
+        f.for('d', 0, 'C4', 4, () => {
+          f.get('minusInf').set('vmax');
+          f.get('none').set('vaddr');
+          f.for('xr', 'rlo', 'rhi', 1, () => {
+            f.for('xc', 'clo', 'chi', 1, () => {
+              address();
+              f.tee('addr').v128Load().set('v');
+              f.get('v').get('vmax').simd(SIMD.f32x4Gt).set('mask');
+              f.get('v').get('vmax').get('mask').simd(SIMD.v128Bitselect).set('vmax');
+              f.get('addr').simd(SIMD.i32x4Splat).get('lanes').simd(SIMD.i32x4Add);
+              f.get('vaddr').get('mask').simd(SIMD.v128Bitselect).set('vaddr');
+            });
+          });
+          for (let lane = 0; lane < 4; lane++) {
+            f.get('vaddr').i32x4ExtractLane(lane).tee('target').i32(-1).op(OP.i32Ne);
+            f.if(() => scatter(lane * 4));
+          }
+          f.addTo('dy', 16);
+        });
+        f.for('d', 'C4', 'C', 1, () => {
+          f.f32(-Infinity).set('bestValue');
+          f.i32(-1).set('best');
+          f.for('xr', 'rlo', 'rhi', 1, () => {
+            f.for('xc', 'clo', 'chi', 1, () => {
+              address();
+              f.tee('addr').f32Load().tee('value').get('bestValue').op(OP.f32Gt);
+              f.if(() => {
+                f.get('value').set('bestValue');
+                f.get('addr').set('best');
+              });
+            });
+          });
+          f.get('best').tee('target').i32(-1).op(OP.i32Ne);
+          f.if(() => scatter(0));
+          f.addTo('dy', 4);
+        });
+      });
+    });
+    f.addTo('xb', 'imageBytes');
+  });
+  return f;
+}
+
+const routines = new WeakMap<WasmHeap, { maxPoolGrad(...args: number[]): void }>();
+
+function maxPoolGrad(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] {
+  const { dy, input } = requiredInputs(args.inputs, 'max-pool-grad', 'dy', 'input');
+  if (dy.dtype !== 'float32' || input.dtype !== 'float32') return shippedKernel(MaxPoolGrad)(args);
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
+  );
+  const heap = heapOf(args.backend);
+  let r = routines.get(heap);
+  if (r === undefined) {
+    r = assemble(heap.memory, [maxPoolGradFunction()]) as unknown as { maxPoolGrad(...args: number[]): void };
+    routines.set(heap, r);
+  }
+  const out = heap.output([...input.shape]);
+  heap.f32().fill(0, out.at >> 2, (out.at >> 2) + out.info.shape.reduce((a, b) => a * b, 1));
+  r.maxPoolGrad(
+    heap.offset(input), heap.offset(dy), out.at,
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  );
+  return out.info;
+}
+
+/** MaxPoolGrad on the wasm backend. */
+export const maxPoolGradConfig: KernelConfig = {
+  kernelName: MaxPoolGrad,
+  backendName: 'wasm',
+  kernelFunc: maxPoolGrad,
+};
