@@ -91,7 +91,12 @@ export class BlockAdjacency implements Adjacency {
     if (pages > MAX_PAGES) {
       throw new GraphError(`the rolled graph needs ${(bytes / 2 ** 30).toFixed(1)} GiB, above the 4 GiB the product kernels address; use precision float32`);
     }
-    const memory = new WebAssembly.Memory({ initial: pages });
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: pages });
+    } catch (error) {
+      throw new GraphError(`cannot allocate ${(bytes / 1e6).toFixed(0)} MB for the rolled graph (${(error as Error).message})`);
+    }
     const kernels: BlockKernels = blockKernels(memory);
     this.sym = precision === 'float64' ? kernels.sym64 : kernels.sym32;
     this.fwd = precision === 'float64' ? kernels.fwd64 : kernels.fwd32;
