@@ -205,6 +205,97 @@ describe('FusedConv2D', () => {
   );
 });
 
+describe('MaxPoolGrad', () => {
+  type Pad = 'same' | 'valid';
+  it.each([
+    [[2, 8, 8, 6], 2, 2, 'valid'],
+    [[2, 9, 7, 5], 3, 2, 'same'],
+    [[3, 10, 7, 4], 2, 1, 'same'],
+    [[2, 11, 9, 3], 3, 3, 'valid'],
+    [[2, 7, 10, 9], [2, 3], [1, 2], 'same'],
+  ] as Array<[number[], number | [number, number], number | [number, number], Pad]>)(
+    'x %j window %j stride %j %s: values and gradient',
+    async (shape, size, stride, pad) => {
+      await expectSameAsCpu([input(shape, 40)], withGradients((x) => tf.maxPool(x as tf.Tensor4D, size, stride, pad), 41), `maxPool ${shape}`);
+    },
+  );
+  it('sends the gradient to the first of tied maxima', async () => {
+    const tied = { shape: [1, 4, 4, 5], values: new Float32Array(80).fill(1) };
+    await expectSameAsCpu([tied], withGradients((x) => tf.maxPool(x as tf.Tensor4D, 2, 1, 'same'), 42), 'maxPool ties');
+  });
+});
+
+describe('AvgPoolGrad', () => {
+  it.each([
+    [[2, 8, 8, 6], 2, 2, 'valid'],
+    [[2, 9, 7, 5], 3, 2, 'same'],
+    [[3, 10, 7, 4], 2, 1, 'same'],
+    [[2, 11, 9, 3], 3, 3, 'valid'],
+    [[2, 7, 10, 9], [2, 3], [1, 2], 'same'],
+  ] as Array<[number[], number | [number, number], number | [number, number], 'same' | 'valid']>)(
+    'x %j window %j stride %j %s: values and gradient',
+    async (shape, size, stride, pad) => {
+      await expectSameAsCpu([input(shape, 50)], withGradients((x) => tf.avgPool(x as tf.Tensor4D, size, stride, pad), 51), `avgPool ${shape}`);
+    },
+  );
+});
+
+describe('Add, Sub, Multiply, RealDiv', () => {
+  const ops: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
+    ['add', tf.add],
+    ['sub', tf.sub],
+    ['mul', tf.mul],
+    ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))],
+  ];
+  const shapes: Array<[number[], number[]]> = [
+    [[5, 7], [5, 7]],
+    [[4, 6, 6, 5], [5]],
+    [[], [3, 9]],
+    [[6, 1], [6, 11]],
+    [[2, 1, 1, 13], [2, 3, 4, 13]],
+    [[3, 1, 5], [1, 4, 1]],
+    [[2, 1, 3, 1], [1, 4, 1, 5]],
+  ];
+  for (const [name, op] of ops) {
+    it.each(shapes)(`${name} %j and %j: values and gradients`, async (sa, sb) => {
+      await expectSameAsCpu([input(sa, 43), input(sb, 44)], withGradients(op, 45), `${name} ${sa} ${sb}`);
+    });
+  }
+  it('leaves int32 arithmetic to the shipped kernels', async () => {
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      expect(await tf.add(tf.tensor1d([1, 2], 'int32'), tf.scalar(3, 'int32')).array()).toEqual([4, 5]);
+    }
+  });
+});
+
+describe('Sum, Mean', () => {
+  it.each([
+    [[64, 10], [0]],
+    [[6, 5, 4, 3], [0, 1, 2]],
+    [[6, 5, 4, 3], [1, 2]],
+    [[6, 5, 4, 7], [3]],
+    [[6, 5, 4, 3], [0, 1, 2, 3]],
+    [[6, 1, 4, 3], [1, 2]],
+    [[6, 5, 4, 3], [0, 2]],
+  ])('x %j axes %j: values (with and without keepDims) and gradients', async (shape, axes) => {
+    for (const keepDims of [false, true]) {
+      await expectSameAsCpu(
+        [input(shape, 46)],
+        (x) => [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims)],
+        `reduce ${shape} ${axes} ${keepDims}`,
+      );
+    }
+    await expectSameAsCpu([input(shape, 47)], withGradients((x) => tf.add(tf.sum(x, axes), tf.mean(x, axes)), 48), `reduce grad ${shape}`);
+  });
+});
+
+describe('Cast', () => {
+  it('shares float32 to float32 and converts other dtypes', async () => {
+    await expectSameAsCpu([input([3, 4], 49)], (x) => [tf.cast(x, 'float32'), tf.cast(tf.cast(tf.mul(x, 10), 'int32'), 'float32')], 'cast');
+  });
+});
+
 describe('Tile', () => {
   it.each([
     [[3, 1], [1, 5]],

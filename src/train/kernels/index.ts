@@ -12,6 +12,7 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { avgPoolGradConfig } from './avg-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { addConfig, multiplyConfig, realDivConfig, subConfig } from './binary-ops.js';
 import { castConfig } from './cast.js';
@@ -35,6 +36,7 @@ export const TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  avgPoolGradConfig,
   addConfig,
   subConfig,
   multiplyConfig,

@@ -10,7 +10,6 @@
  * (input, window offset) pair and recomputes the argmax for each.
  */
 import {
-  backend_util,
   MaxPoolGrad,
   type KernelConfig,
   type KernelFunc,
@@ -18,13 +17,13 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { heapOf, type WasmHeap } from './heap.js';
+import { emitClippedRange, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
 import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
 
-const PARAMS = ['x', 'dy', 'dx', 'N', 'H', 'W', 'C', 'OH', 'OW', 'fh', 'fw', 'sh', 'sw', 'top', 'left'];
 
 function maxPoolGradFunction(): FunctionBuilder {
-  const f = new FunctionBuilder('maxPoolGrad', PARAMS);
+  const f = new FunctionBuilder('maxPoolGrad', ['x', 'dy', 'dx', ...POOL_PARAMS]);
   for (const l of ['xb', 'imageBytes', 'rowBytes', 'C4', 'delta', 'r0', 'c0', 'rlo', 'rhi', 'clo', 'chi', 'addr', 'best', 'target']) {
     f.local(l, I32);
   }
@@ -51,20 +50,15 @@ function maxPoolGradFunction(): FunctionBuilder {
     f.get('target').get('delta').op(OP.i32Add).f32Load();
     f.get('dy').f32Load(dyOffset).op(OP.f32Add).f32Store();
   };
-  /** The window clipped to the input: lo = max(start, 0), hi = min(start + size, limit). */
-  const range = (start: string, size: string, limit: string, lo: string, hi: string): void => {
-    f.i32(0).get(start).get(start).i32(0).op(OP.i32LtS, OP.select).set(lo);
-    f.get(limit).get(start).get(size).op(OP.i32Add).tee(hi).get(hi).get(limit).op(OP.i32GtS, OP.select).set(hi);
-  };
 
   f.get('x').set('xb');
   f.for('b', 0, 'N', 1, () => {
     f.for('yr', 0, 'OH', 1, () => {
       f.get('yr').get('sh').op(OP.i32Mul).get('top').op(OP.i32Sub).set('r0');
-      range('r0', 'fh', 'H', 'rlo', 'rhi');
+      emitClippedRange(f, 'r0', 'fh', 'H', 'rlo', 'rhi');
       f.for('yc', 0, 'OW', 1, () => {
         f.get('yc').get('sw').op(OP.i32Mul).get('left').op(OP.i32Sub).set('c0');
-        range('c0', 'fw', 'W', 'clo', 'chi');
+        emitClippedRange(f, 'c0', 'fw', 'W', 'clo', 'chi');
         f.for('d', 0, 'C4', 4, () => {
           f.get('minusInf').set('vmax');
           f.get('none').set('vaddr');
@@ -113,10 +107,7 @@ const routines = new WeakMap<WasmHeap, { maxPoolGrad(...args: number[]): void }>
 function maxPoolGrad(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] {
   const { dy, input } = requiredInputs(args.inputs, 'max-pool-grad', 'dy', 'input');
   if (dy.dtype !== 'float32' || input.dtype !== 'float32') return shippedKernel(MaxPoolGrad)(args);
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
-  const info = backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode,
-  );
+  const info = poolInfo(input.shape, args.attrs as unknown as MaxPoolGradAttrs);
   const heap = heapOf(args.backend);
   let r = routines.get(heap);
   if (r === undefined) {
@@ -125,11 +116,7 @@ function maxPoolGrad(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[]
   }
   const out = heap.output([...input.shape]);
   heap.f32().fill(0, out.at >> 2, (out.at >> 2) + out.info.shape.reduce((a, b) => a * b, 1));
-  r.maxPoolGrad(
-    heap.offset(input), heap.offset(dy), out.at,
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-  );
+  r.maxPoolGrad(heap.offset(input), heap.offset(dy), out.at, ...poolArgs(info));
   return out.info;
 }
 

@@ -57,6 +57,7 @@ export const OP = {
   f32Mul: 0x94,
   f32Div: 0x95,
   f32Max: 0x97,
+  f32ReinterpretI32: 0xbe,
   select: 0x1b,
 } as const;
 
