@@ -10,6 +10,7 @@ import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFeatures } from './commands/features.js';
 import { registerGraph } from './commands/graph.js';
+import { registerPredict } from './commands/predict.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
 import { registerTrain } from './commands/train.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerDatasets(program);
   registerGraph(program);
   registerFeatures(program);
+  registerPredict(program);
   return program;
 }
 

@@ -1,0 +1,38 @@
+/**
+ * The methods compared by `epochgraph evaluate`: each is a set of feature blocks fed to
+ * the same regressor pipeline, except `last-acc`, which predicts the final accuracy as
+ * the test accuracy at the window's last epoch (no model).
+ */
+import type { FeatureBlock } from '../summary/features.js';
+
+/** A method: the feature blocks it learns from, or `direct` for a model-free baseline. */
+export interface Method {
+  readonly name: string;
+  readonly blocks: readonly FeatureBlock[];
+  readonly description: string;
+  readonly direct?: 'last-test-acc';
+}
+
+/** Every method, in report order. */
+export const METHODS: readonly Method[] = [
+  { name: 'graph', blocks: ['graph'], description: 'temporal graph summary over the window' },
+  { name: 'graph+curve', blocks: ['graph', 'curve'], description: 'graph summary and learning curve' },
+  { name: 'graph+curve+hyper', blocks: ['graph', 'curve', 'hyper'], description: 'graph summary, learning curve and hyperparameters' },
+  { name: 'graph-static', blocks: ['graph-static'], description: 'graph summary of the last window epoch only' },
+  { name: 'curve', blocks: ['curve'], description: 'learning curve so far (train/test loss and accuracy)' },
+  { name: 'curve+hyper', blocks: ['curve', 'hyper'], description: 'learning curve and hyperparameters' },
+  { name: 'tse', blocks: ['tse'], description: 'sum of training losses (TSE, Ru et al. 2021)' },
+  { name: 'weights', blocks: ['weights'], description: 'per-layer weight statistics (Unterthiner et al. 2020)' },
+  { name: 'hyper', blocks: ['hyper'], description: 'hyperparameters only' },
+  { name: 'last-acc', blocks: ['curve'], description: 'test accuracy at the last window epoch, as is', direct: 'last-test-acc' },
+];
+
+/** The method named `name`, or undefined. */
+export function findMethod(name: string): Method | undefined {
+  return METHODS.find((m) => m.name === name);
+}
+
+/** Feature blocks needed to evaluate `methods`. */
+export function blocksOf(methods: readonly Method[]): FeatureBlock[] {
+  return [...new Set(methods.flatMap((m) => m.blocks))];
+}

@@ -1,0 +1,163 @@
+/**
+ * The predictor pipeline of one method: model selection among candidate regressors by
+ * grouped inner cross-validation, a refit on all training rows, and a split-conformal
+ * style interval whose half-width is the `coverage` quantile of the chosen candidate's
+ * out-of-fold absolute residuals (cross-conformal; Vovk 2015, Barber et al. 2021).
+ * Predictions and bounds are clipped to [0, 1], the range of an accuracy.
+ *
+ * References:
+ * - V. Vovk, Cross-conformal predictors, Ann. Math. Artif. Intell. 74 (2015) 9-28.
+ * - R. F. Barber, E. J. Candes, A. Ramdas, R. J. Tibshirani, Predictive inference with the
+ *   jackknife+, Ann. Statist. 49 (2021) 486-507.
+ */
+import { PredictError } from './errors.js';
+import { groupedFolds } from './evaluate-folds.js';
+import { HistGradientBoostingRegressor } from './gbt.js';
+import type { Matrix } from './matrix.js';
+import { selectRows } from './matrix.js';
+import type { Regressor, RegressorJson } from './regressor.js';
+
+/** Candidate regressors: names and how to build each. */
+export const CANDIDATES = {
+  /** Boosted trees tuned for zoos of tens to thousands of runs. */
+  gbt: () => new HistGradientBoostingRegressor({ minSamplesLeaf: 5, maxLeafNodes: 15, learningRate: 0.05, maxIter: 200 }),
+} as const;
+export type CandidateName = keyof typeof CANDIDATES;
+
+/** Options of `PredictorPipeline`. */
+export interface PipelineOptions {
+  readonly candidates: readonly CandidateName[];
+  /** Inner folds for model selection and residuals. */
+  readonly innerFolds: number;
+  /** Target coverage of the interval. */
+  readonly coverage: number;
+  readonly seed: number;
+}
+
+export const PIPELINE_DEFAULTS: PipelineOptions = {
+  candidates: Object.keys(CANDIDATES) as CandidateName[],
+  innerFolds: 5,
+  coverage: 0.9,
+  seed: 0,
+};
+
+const FROM_JSON: Record<CandidateName, (json: RegressorJson) => Regressor> = {
+  gbt: (json) => HistGradientBoostingRegressor.fromJSON(json),
+};
+
+/** A prediction with its interval. */
+export interface Prediction {
+  readonly predicted: Float64Array;
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+}
+
+/** The saved form of a fitted pipeline. */
+export interface PipelineJson {
+  readonly candidate: CandidateName;
+  readonly halfWidth: number;
+  readonly coverage: number;
+  /** Inner cross-validated mean squared error of every candidate. */
+  readonly selection: Readonly<Record<string, number>>;
+  readonly estimator: RegressorJson;
+}
+
+const clip = (v: number) => Math.min(1, Math.max(0, v));
+
+/** The `q` empirical quantile for conformal intervals: the ceil((n + 1) q)-th smallest value (the largest when beyond n). */
+export function conformalQuantile(values: Float64Array, q: number): number {
+  const sorted = Float64Array.from(values).sort();
+  const k = Math.min(sorted.length, Math.ceil((sorted.length + 1) * q));
+  return sorted[Math.max(0, k - 1)];
+}
+
+/** Out-of-fold predictions of `make()` under grouped folds (`fold[i]` for row i). */
+export function outOfFold(make: () => Regressor, X: Matrix, y: Float64Array, fold: Uint16Array, folds: number): Float64Array {
+  const out = new Float64Array(y.length);
+  for (let f = 0; f < folds; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    fold.forEach((g, i) => (g === f ? test : train).push(i));
+    if (test.length === 0) continue;
+    const model = make().fit(selectRows(X, train), train.map((i) => y[i]));
+    const predicted = model.predict(selectRows(X, test));
+    test.forEach((row, k) => (out[row] = predicted[k]));
+  }
+  return out;
+}
+
+/** A fitted pipeline: `fit` selects, refits and calibrates; `predict` returns values with intervals. */
+export class PredictorPipeline {
+  #fitted: { candidate: CandidateName; estimator: Regressor; halfWidth: number; selection: Record<string, number> } | undefined;
+  readonly options: PipelineOptions;
+
+  constructor(options: Partial<PipelineOptions> = {}) {
+    this.options = { ...PIPELINE_DEFAULTS, ...options };
+    if (!(this.options.coverage > 0 && this.options.coverage < 1)) throw new PredictError('pipeline', `coverage must be in (0, 1), got ${this.options.coverage}`);
+  }
+
+  /** Fits on rows of `X` with targets `y` and configuration `groups`; returns the pipeline. */
+  fit(X: Matrix, y: ArrayLike<number>, groups: readonly string[]): this {
+    const targets = Float64Array.from(y);
+    const distinct = new Set(groups).size;
+    const folds = Math.min(this.options.innerFolds, distinct);
+    if (folds < 2) throw new PredictError('pipeline', `need runs from at least 2 configurations to fit, got ${distinct}`);
+    const fold = groupedFolds(groups, folds, this.options.seed);
+    const selection: Record<string, number> = {};
+    let best: { candidate: CandidateName; residuals: Float64Array; mse: number } | undefined;
+    for (const candidate of this.options.candidates) {
+      const predicted = outOfFold(CANDIDATES[candidate], X, targets, fold, folds);
+      const residuals = targets.map((t, i) => Math.abs(t - clip(predicted[i])));
+      const mse = residuals.reduce((s, r) => s + r * r, 0) / residuals.length;
+      selection[candidate] = mse;
+      if (!best || mse < best.mse) best = { candidate, residuals, mse };
+    }
+    const chosen = best as { candidate: CandidateName; residuals: Float64Array };
+    const estimator = CANDIDATES[chosen.candidate]().fit(X, targets);
+    this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: conformalQuantile(chosen.residuals, this.options.coverage), selection };
+    return this;
+  }
+
+  /** Returns predictions (clipped to [0, 1]) and their intervals. Throws if not fitted. */
+  predict(X: Matrix): Prediction {
+    const fitted = this.#require();
+    const raw = fitted.estimator.predict(X);
+    const predicted = raw.map(clip);
+    return {
+      predicted,
+      lower: predicted.map((p) => clip(p - fitted.halfWidth)),
+      upper: predicted.map((p) => clip(p + fitted.halfWidth)),
+    };
+  }
+
+  /** The chosen candidate and each candidate's inner cross-validated MSE. */
+  get selection(): { candidate: CandidateName; mse: Readonly<Record<string, number>>; halfWidth: number } {
+    const fitted = this.#require();
+    return { candidate: fitted.candidate, mse: fitted.selection, halfWidth: fitted.halfWidth };
+  }
+
+  /** The fitted estimator (for feature importances). */
+  get estimator(): Regressor {
+    return this.#require().estimator;
+  }
+
+  #require() {
+    if (!this.#fitted) throw new PredictError('pipeline', 'not fitted; call fit() first');
+    return this.#fitted;
+  }
+
+  /** Returns the fitted pipeline as JSON data. */
+  toJSON(): PipelineJson {
+    const fitted = this.#require();
+    return { candidate: fitted.candidate, halfWidth: fitted.halfWidth, coverage: this.options.coverage, selection: fitted.selection, estimator: fitted.estimator.toJSON() };
+  }
+
+  /** Restores a pipeline saved by `toJSON`. Throws `PredictError` for an unknown candidate. */
+  static fromJSON(json: PipelineJson): PredictorPipeline {
+    const restore = FROM_JSON[json.candidate];
+    if (!restore) throw new PredictError('pipeline', `unknown estimator ${JSON.stringify(json.candidate)} in model file`);
+    const pipeline = new PredictorPipeline({ coverage: json.coverage });
+    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth: json.halfWidth, selection: { ...json.selection } };
+    return pipeline;
+  }
+}
