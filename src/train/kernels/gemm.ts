@@ -65,7 +65,10 @@ function packFunction(): FunctionBuilder {
   return f;
 }
 
-/** How the GEMM inner loop addresses A(i, k); `load(r)` pushes the byte address of A(i + r, k). */
+/**
+ * How the GEMM inner loop addresses A(i, k): `load(r)` pushes the byte address of
+ * A(i + r, k). (Unrolling k, or one pointer per row, measured slower: V8 then spills.)
+ */
 interface AAccess {
   name: string;
   params: readonly string[];
@@ -76,7 +79,7 @@ interface AAccess {
   advance(f: FunctionBuilder): void;
 }
 
-/** A(i, k) at `a + i*sam + k*sak` bytes. */
+/** A(i, k) at `a + i*sam + k*sak` bytes, any strides. */
 const STRIDED: AAccess = {
   name: 'gemm',
   params: ['a', 'sam', 'sak'],
@@ -371,7 +374,8 @@ const routines = new WeakMap<WasmHeap, GemmRoutines>();
 function routinesOf(heap: WasmHeap): GemmRoutines {
   let r = routines.get(heap);
   if (r === undefined) {
-    r = assemble(heap.memory, [packFunction(), gemmFunction(STRIDED), gemmFunction(INDIRECT), dotFunction()]) as unknown as GemmRoutines;
+    const functions = [packFunction(), ...[STRIDED, INDIRECT].map(gemmFunction), dotFunction()];
+    r = assemble(heap.memory, functions) as unknown as GemmRoutines;
     routines.set(heap, r);
   }
   return r;
