@@ -1,0 +1,94 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/train/config.js';
+import type { Dataset } from '../../src/train/datasets/index.js';
+import { trainRun } from '../../src/train/train.js';
+import { createRng } from '../../src/util/random.js';
+import { runCli, tempDir } from '../helpers.js';
+
+/** Two classes by mean brightness, 4x4 grey images. */
+function brightness(count: number, seed: number): Dataset {
+  const rng = createRng(seed);
+  const make = (n: number) => {
+    const images = new Float32Array(n * 16);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      for (let j = 0; j < 16; j++) images[i * 16 + j] = (labels[i] ? 0.3 : -0.3) + rng.normal();
+    }
+    return { images, labels, count: n };
+  };
+  return { name: 'brightness', height: 4, width: 4, channels: 1, classes: 2, train: make(count), test: make(200) };
+}
+
+let zoo: string;
+let otherArchitecture: string;
+
+beforeAll(async () => {
+  zoo = tempDir();
+  const dataset = brightness(160, 3);
+  const lrs = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+  for (const [i, lr] of lrs.entries()) {
+    for (const seed of [0, 1]) {
+      await trainRun(resolveConfig({ arch: 'mlp', hidden: [8], epochs: 4, lr, seed, batch_size: 16 }), { out: join(zoo, `run-${i}-${seed}`), dataset });
+    }
+  }
+  otherArchitecture = join(tempDir(), 'wide');
+  await trainRun(resolveConfig({ arch: 'mlp', hidden: [8, 8], epochs: 4, lr: 0.01, batch_size: 16 }), { out: otherArchitecture, dataset });
+}, 180_000);
+
+describe('epochgraph evaluate, fit and predict', () => {
+  it('evaluate --json prints every method with the documented keys', () => {
+    const { code, stdout, stderr } = runCli(['evaluate', zoo, '--epochs', '0-2', '--folds', '4', '--json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.methods.map((m: { name: string }) => m.name)).toContain('graph');
+    expect(out.methods.map((m: { name: string }) => m.name)).toContain('last-acc');
+    for (const m of out.methods) {
+      for (const key of ['name', 'r2', 'mae', 'kendall_tau', 'spearman', 'coverage']) expect(m).toHaveProperty(key);
+      expect(m.n).toBe(16);
+      expect(m.coverage).toBeGreaterThanOrEqual(0);
+      expect(m.coverage).toBeLessThanOrEqual(1);
+    }
+  }, 120_000);
+
+  it('fit writes a model file; predict --json returns run, predicted, lower, upper', () => {
+    const model = join(tempDir(), 'model.json');
+    const fit = runCli(['fit', zoo, '--epochs', '0-2', '--out', model, '--folds', '4', '--quiet']);
+    expect(fit.stderr).toBe('');
+    expect(fit.code).toBe(0);
+    const saved = JSON.parse(readFileSync(model, 'utf8'));
+    expect(saved).toMatchObject({ format: 'epochgraph-model', method: 'graph+curve', layout: 'per-layer', window: [0, 1, 2], architectures: ['mlp'], training_runs: 16 });
+    expect(saved.epochgraph_version).toBe(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version);
+    const one = join(zoo, 'run-3-0');
+    const predicted = runCli(['predict', one, zoo, '--model', model, '--json']);
+    expect(predicted.code).toBe(0);
+    const rows = JSON.parse(predicted.stdout);
+    expect(rows).toHaveLength(17);
+    expect(rows[0].run).toBe(one);
+    for (const r of rows) {
+      expect(Object.keys(r)).toEqual(['run', 'predicted', 'lower', 'upper']);
+      expect(r.lower).toBeLessThanOrEqual(r.predicted);
+      expect(r.upper).toBeGreaterThanOrEqual(r.predicted);
+    }
+  }, 120_000);
+
+  it('refuses to predict a run of another architecture, or one lacking a window checkpoint', () => {
+    const model = join(tempDir(), 'model.json');
+    expect(runCli(['fit', zoo, '--epochs', '0-2', '--out', model, '--method', 'graph', '--folds', '4', '--quiet']).code).toBe(0);
+    const foreign = runCli(['predict', otherArchitecture, '--model', model]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toMatch(/architecture does not fit the model .*--layout agnostic/);
+    const pruned = tempDir();
+    runCli(['train', '--arch', 'mlp', '--epochs', '1', '--train-limit', '64', '--out', pruned, '--quiet']);
+    rmSync(join(pruned, 'checkpoints', 'epoch-0001.safetensors'));
+    const missing = runCli(['predict', pruned, '--model', model]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no checkpoint for epoch 1 of the window 0-2/);
+    const notModel = runCli(['predict', pruned, '--model', join(zoo, 'run-0-0', 'run.json')]);
+    expect(notModel.code).toBe(2);
+    expect(notModel.stderr).toMatch(/not an epochgraph model file/);
+  }, 120_000);
+});
