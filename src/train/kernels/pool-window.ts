@@ -2,12 +2,12 @@
  * Shared pieces of the pooling-gradient kernels: the pool geometry of a tfjs call and
  * the emitted clipping of a window to the input.
  */
-import { backend_util, type AvgPoolGradAttrs } from '@tensorflow/tfjs-core';
+import { backend_util, type MaxPoolAttrs } from '@tensorflow/tfjs-core';
 import type { FunctionBuilder } from './wasm-asm.js';
 import { OP } from './wasm-asm.js';
 
-/** Returns the pool geometry (NHWC) of a pooling gradient call on an input of `shape`. */
-export function poolInfo(shape: number[], attrs: AvgPoolGradAttrs & { dimRoundingMode?: 'floor' | 'round' | 'ceil' }): backend_util.Conv2DInfo {
+/** Returns the pool geometry (NHWC) of a pooling call (or its gradient) on an input of `shape`. */
+export function poolInfo(shape: number[], attrs: MaxPoolAttrs): backend_util.Conv2DInfo {
   return backend_util.computePool2DInfo(
     shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
   );
