@@ -169,12 +169,19 @@ describe('epochgraph command line', () => {
     expect(debug.stderr).toMatch(/\n\s+at /);
   });
 
-  it('runs the demo, which writes a readable run directory', () => {
-    const out = join(tempDir(), 'demo-run');
-    const { code, stdout } = runCli(['demo', '--out', out]);
+  it('runs a reduced demo end to end: a zoo of MLP and LeNet-5 runs and every method evaluated', () => {
+    const out = join(tempDir(), 'demo');
+    const { code, stdout, stderr } = runCli(['demo', '--out', out, '--runs', '12', '--epochs', '3', '--train-limit', '256']);
+    expect(stderr).not.toMatch(/error|failed/i);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/net\.0\.weight\s+\[256, 784\]/);
-    const run = runCli(['inspect-run', out, '--json']);
-    expect(JSON.parse(run.stdout).checkpoints).toHaveLength(1);
-  });
+    expect(stdout).toMatch(/12 runs of MLP and LeNet-5/);
+    // Progress goes to stderr, one line per finished run when it is not a terminal.
+    expect(stderr.match(/^run-\d{4}: test_acc/gm)).toHaveLength(12);
+    for (const method of ['graph', 'graph+curve', 'curve', 'tse', 'weights', 'hyper', 'last-acc']) {
+      expect(stdout).toMatch(new RegExp(`^${method.replace('+', '\\+')}\\s+12\\s`, 'm'));
+    }
+    const zoo = JSON.parse(runCli(['inspect-run', join(out, 'zoo', 'run-0000'), '--json']).stdout);
+    expect(zoo.config).toMatchObject({ dataset: 'mnist', epochs: 3, train_limit: 256 });
+    expect(zoo.checkpoints.map((c: { epoch: number }) => c.epoch)).toEqual([0, 1, 2, 3]);
+  }, 300_000);
 });

@@ -1,67 +1,93 @@
 /**
- * `epochgraph demo`: the main job a newcomer runs after install.
- *
- * The end-to-end demo (train a zoo on embedded MNIST, build graphs, predict final
- * accuracy, write a report) needs the trainer, graph and predictor stages. Until they
- * exist it exercises what is built: it writes an example run directory in the
- * documented format (He-initialised MLP 784-256-10 weights as epoch 0) and reads it back.
+ * `epochgraph demo`: the whole method on the embedded MNIST digits, in minutes on a
+ * laptop: train a small zoo of MLP and LeNet-5 runs over learning rate, dropout,
+ * initialisation and optimizer; summarise the graphs of their first epochs; compare the
+ * graph predictor with every baseline by cross-validation; print the metrics.
  */
 import type { Command } from 'commander';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCheckpoint } from '../../checkpoint/open.js';
-import { CHECKPOINT_DIR, RUN_FILE, checkpointFileName, readRun } from '../../checkpoint/run.js';
-import { writeSafetensors } from '../../checkpoint/safetensors.js';
-import { makeTensor, tensorStats } from '../../checkpoint/tensor.js';
-import type { Tensor } from '../../checkpoint/tensor.js';
-import { writeFileAtomic } from '../../util/atomic-write.js';
-import { createRng } from '../../util/random.js';
-import { formatNumber, renderTable } from '../output.js';
+import { cpus } from 'node:os';
+import { parseCheckpointPolicy } from '../../train/checkpoint-policy.js';
+import { evaluateMethods } from '../../predict/evaluate.js';
+import { METHODS } from '../../predict/evaluate-methods.js';
+import type { Grid } from '../../zoo/grid.js';
+import { expandGrid } from '../../zoo/grid.js';
+import { runZoo } from '../../zoo/runner.js';
+import { EpochgraphError } from '../../errors.js';
+import { formatEpochWindow } from '../../summary/temporal.js';
+import { CHANCE, metricsTable, zooTable } from '../evaluation-output.js';
+import { parsePositiveInt } from '../options.js';
+import { LiveBlock, bar, formatDuration } from '../progress.js';
+import { formatNumber } from '../output.js';
+import { createZooProgress } from '../zoo-progress.js';
 
-/** He-normal initial weights of a dense layer `[out, in]` and a zero bias. */
-function denseLayer(prefix: string, inFeatures: number, outFeatures: number, seed: number): Tensor[] {
-  const rng = createRng(seed);
-  const weight = new Float32Array(outFeatures * inFeatures);
-  const scale = Math.sqrt(2 / inFeatures);
-  for (let i = 0; i < weight.length; i++) weight[i] = rng.normal() * scale;
-  return [
-    makeTensor(`${prefix}.weight`, 'F32', [outFeatures, inFeatures], weight),
-    makeTensor(`${prefix}.bias`, 'F32', [outFeatures], new Float32Array(outFeatures)),
-  ];
+/** Defaults sized to finish in about five minutes on two cores. */
+export const DEMO_DEFAULTS = { runs: 36, epochs: 8, window: [0, 1, 2], trainLimit: 4000, folds: 5 };
+
+/** The demo's grid: every (architecture, optimizer, init) cell, `samples` draws of learning rate and dropout. */
+export function demoGrid(runs: number, epochs: number, trainLimit: number): Grid {
+  const cells = 2 * 2 * 3;
+  return {
+    fixed: { dataset: 'mnist', epochs, train_limit: trainLimit, batch_size: 64 },
+    choices: { arch: ['mlp', 'lenet5'], optimizer: ['sgd', 'adam'], init: ['kaiming', 'xavier', 'small_normal'] },
+    ranges: { lr: { kind: 'log_uniform', low: 1e-4, high: 0.3 }, dropout: { kind: 'uniform', low: 0, high: 0.5 } },
+    seeds: [0],
+    samples: Math.max(1, Math.ceil(runs / cells)),
+    samplingSeed: 0,
+    keepCheckpoints: parseCheckpointPolicy(`0-${DEMO_DEFAULTS.window.at(-1)},last`),
+  };
 }
 
 /** Registers the command on `program`. */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the epochgraph demonstration (today: write and read back an example run directory)')
-    .option('--out <dir>', 'where to write the example run (default: a new temporary directory)')
-    .action(async (options: { out?: string }) => {
-      console.log('epochgraph demo');
-      console.log('The full demo (train a small zoo on embedded MNIST, build weight graphs, predict final');
-      console.log('accuracy from the first epochs, compare with baselines, write a report) is being built.');
-      console.log('This version checks the installation: it writes an example run directory in the');
-      console.log('format of docs/run-format.md and reads it back with the checkpoint reader.\n');
-      const runDir = options.out ?? (await mkdtemp(join(tmpdir(), 'epochgraph-demo-')));
-      const tensors = [...denseLayer('net.0', 784, 256, 1), ...denseLayer('net.2', 256, 10, 2)];
-      const checkpoint = join(runDir, CHECKPOINT_DIR, checkpointFileName(0));
-      await writeSafetensors(checkpoint, tensors, { producer: 'epochgraph demo', init: 'kaiming_normal' });
-      const manifest = { id: 'demo-mlp', config: { arch: 'mlp', hidden: [256], init: 'kaiming_normal', seed: 1 }, history: [] };
-      await writeFileAtomic(join(runDir, RUN_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-      const run = await readRun(runDir);
-      const { tensors: read } = await readCheckpoint(run.checkpoints[0].path);
-      console.log(`wrote ${run.path}: run ${run.id}, checkpoint epochs ${run.checkpoints.map((c) => c.epoch).join(', ')}`);
-      console.log(
-        renderTable(
-          ['tensor', 'shape', 'min', 'max', 'mean'],
-          read.map((t) => {
-            const s = tensorStats(t);
-            return [t.name, `[${t.shape.join(', ')}]`, formatNumber(s.min), formatNumber(s.max), formatNumber(s.mean)];
-          }),
-          ['left', 'left', 'right', 'right', 'right'],
-        ),
-      );
-      console.log(`\nNext: epochgraph inspect-run ${run.path}`);
+    .description('the whole method end to end on the embedded MNIST digits: zoo, graphs, predictor, baselines')
+    .option('--out <dir>', 'where to write the zoo and the results', 'epochgraph-demo')
+    .option('--runs <n>', 'runs to train (rounded up to a multiple of 12)', String(DEMO_DEFAULTS.runs))
+    .option('--epochs <n>', 'epochs per run (the predicted accuracy is the last one)', String(DEMO_DEFAULTS.epochs))
+    .option('--train-limit <n>', 'training images per run (of the 8,000)', String(DEMO_DEFAULTS.trainLimit))
+    .option('--workers <n>', `training processes (default: one per core, here ${cpus().length})`)
+    .addHelpText(
+      'after',
+      `
+Runs are MLP 784-256-256-10 and LeNet-5 trained on --train-limit of the embedded MNIST digits,
+SGD (momentum 0.9) or Adam, learning rate log-uniform in [1e-4, 0.3], dropout in [0, 0.5],
+kaiming, xavier or small-normal initialisation. Features use epochs ${formatEpochWindow(DEMO_DEFAULTS.window)}.
+Re-running with the same --out reuses the runs already trained.`,
+    )
+    .action(async (options: { out: string; runs: string; epochs: string; trainLimit: string; workers?: string }) => {
+      const started = performance.now();
+      const runs = parsePositiveInt('--runs', options.runs);
+      const epochs = parsePositiveInt('--epochs', options.epochs);
+      const window = DEMO_DEFAULTS.window.filter((e) => e <= epochs);
+      const workers = options.workers === undefined ? undefined : parsePositiveInt('--workers', options.workers);
+      const grid = demoGrid(runs, epochs, parsePositiveInt('--train-limit', options.trainLimit));
+      const zoo = join(options.out, 'zoo');
+      console.log(`epochgraph demo: ${expandGrid(grid).length} runs of MLP and LeNet-5 on embedded MNIST, ${epochs} epochs each, into ${zoo}`);
+      console.log(`step 1/3: training the zoo`);
+      const progress = createZooProgress({ label: 'demo' });
+      const summary = await runZoo(grid, zoo, { workers, onEvent: progress.onEvent });
+      progress.finish();
+      if (summary.failed.length > 0) throw new EpochgraphError(`demo: ${summary.failed.length} run(s) failed; first: ${summary.failed[0].message}`);
+      console.log(`step 2/3: graph summaries of epochs ${formatEpochWindow(window)} and baseline features`);
+      const table = await zooTable(zoo, window, 'per-layer', METHODS, false);
+      console.log(`step 3/3: ${DEMO_DEFAULTS.folds}-fold cross-validation of ${METHODS.length} methods`);
+      const live = new LiveBlock();
+      const results = evaluateMethods(table, {
+        methods: METHODS,
+        windowEnd: window[window.length - 1],
+        folds: DEMO_DEFAULTS.folds,
+        seed: 0,
+        chance: CHANCE,
+        onMethod: (name, done, total) => live.update([`evaluating ${bar(done / total)} ${done}/${total} (${name})`]),
+      });
+      live.clear();
+      console.log(`\nPredicting the epoch-${epochs} test accuracy of ${table.runs.length} runs from epochs ${formatEpochWindow(window)} (out-of-fold):`);
+      console.log(`\nall runs\n${metricsTable(results, 'all')}`);
+      console.log(`\nruns that did not diverge (final accuracy > ${CHANCE + 0.1})\n${metricsTable(results, 'nondiverged')}`);
+      const best = [...results].sort((a, b) => b.nondiverged.kendall_tau - a.nondiverged.kendall_tau)[0];
+      console.log(`\nbest ranking of non-diverged runs: ${best.name} (Kendall tau ${formatNumber(best.nondiverged.kendall_tau)})`);
+      console.log(`done in ${formatDuration((performance.now() - started) / 1000)}; zoo in ${zoo}`);
     });
 }

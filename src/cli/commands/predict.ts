@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { RUN_FILE, listZoo, readRun } from '../../checkpoint/run.js';
 import { EpochgraphError, UsageError } from '../../errors.js';
 import { evaluateMethods, selectColumns } from '../../predict/evaluate.js';
-import type { MethodEvaluation } from '../../predict/evaluate.js';
-import { METHODS, blocksOf, findMethod } from '../../predict/evaluate-methods.js';
+import { METHODS, findMethod } from '../../predict/evaluate-methods.js';
 import type { Method } from '../../predict/evaluate-methods.js';
 import { libraryVersion, readModelFile, writeModelFile } from '../../predict/model-file.js';
 import { PredictorPipeline } from '../../predict/pipeline.js';
@@ -17,26 +16,14 @@ import { FEATURE_BLOCKS } from '../../summary/features.js';
 import { LAYOUTS } from '../../summary/snapshot.js';
 import type { FeatureLayout } from '../../summary/snapshot.js';
 import { buildFeatureTable, columnsOf } from '../../summary/table.js';
-import type { FeatureTable } from '../../summary/table.js';
 import { formatEpochWindow, parseEpochWindow } from '../../summary/temporal.js';
 import { parseChoice, parsePositiveInt } from '../options.js';
 import { formatNumber, printJson, renderTable } from '../output.js';
+import { CHANCE, metricsTable, zooTable } from '../evaluation-output.js';
 import { LiveBlock, bar } from '../progress.js';
 
 /** The method `fit` uses unless told otherwise. */
 export const DEFAULT_METHOD = 'graph+curve';
-const CHANCE = 0.1;
-
-async function zooTable(zoo: string, window: number[], layout: FeatureLayout, methods: readonly Method[], quiet: boolean): Promise<FeatureTable> {
-  const runs = await listZoo(zoo);
-  if (runs.length === 0) throw new UsageError(`${zoo}: no runs (subdirectories with a run.json)`);
-  const live = new LiveBlock();
-  const table = await buildFeatureTable(runs, { window, layout, blocks: blocksOf(methods) }, (done, total) => {
-    if (!quiet) live.update([`features of ${zoo} ${bar(done / total)} ${done}/${total} runs`]);
-  });
-  live.clear();
-  return table;
-}
 
 function parseMethods(text: string): Method[] {
   return text.split(',').map((name) => {
@@ -44,17 +31,6 @@ function parseMethods(text: string): Method[] {
     if (!method) throw new UsageError(`--method: unknown method ${JSON.stringify(name)}; choose from ${METHODS.map((m) => m.name).join(', ')}`);
     return method;
   });
-}
-
-function metricsTable(results: readonly MethodEvaluation[], subset: 'all' | 'nondiverged'): string {
-  return renderTable(
-    ['method', 'runs', 'R^2', 'MAE', 'Kendall tau', 'Spearman', 'top-25% acc', 'top-25% AUC', 'coverage'],
-    results.map((r) => {
-      const m = subset === 'all' ? r : r.nondiverged;
-      return [r.name, String(m.n), ...[m.r2, m.mae, m.kendall_tau, m.spearman, m.top_quarter_accuracy, m.top_quarter_auc, m.coverage].map((v) => (Number.isNaN(v) ? '-' : v.toFixed(3)))];
-    }),
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
-  );
 }
 
 /** Registers fit, predict and evaluate on `program`. */
