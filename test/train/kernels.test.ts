@@ -326,6 +326,30 @@ describe('Tile', () => {
   });
 });
 
+describe('FusedBatchNorm', () => {
+  it.each([
+    [[4, 3, 5, 6], true],
+    [[7, 9], false],
+    [[2, 4, 4, 3], true],
+  ] as Array<[number[], boolean]>)('x %j (scale and offset %s): values and gradients', async (shape, affine) => {
+    const c = shape[shape.length - 1];
+    const params = [input([c], 52), { shape: [c], values: randomValues(c, 53).map((v) => v + 1.5) }];
+    if (affine) params.push(input([c], 54), input([c], 55));
+    await expectSameAsCpu(
+      [input(shape, 56), ...params],
+      withGradients((x, mean, variance, offset, scale) => tf.batchNorm(x, mean, variance, offset, scale, 1e-3), 57),
+      `batchNorm ${shape}`,
+    );
+  });
+  it('hands per-element parameters to the shipped kernel', async () => {
+    await expectSameAsCpu(
+      [input([3, 4], 58), input([3, 4], 59), { shape: [3, 4], values: randomValues(12, 60).map((v) => v + 1.5) }],
+      (x, mean, variance) => [tf.batchNorm(x, mean, variance)],
+      'batchNorm per element',
+    );
+  });
+});
+
 describe('Identity', () => {
   it('shares the buffer and keeps values and gradients', async () => {
     await expectSameAsCpu([input([4, 5], 33)], withGradients((x) => tf.mul(tf.clone(x), x), 34), 'clone');

@@ -19,6 +19,7 @@ import { castConfig } from './cast.js';
 import { conv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { fusedBatchNormConfig } from './fused-batch-norm.js';
 import { fusedConv2DConfig } from './fused-conv2d.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
@@ -37,6 +38,7 @@ export const TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
   avgPoolGradConfig,
+  fusedBatchNormConfig,
   addConfig,
   subConfig,
   multiplyConfig,
