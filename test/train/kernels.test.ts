@@ -255,6 +255,9 @@ describe('Add, Sub, Multiply, RealDiv', () => {
     [[2, 1, 1, 13], [2, 3, 4, 13]],
     [[3, 1, 5], [1, 4, 1]],
     [[2, 1, 3, 1], [1, 4, 1, 5]],
+    [[7, 6], [6]],
+    [[10], [9, 10]],
+    [[5, 3], [3]],
   ];
   for (const [name, op] of ops) {
     it.each(shapes)(`${name} %j and %j: values and gradients`, async (sa, sb) => {
@@ -278,6 +281,8 @@ describe('Sum, Mean', () => {
     [[6, 5, 4, 3], [0, 1, 2, 3]],
     [[6, 1, 4, 3], [1, 2]],
     [[6, 5, 4, 3], [0, 2]],
+    [[7, 5, 6], [0, 1]],
+    [[37, 10], [0]],
   ])('x %j axes %j: values (with and without keepDims) and gradients', async (shape, axes) => {
     for (const keepDims of [false, true]) {
       await expectSameAsCpu(
@@ -332,7 +337,7 @@ describe('FusedBatchNorm', () => {
     [[7, 9], false],
     [[7, 9], true],
     [[2, 4, 4, 3], true],
-  ] as Array<[number[], boolean]>)('x %j (scale and offset %s): values and gradients', async (shape, affine) => {
+  ] as Array<[number[], boolean]>)('x %j (scale and offset %s)', async (shape, affine) => {
     const c = shape[shape.length - 1];
     const params = [input([c], 52), { shape: [c], values: randomValues(c, 53).map((v) => v + 1.5) }];
     const norm = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, offset?: tf.Tensor, scale?: tf.Tensor): tf.Tensor =>

@@ -7,6 +7,8 @@
  * broadcast pattern. Up to three merged dimensions remain (a bias add on [N, H, W, C]
  * becomes [N*H*W, C] with the bias repeated along the first), and the innermost one is
  * processed four floats at a time, with a broadcast operand held in a splat register.
+ * Rows shorter than a few vectors that repeat one operand (a bias over 6 channels) run
+ * as periods of lcm(C, 4) floats against the repeated row laid out periodically.
  *
  * Why: a training step runs these on every activation and every weight (the bias
  * gradient path, the ReLU mask, the optimizer's scaled updates); the shipped kernels
@@ -164,12 +166,31 @@ function binaryKernel(kernelName: string, op: OpName): KernelConfig {
     const heap = heapOf(args.backend);
     const out = heap.output(plan.outShape);
     if (util.sizeFromShape(plan.outShape) === 0) return out.info;
+    const run = routinesOf(heap)[op];
     const [D0, D1, D2] = plan.sizes;
-    routinesOf(heap)[op](
-      heap.offset(a), heap.offset(b), out.at, D0, D1, D2,
-      plan.a[0] * 4, plan.a[1] * 4, plan.b[0] * 4, plan.b[1] * 4,
-      plan.a[2] === 0 ? 0 : 1, plan.b[2] === 0 ? 0 : 1,
-    );
+    let [aAt, bAt, outAt, rows] = [heap.offset(a), heap.offset(b), out.at, D1];
+    const aRepeated = plan.a[1] === 0 && plan.a[2] === 1 && plan.b[1] === D2 && plan.b[2] === 1;
+    const bRepeated = plan.b[1] === 0 && plan.b[2] === 1 && plan.a[1] === D2 && plan.a[2] === 1;
+    if (D0 === 1 && D2 % 4 !== 0 && D2 < 64 && (aRepeated || bRepeated)) {
+      // Short rows (a bias over few channels): run over whole periods of lcm(D2, 4) floats
+      // against the repeated row laid out periodically, so every step is a full vector.
+      const period = D2 % 2 === 0 ? 2 * D2 : 4 * D2;
+      const perPeriod = period / D2;
+      const periods = Math.floor(D1 / perPeriod);
+      const pattern = heap.scratch('packed', period * 4);
+      const f32 = heap.f32();
+      const repeated = (aRepeated ? aAt : bAt) >> 2;
+      for (let j = 0; j < period; j++) f32[(pattern >> 2) + j] = f32[repeated + (j % D2)];
+      const [pa, pb] = aRepeated ? [pattern, bAt] : [aAt, pattern];
+      const [sa, sb] = aRepeated ? [0, period * 4] : [period * 4, 0];
+      run(pa, pb, outAt, 1, periods, period, 0, sa, 0, sb, 1, 1);
+      const done = periods * perPeriod * D2 * 4;
+      if (aRepeated) bAt += done;
+      else aAt += done;
+      outAt += done;
+      rows = D1 - periods * perPeriod;
+    }
+    run(aAt, bAt, outAt, D0, rows, D2, plan.a[0] * 4, plan.a[1] * 4, plan.b[0] * 4, plan.b[1] * 4, plan.a[2] === 0 ? 0 : 1, plan.b[2] === 0 ? 0 : 1);
     return out.info;
   };
   return { kernelName, backendName: 'wasm', kernelFunc };

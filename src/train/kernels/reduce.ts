@@ -4,7 +4,9 @@
  * Algorithm: kept and reduced dimensions are merged into [D0 kept, D1 reduced, D2 kept]
  * (size-1 dimensions dropped). With D2 > 1, rows of D2 floats are added into the output
  * row four floats at a time, in input order; with D2 = 1 each run of D1 floats is
- * summed in four lanes and the lanes added at the end. Mean divides the sums.
+ * summed in four lanes and the lanes added at the end; rows of a few floats (a bias
+ * over 6 channels) are summed a whole number of rows at a time as vectors. Mean divides
+ * the sums.
  *
  * Why: the shipped kernels reduce only trailing axes and transpose the input first
  * otherwise, and the gradient of every bias sums over the leading (batch and spatial)
@@ -115,7 +117,25 @@ function reduceKernel(kernelName: string, mean: boolean): KernelConfig {
       routines.set(heap, r);
     }
     const [D0, D1, D2] = plan;
-    r.reduce(heap.offset(x), out.at, D0, D1, D2);
+    const perPeriod = D2 % 2 === 0 ? 2 : 4;
+    if (D0 === 1 && D2 % 4 !== 0 && D2 < 64 && D1 >= 4 * perPeriod) {
+      // Short rows (a bias gradient over few channels): sum whole periods of
+      // lcm(D2, 4) floats as vectors, then fold the period and the leftover rows.
+      const period = perPeriod * D2;
+      const periods = Math.floor(D1 / perPeriod);
+      const partial = heap.scratch('packed', period * 4);
+      r.reduce(heap.offset(x), partial, 1, periods, period);
+      const f32 = heap.f32();
+      const rest = (heap.offset(x) >> 2) + periods * period;
+      for (let c = 0; c < D2; c++) {
+        let sum = 0;
+        for (let q = 0; q < perPeriod; q++) sum += f32[(partial >> 2) + q * D2 + c];
+        for (let row = 0; row < D1 - periods * perPeriod; row++) sum += f32[rest + row * D2 + c];
+        f32[(out.at >> 2) + c] = sum;
+      }
+    } else {
+      r.reduce(heap.offset(x), out.at, D0, D1, D2);
+    }
     if (mean) {
       const f32 = heap.f32();
       const count = axes.reduce((p, d) => p * x.shape[d], 1);
