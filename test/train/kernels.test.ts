@@ -154,6 +154,8 @@ describe('Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter', () => {
     [[2, 8, 8, 4], [1, 1, 4, 3], 2, 'same'],
     [[2, 10, 9, 3], [3, 3, 3, 6], 2, 1],
     [[2, 14, 14, 6], [5, 5, 6, 16], 1, 'valid'],
+    [[2, 8, 6, 16], [3, 3, 16, 8], 1, 'same'],
+    [[2, 7, 9, 12], [4, 2, 12, 9], 1, 'same'],
   ];
   it.each(cases)('x %j filter %j stride %j pad %j: values and both gradients', async (sx, sf, stride, pad) => {
     await expectSameAsCpu(

@@ -403,7 +403,7 @@ export interface IndirectOperand {
 /** A product C = A·B + bias (ReLU optional) of an M x K and a K x N operand. */
 export interface Product {
   a: Operand | IndirectOperand;
-  b: Operand;
+  b: Operand | PackedOperand;
   /** Byte offset of C, row-major with row stride `ldc` elements. */
   c: number;
   ldc: number;
@@ -417,31 +417,49 @@ export interface Product {
   accumulate?: boolean;
 }
 
+/** B already packed into 8-column panels by `packOperand`. */
+export interface PackedOperand {
+  packed: number;
+}
+
+/**
+ * Packs B (K x N) into the 'filter' scratch area once, for several products with the
+ * same right-hand side (a convolution processed in chunks); returns the packed operand.
+ */
+export function packOperand(heap: WasmHeap, b: Operand, K: number, N: number): PackedOperand {
+  const packed = heap.scratch('filter', Math.ceil(N / PANEL) * PANEL * K * 4);
+  routinesOf(heap).pack(b.at, b.rows * 4, b.cols * 4, K, N, packed);
+  return { packed };
+}
+
 /**
  * Computes one product on the heap. Uses the dot-product blocks when B is read
  * transposed with contiguous rows, C has few rows and there is no epilogue; otherwise
- * packs B and runs the 4 x 8 blocks. Returns nothing; C is overwritten or accumulated.
+ * packs B (unless given packed) and runs the 4 x 8 blocks. Returns nothing; C is
+ * overwritten or accumulated.
  */
 export function gemm(heap: WasmHeap, p: Product): void {
   const r = routinesOf(heap);
   const { a, b, M, N, K } = p;
   if (M === 0 || N === 0) return;
-  if ('at' in a && b.rows === 1 && a.cols === 1 && M < 256 && p.bias === undefined && !p.relu && !p.accumulate && K >= 16) {
+  const plain = p.bias === undefined && !p.relu && !p.accumulate;
+  if ('at' in a && 'at' in b && b.rows === 1 && a.cols === 1 && M < 256 && plain && K >= 16) {
     r.dot(a.at, a.rows * 4, b.at, b.cols * 4, p.c, p.ldc * 4, M, N, K);
     return;
   }
   const panels = Math.ceil(N / PANEL);
-  const packedBytes = panels * PANEL * K * 4;
+  const packedBytes = 'at' in b ? panels * PANEL * K * 4 : 0;
   const biasBytes = p.bias === undefined ? 0 : panels * PANEL * 4;
-  const packed = heap.scratch('packed', packedBytes + biasBytes + 32);
-  const bias = packed + packedBytes;
+  const area = heap.scratch('packed', packedBytes + biasBytes + 32);
+  const bias = area + packedBytes;
   const tmp = bias + biasBytes;
   if (p.bias !== undefined) {
     const f32 = heap.f32();
     f32.fill(0, bias >> 2, (bias + biasBytes) >> 2);
     f32.copyWithin(bias >> 2, p.bias >> 2, (p.bias >> 2) + N);
   }
-  r.pack(b.at, b.rows * 4, b.cols * 4, K, N, packed);
+  if ('at' in b) r.pack(b.at, b.rows * 4, b.cols * 4, K, N, area);
+  const packed = 'at' in b ? area : b.packed;
   const rest = [packed, p.c, p.ldc * 4, M, N, K, p.bias === undefined ? 0 : bias, p.relu ? 1 : 0, p.accumulate ? 1 : 0, tmp] as const;
   if ('at' in a) r.gemm(a.at, a.rows * 4, a.cols * 4, ...rest);
   else r.gemmIndirect(a.base, a.rows, a.ks, ...rest);

@@ -25,7 +25,7 @@ export interface WasmBackend {
 }
 
 /** Scratch areas; one per concurrent use inside a kernel. */
-export type ScratchSlot = 'packed' | 'columns' | 'padded';
+export type ScratchSlot = 'packed' | 'filter' | 'columns' | 'padded';
 
 /** The heap of one wasm backend instance. */
 export class WasmHeap {
