@@ -122,7 +122,7 @@ interface Plan {
 }
 
 /** Returns the loop nest of `a op b`, or undefined when it needs more than three dimensions. */
-export function broadcastPlan(aShape: number[], bShape: number[]): Plan | undefined {
+function broadcastPlan(aShape: number[], bShape: number[]): Plan | undefined {
   const outShape = broadcast_util.assertAndGetBroadcastShape(aShape, bShape);
   const rank = outShape.length;
   const pad = (s: number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];

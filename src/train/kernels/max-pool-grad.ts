@@ -21,7 +21,6 @@ import { emitClippedRange, POOL_PARAMS, poolArgs, poolInfo } from './pool-window
 import { requiredInputs, shippedKernel } from './shipped.js';
 import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
 
-
 function maxPoolGradFunction(): FunctionBuilder {
   const f = new FunctionBuilder('maxPoolGrad', ['x', 'dy', 'dx', ...POOL_PARAMS]);
   for (const l of ['xb', 'imageBytes', 'rowBytes', 'C4', 'delta', 'r0', 'c0', 'rlo', 'rhi', 'clo', 'chi', 'addr', 'best', 'target']) {

@@ -84,7 +84,7 @@ function reduceFunction(): FunctionBuilder {
 const routines = new WeakMap<WasmHeap, { reduce(...args: number[]): void }>();
 
 /** Returns [D0, D1, D2] of a reduction over `axes`, or undefined when the axes do not form one block. */
-export function reducePlan(shape: number[], axes: number[]): [number, number, number] | undefined {
+function reducePlan(shape: number[], axes: number[]): [number, number, number] | undefined {
   const dims: Array<{ size: number; reduced: boolean }> = [];
   shape.forEach((size, d) => {
     if (size === 1) return;

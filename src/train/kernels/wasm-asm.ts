@@ -25,7 +25,6 @@ export const OP = {
   if: 0x04,
   else: 0x05,
   end: 0x0b,
-  br: 0x0c,
   brIf: 0x0d,
   localGet: 0x20,
   localSet: 0x21,
@@ -43,7 +42,6 @@ export const OP = {
   i32GtS: 0x4a,
   i32LeS: 0x4c,
   i32GeS: 0x4e,
-  i32GeU: 0x4f,
   f32Gt: 0x5e,
   i32Add: 0x6a,
   i32Sub: 0x6b,
@@ -51,12 +49,10 @@ export const OP = {
   i32And: 0x71,
   i32Or: 0x72,
   i32Shl: 0x74,
-  i32ShrU: 0x76,
   f32Add: 0x92,
   f32Sub: 0x93,
   f32Mul: 0x94,
   f32Div: 0x95,
-  f32Max: 0x97,
   f32ReinterpretI32: 0xbe,
   select: 0x1b,
 } as const;
@@ -72,12 +68,8 @@ export const SIMD = {
   i32x4ExtractLane: 0x1b,
   i32x4ReplaceLane: 0x1c,
   f32x4ExtractLane: 0x1f,
-  f32x4Eq: 0x41,
   f32x4Gt: 0x44,
-  v128And: 0x4e,
   v128Bitselect: 0x52,
-  v128Store32Lane: 0x5a,
-  v128Load32Zero: 0x5c,
   f32x4Add: 0xe4,
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
@@ -213,14 +205,6 @@ export class FunctionBuilder {
 
   v128Load32Splat(offset = 0): this {
     return this.simd(SIMD.v128Load32Splat).op(2, ...uleb(offset));
-  }
-
-  v128Load32Zero(offset = 0): this {
-    return this.simd(SIMD.v128Load32Zero).op(2, ...uleb(offset));
-  }
-
-  v128Store32Lane(lane: number, offset = 0): this {
-    return this.simd(SIMD.v128Store32Lane).op(2, ...uleb(offset), lane);
   }
 
   f32x4ExtractLane(lane: number): this {
