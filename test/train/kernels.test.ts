@@ -95,6 +95,8 @@ describe('BatchMatMul', () => {
     [[7, 5], [3, 7], true, true],
     [[64, 33], [33, 19], false, false],
     [[300, 20], [17, 20], false, true],
+    [[9, 20], [20, 16], false, false],
+    [[20, 9], [20, 24], true, false],
     [[2, 9, 6], [2, 6, 11], false, false],
     [[2, 6, 9], [2, 11, 6], true, true],
   ];
