@@ -50,7 +50,17 @@ interface KernelCase {
   run: (...xs: tf.Tensor[]) => tf.Tensor;
 }
 
-const rnd = (shape: number[]): tf.Tensor => tf.randomNormal(shape);
+const randomValues = new Map<number, Float32Array>();
+/** A fresh tensor (new buffer) of fixed random values: no per-call random generation or garbage. */
+const rnd = (shape: number[]): tf.Tensor => {
+  const size = shape.reduce((a, b) => a * b, 1);
+  let values = randomValues.get(size);
+  if (values === undefined) {
+    values = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 12.9898 + size) * 0.5);
+    randomValues.set(size, values);
+  }
+  return tf.tensor(values, shape);
+};
 const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor =>
   tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
 

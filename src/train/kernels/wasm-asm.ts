@@ -8,9 +8,11 @@
  * 128-bit SIMD, and nothing is compiled or downloaded at install time.
  *
  * Only what the kernels use is here: i32 / f32 / v128 locals, structured control flow,
- * loads and stores, and the integer, float and SIMD opcodes listed in `OP` and `SIMD`.
- * Every exported function takes i32 parameters and returns nothing.
+ * loads and stores, and the integer, float and SIMD opcodes listed in `OP` and `SIMD`
+ * (plus relaxed SIMD's fused multiply-add where the engine has it). Every exported
+ * function takes i32 parameters and returns nothing.
  */
+import { setFlagsFromString } from 'node:v8';
 
 /** Value types. */
 export const I32 = 0x7f;
@@ -76,6 +78,7 @@ export const SIMD = {
   f32x4Div: 0xe7,
   f32x4Max: 0xe9,
   i32x4Add: 0xae,
+  f32x4RelaxedMadd: 0x105,
 } as const;
 
 function uleb(value: number): number[] {
@@ -238,8 +241,12 @@ export class FunctionBuilder {
     return this.op(OP.i32Add).set(name);
   }
 
-  /** `acc = acc + a * b` on v128 locals. */
-  fma4(acc: string, a: string, b: string): this {
+  /**
+   * `acc = acc + a * b` on v128 locals: one relaxed fused multiply-add when `fused`
+   * (see `hasRelaxedSimd`), else a multiply and an add.
+   */
+  fma4(acc: string, a: string, b: string, fused: boolean): this {
+    if (fused) return this.get(a).get(b).get(acc).simd(SIMD.f32x4RelaxedMadd).set(acc);
     return this.get(acc).get(a).get(b).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).set(acc);
   }
 
@@ -295,6 +302,39 @@ export class FunctionBuilder {
   }
 }
 
+/** Returns the binary of a module that imports `env.memory` and exports `functions`. */
+function encode(functions: readonly FunctionBuilder[]): Uint8Array<ArrayBuffer> {
+  const types = functions.map((f) => [0x60, ...uleb(f.params.length), ...f.params.map(() => I32), 0]);
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector(types)),
+    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vector(functions.map((_, i) => uleb(i)))),
+    ...section(7, vector(functions.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vector(functions.map((f) => f.encode()))),
+  ]);
+}
+
+let relaxed: boolean | undefined;
+
+/**
+ * Returns whether this engine compiles the relaxed-SIMD fused multiply-add. Node 22+
+ * ships relaxed SIMD; Node 20's V8 has it behind a flag, which is switched on here (it
+ * only admits the relaxed opcodes in modules compiled from now on). Where it is missing
+ * the kernels keep separate multiplies and adds.
+ */
+export function hasRelaxedSimd(): boolean {
+  if (relaxed === undefined) {
+    const probe = new FunctionBuilder('probe', []);
+    probe.local('v', V128);
+    probe.get('v').get('v').get('v').simd(SIMD.f32x4RelaxedMadd).set('v');
+    const bytes = encode([probe]);
+    if (!WebAssembly.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxed = WebAssembly.validate(bytes);
+  }
+  return relaxed;
+}
+
 /**
  * Assembles a module that imports `env.memory` and exports the given functions under
  * their names; returns the instantiated exports. Compilation is synchronous (the
@@ -304,16 +344,7 @@ export function assemble(
   memory: WebAssembly.Memory,
   functions: readonly FunctionBuilder[],
 ): Record<string, (...args: number[]) => void> {
-  const types = functions.map((f) => [0x60, ...uleb(f.params.length), ...f.params.map(() => I32), 0]);
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector(types)),
-    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vector(functions.map((_, i) => uleb(i)))),
-    ...section(7, vector(functions.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]))),
-    ...section(10, vector(functions.map((f) => f.encode()))),
-  ];
-  const module = new WebAssembly.Module(new Uint8Array(bytes));
+  const module = new WebAssembly.Module(encode(functions));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   return instance.exports as Record<string, (...args: number[]) => void>;
 }
