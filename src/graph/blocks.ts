@@ -56,6 +56,7 @@ export class BlockAdjacency implements Adjacency {
   readonly blocks: readonly DenseBlock[];
   private readonly sym: BlockKernel;
   private readonly fwd: BlockKernel;
+  private readonly sum: BlockKernel;
   /** Byte offsets of the three node vectors. */
   private readonly slots: readonly number[];
   private readonly views: readonly Float64Array[];
@@ -100,6 +101,7 @@ export class BlockAdjacency implements Adjacency {
     const kernels: BlockKernels = blockKernels(memory);
     this.sym = precision === 'float64' ? kernels.sym64 : kernels.sym32;
     this.fwd = precision === 'float64' ? kernels.fwd64 : kernels.fwd32;
+    this.sum = precision === 'float64' ? kernels.sum64 : kernels.sum32;
     const buffer = memory.buffer;
     this.blocks = shapes.map((s, k) => {
       const count = s.groups * s.rows * s.cols;
@@ -133,11 +135,10 @@ export class BlockAdjacency implements Adjacency {
   }
 
   strengths(): Strengths {
-    const [X, OUT, IN] = this.slots;
-    this.views[0].fill(1);
+    const [, OUT, IN] = this.slots;
     this.views[1].fill(0);
     this.views[2].fill(0);
-    for (let k = 0; k < this.blocks.length; k++) this.run(this.sym, k, X, X, OUT, IN);
+    for (let k = 0; k < this.blocks.length; k++) this.run(this.sum, k, 0, 0, OUT, IN);
     return { in: this.views[2].slice(), out: this.views[1].slice() };
   }
 

@@ -18,6 +18,8 @@
  *       yd[i] += W_g[i,j] * xs[j]      (row products: source -> destination)
  *       ys[j] += W_g[i,j] * xd[i]      (column products: the transpose)
  *   fwd(w, groups, rows, cols, xs, xd, ys, yd): row products only (xd, ys unused).
+ *   sum(w, groups, rows, cols, xs, xd, ys, yd): yd[i] += W_g[i,j], ys[j] += W_g[i,j]
+ *       (row and column sums: the strengths; xs, xd unused).
  *
  * After each sub-block, xs and ys advance by `cols` elements and xd and yd by `rows`:
  * sub-block g reads source nodes g*cols.. and writes destination nodes g*rows.. .
@@ -159,11 +161,16 @@ class FunctionBuilder {
 /** Rows streamed together by the main loop: shares each x/y vector load between four weight rows. */
 const ROW_UNROLL = 4;
 
+/** What a kernel computes (see the module header). */
+type KernelKind = 'sym' | 'fwd' | 'sum';
+
 /**
  * Assembles one block kernel.
- * `weightBytes`: 4 (float32 weights, widened to float64) or 8. `transpose`: also do the column products.
+ * `weightBytes`: 4 (float32 weights, widened to float64) or 8.
  */
-function blockKernel(weightBytes: 4 | 8, transpose: boolean): number[] {
+function blockKernel(weightBytes: 4 | 8, kind: KernelKind): number[] {
+  const transpose = kind !== 'fwd';
+  const multiply = kind !== 'sum';
   const f = new FunctionBuilder(8);
   const [w, groups, rows, cols, xs, xd, ys, yd] = [0, 1, 2, 3, 4, 5, 6, 7];
   const rowBytes = f.local(I32);
@@ -199,7 +206,7 @@ function blockKernel(weightBytes: 4 | 8, transpose: boolean): number[] {
       else f.get(wp[r - 1]).get(rowBytes).emit(OP.i32Add).set(wp[r]);
       f.emit(OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0).simd(SIMD.f64x2Splat).set(acc[r]);
       f.emit(OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0).set(tail[r]);
-      if (transpose) {
+      if (transpose && multiply) {
         f.get(xd).emit(OP.f64Load, 3, ...uleb(8 * r)).set(xi[r]);
         f.get(xi[r]).simd(SIMD.f64x2Splat).set(xiv[r]);
       }
@@ -211,34 +218,40 @@ function blockKernel(weightBytes: 4 | 8, transpose: boolean): number[] {
         for (let r = 0; r < unroll; r++) {
           loadPair(r);
           f.set(v[r]);
-          f.get(acc[r]).get(v[r]).get(xp).simd(SIMD.v128Load, 3, 0).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(acc[r]);
+          f.get(acc[r]).get(v[r]);
+          if (multiply) f.get(xp).simd(SIMD.v128Load, 3, 0).simd(SIMD.f64x2Mul);
+          f.simd(SIMD.f64x2Add).set(acc[r]);
           f.addTo(wp[r], 2 * weightBytes);
         }
         if (transpose) {
           // y[j..j+1] += sum over rows of W[r, j..j+1] * x[r], summed as a tree: a short dependency chain.
           f.get(yp).get(yp).simd(SIMD.v128Load, 3, 0);
           for (let r = 0; r < unroll; r++) {
-            f.get(v[r]).get(xiv[r]).simd(SIMD.f64x2Mul);
+            f.get(v[r]);
+            if (multiply) f.get(xiv[r]).simd(SIMD.f64x2Mul);
             if (r % 2 === 1) f.simd(SIMD.f64x2Add);
           }
           for (let partial = 0; partial < Math.ceil(unroll / 2); partial++) f.simd(SIMD.f64x2Add);
           f.simd(SIMD.v128Store, 3, 0);
           f.addTo(yp, 16);
         }
-        f.addTo(xp, 16).addTo(colsLeft, -2);
+        if (multiply) f.addTo(xp, 16);
+        f.addTo(colsLeft, -2);
       },
     );
     // Odd column count: one scalar column left.
     f.get(colsLeft).emit(OP.if, 0x40);
     for (let r = 0; r < unroll; r++) {
       loadOne(r);
-      f.get(xp).emit(OP.f64Load, 3, 0, OP.f64Mul).set(tail[r]);
+      if (multiply) f.get(xp).emit(OP.f64Load, 3, 0, OP.f64Mul);
+      f.set(tail[r]);
     }
     if (transpose) {
       f.get(yp).get(yp).emit(OP.f64Load, 3, 0);
       for (let r = 0; r < unroll; r++) {
         loadOne(r);
-        f.get(xi[r]).emit(OP.f64Mul, OP.f64Add);
+        if (multiply) f.get(xi[r]).emit(OP.f64Mul);
+        f.emit(OP.f64Add);
       }
       f.emit(OP.f64Store, 3, 0);
     }
@@ -268,8 +281,8 @@ function blockKernel(weightBytes: 4 | 8, transpose: boolean): number[] {
   return f.encode();
 }
 
-/** Export names of the kernels, in function-index order. */
-const KERNELS = ['sym32', 'fwd32', 'sym64', 'fwd64'] as const;
+/** Export names of the kernels, in function-index order: kind and weight bits. */
+const KERNELS = ['sym32', 'fwd32', 'sum32', 'sym64', 'fwd64', 'sum64'] as const;
 
 /** Signature shared by all kernels (see the module header). */
 export type BlockKernel = (
@@ -283,12 +296,12 @@ export type BlockKernel = (
   yd: number,
 ) => void;
 
-/** The four kernels bound to one memory. */
+/** The kernels bound to one memory. */
 export type BlockKernels = Record<(typeof KERNELS)[number], BlockKernel>;
 
 function assembleModule(): Uint8Array<ArrayBuffer> {
   const signature = [0x60, ...vector(Array.from({ length: 8 }, () => [I32])), 0];
-  const bodies = [blockKernel(4, true), blockKernel(4, false), blockKernel(8, true), blockKernel(8, false)];
+  const bodies = KERNELS.map((name) => blockKernel(name.endsWith('32') ? 4 : 8, name.slice(0, 3) as KernelKind));
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector([signature])),
