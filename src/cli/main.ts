@@ -13,6 +13,8 @@ import { registerGraph } from './commands/graph.js';
 import { registerPredict } from './commands/predict.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerReport } from './commands/report.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
 
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerGraph(program);
   registerFeatures(program);
   registerPredict(program);
+  registerReport(program);
+  registerInspect(program);
   return program;
 }
 

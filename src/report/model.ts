@@ -1,0 +1,121 @@
+/**
+ * The report's predictors: a model file applied to the zoo's feature table, and the
+ * feature importances (total split gain per feature) of a gradient-boosted model, either
+ * the model file's or one fitted on the whole zoo for the featured method.
+ */
+import { EpochgraphError } from '../errors.js';
+import { metricsOf, selectColumns } from '../predict/evaluate.js';
+import { findMethod } from '../predict/evaluate-methods.js';
+import { HistGradientBoostingRegressor } from '../predict/gbt.js';
+import { selectRows } from '../predict/matrix.js';
+import type { ModelFile } from '../predict/model-file.js';
+import { PredictorPipeline } from '../predict/pipeline.js';
+import type { Prediction } from '../predict/pipeline.js';
+import type { FeatureLayout } from '../summary/snapshot.js';
+import type { FeatureTable } from '../summary/table.js';
+import { columnsOf } from '../summary/table.js';
+import { formatEpochWindow } from '../summary/temporal.js';
+import type { ReportMethod } from './methods.js';
+
+/** Feature blocks whose columns depend on the architecture (per-layer names). */
+const STRUCTURAL = new Set(['graph', 'graph-static', 'weights']);
+
+/** One feature's share of the model's total split gain. */
+export interface FeatureImportance {
+  /** Feature-table column, `block:name`. */
+  readonly feature: string;
+  /** Fraction of the total gain, in [0, 1]. */
+  readonly gain: number;
+}
+
+/** A model file applied to a zoo: its predictions and metrics, and the fitted pipeline. */
+export interface AppliedModel {
+  readonly method: ReportMethod;
+  readonly pipeline: PredictorPipeline;
+}
+
+/**
+ * Checks that `model` was fitted on the same epoch window and feature layout as the
+ * report's table. Returns nothing; throws `EpochgraphError` naming the difference.
+ */
+export function checkModelWindow(model: ModelFile, window: readonly number[], layout: FeatureLayout): void {
+  if (formatEpochWindow(model.window) !== formatEpochWindow(window)) {
+    throw new EpochgraphError(`--model: fitted on the epoch window ${formatEpochWindow(model.window)}, not ${formatEpochWindow(window)}; use --epochs ${formatEpochWindow(model.window)}`);
+  }
+  if (model.layout !== layout) throw new EpochgraphError(`--model: fitted with ${model.layout} features, not ${layout}`);
+}
+
+/**
+ * Predicts every run of `table` with `model` (fitted on the same window and layout).
+ * Returns the predictions in table row order and the restored pipeline; throws
+ * `EpochgraphError` for a run whose architecture has features the model never saw.
+ */
+export function modelPredictions(model: ModelFile, table: FeatureTable): { predictions: Prediction; pipeline: PredictorPipeline } {
+  const known = new Set(model.columns);
+  const width = table.columns.length;
+  table.runs.forEach((run, r) => {
+    const foreign = table.columns.find(
+      (c, k) => STRUCTURAL.has(c.slice(0, c.indexOf(':'))) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]),
+    );
+    if (foreign) {
+      throw new EpochgraphError(`${run}: its architecture does not fit the model (fitted on ${model.architectures.join(', ')}; e.g. ${foreign} is new)`);
+    }
+  });
+  const pipeline = PredictorPipeline.fromJSON(model.pipeline);
+  return { pipeline, predictions: pipeline.predict(selectColumns(table, model.columns)) };
+}
+
+/**
+ * `modelPredictions` with their metrics over the table's runs; runs count as
+ * non-diverged above `chance` + 10 points, as in `evaluateMethods`. Returns them as a
+ * report method, with the pipeline.
+ */
+export function applyModel(model: ModelFile, table: FeatureTable, chance: number): AppliedModel {
+  const { pipeline, predictions } = modelPredictions(model, table);
+  const usable = table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));
+  const alive = usable.filter((i) => table.targets[i] > chance + 0.1);
+  return {
+    pipeline,
+    method: {
+      name: `model (${model.method})`,
+      description: `model file: ${model.method} fitted on ${model.training_runs} runs (${model.architectures.join(', ')}), window ${formatEpochWindow(model.window)}`,
+      metrics: metricsOf(table.targets, predictions, usable),
+      nondiverged: metricsOf(table.targets, predictions, alive),
+      predictions,
+    },
+  };
+}
+
+/**
+ * Gain importances of a pipeline whose estimator is gradient-boosted trees, named by
+ * `columns` (the estimator's column order). Returns them sorted by decreasing gain
+ * (zero-gain features left out), or undefined for another estimator.
+ */
+export function pipelineImportances(pipeline: PredictorPipeline, columns: readonly string[]): FeatureImportance[] | undefined {
+  const estimator = pipeline.estimator;
+  if (!(estimator instanceof HistGradientBoostingRegressor)) return undefined;
+  const gains = estimator.featureImportances;
+  return columns
+    .map((feature, k) => ({ feature, gain: gains[k] }))
+    .filter((f) => f.gain > 0)
+    .sort((a, b) => b.gain - a.gain);
+}
+
+/**
+ * Fits the pipeline of the method named `methodName` on every run of `table` with a
+ * final accuracy (as `epochgraph fit` does) and returns its gain importances, or
+ * undefined for a method without a model (a direct baseline, or an unknown name).
+ */
+export function fitImportances(table: FeatureTable, methodName: string, seed: number): FeatureImportance[] | undefined {
+  const method = findMethod(methodName);
+  if (!method || method.direct) return undefined;
+  const rows = table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));
+  const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
+  const X = selectRows(selectColumns(table, columns), rows);
+  const pipeline = new PredictorPipeline({ seed }).fit(
+    X,
+    rows.map((i) => table.targets[i]),
+    rows.map((i) => table.groups[i]),
+  );
+  return pipelineImportances(pipeline, columns);
+}
