@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerTrainingKernels, TRAINING_KERNELS } from '../src/train/kernels/index.js';
+import { median } from './report.js';
 
 const BATCH = 64;
 
@@ -32,12 +33,6 @@ function option(name: string, fallback: number): number {
 }
 const ROUNDS = option('rounds', 7);
 const SECONDS = option('seconds', 1);
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 // ---------------------------------------------------------------------------------
 // Per-kernel timings
