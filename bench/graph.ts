@@ -34,6 +34,7 @@ import { eigenvectorCentrality } from '../src/properties/eigenvector-centrality.
 import { pagerank } from '../src/properties/pagerank.js';
 import { strength } from '../src/properties/strength.js';
 import { createRng } from '../src/util/random.js';
+import { median } from './report.js';
 import { resnet50Tensors } from './resnet50.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -42,12 +43,6 @@ const HERE = import.meta.dirname;
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Median milliseconds of `runs` calls. */
