@@ -162,7 +162,7 @@ export function planFor(
   }
 }
 
-/** Node layers of a plan, numbered in order; `nodesPerChannel` is 1 (rolled) or height x width. */
+/** Node layers of a plan, numbered in order: one node per channel (rolled), or per channel and position (unrolled). */
 export function layersOf(plan: GraphPlan, unrolled: boolean): GraphLayer[] {
   let offset = 0;
   return plan.groups.map((g) => {

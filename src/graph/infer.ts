@@ -175,8 +175,13 @@ function inferResNet(modules: readonly Module[], prefix: string): ArchitectureSp
   if (stemKernel === 7) layers.push({ type: 'pool', name: prefix + 'maxpool', mode: 'max', kernel: 3, stride: 2, padding: 1 });
   let current = layers[layers.length - 1].name as string;
 
-  const blocks = [...new Set(modules.map((m) => /^layer(\d+)\.(\d+)\./.exec(m.prefix.slice(prefix.length))).filter((m) => m && m[0]).map((m) => (m as RegExpExecArray)[0]))];
-  blocks.sort(compareNatural);
+  // Block prefixes such as "layer2.0.", in natural order.
+  const blockNames = new Set<string>();
+  for (const m of modules) {
+    const match = m.prefix.startsWith(prefix) ? /^layer\d+\.\d+\./.exec(m.prefix.slice(prefix.length)) : null;
+    if (match) blockNames.add(match[0]);
+  }
+  const blocks = [...blockNames].sort(compareNatural);
   for (const block of blocks) {
     const stage = Number(/^layer(\d+)/.exec(block)![1]);
     const shortcut = take(`${block}downsample.0`, 'conv', false) ?? take(`${block}shortcut.0`, 'conv', false);
