@@ -52,3 +52,11 @@ export type { CheckpointPropertiesOptions, GraphProperties, LayerProperties, Nod
 export { BlockAdjacency } from './graph/blocks.js';
 export type { BlockShape, DenseBlock } from './graph/blocks.js';
 export { CsrAdjacency } from './graph/csr.js';
+export { PredictError } from './predict/errors.js';
+export { matrix, matrixFromRows, selectRows } from './predict/matrix.js';
+export type { Matrix } from './predict/matrix.js';
+export type { Regressor, RegressorJson } from './predict/regressor.js';
+export { HistGradientBoostingRegressor, DEFAULTS as GBT_DEFAULTS } from './predict/gbt.js';
+export type { GbtLoss, GbtOptions } from './predict/gbt.js';
+export { RidgeRegressor, DEFAULTS as RIDGE_DEFAULTS } from './predict/ridge.js';
+export type { RidgeOptions } from './predict/ridge.js';

@@ -1,0 +1,329 @@
+/**
+ * Growing one regression tree on binned data from per-row gradients, as in LightGBM and
+ * scikit-learn's `TreeGrower`: leaf-wise (best-first) growth, always splitting the leaf whose
+ * best split reduces the loss most, until `maxLeafNodes` leaves, `maxDepth`, or no split
+ * gains.
+ *
+ * Both losses of `gbt.ts` have unit hessians, so the second-order statistics of a node are
+ * its row count and the count histogram is the hessian histogram. For a split into L and R
+ * of a node with gradient sums G and counts H, and l2 regularisation lambda, the gain is
+ * G_L^2 / (H_L + lambda) + G_R^2 / (H_R + lambda) - G^2 / (H + lambda)
+ * and a leaf's value is -G / (H + lambda) (one Newton step).
+ *
+ * Histograms: the smaller child's histogram is built from its rows, the larger one's is
+ * the parent's minus the smaller's (the subtraction trick), so every level costs at most
+ * half the rows. Missing values: on a feature that had NaN in training, both directions
+ * are tried (missing rows left or right) and the better kept; a split on the last
+ * non-missing bin with missing rows right separates missing from present values. On a
+ * feature without NaN in training, missing values at prediction go to the child that had
+ * more rows.
+ *
+ * Reference: G. Ke, Q. Meng, T. Finley, T. Wang, W. Chen, W. Ma, Q. Ye, T.-Y. Liu, LightGBM:
+ * a highly efficient gradient boosting decision tree, NeurIPS 2017.
+ */
+import { MISSING_BIN } from './binning.js';
+
+/** Bins per feature in a histogram: 255 value bins at most, then the missing bin. */
+const HIST_BINS = 256;
+
+/** Limits on a tree's growth. */
+export interface TreeLimits {
+  /** Maximum number of leaves, or null for no limit. */
+  readonly maxLeafNodes: number | null;
+  /** Maximum depth (edges from the root to a leaf), or null for no limit. */
+  readonly maxDepth: number | null;
+  /** Minimum rows in a leaf. */
+  readonly minSamplesLeaf: number;
+  /** L2 regularisation lambda of leaf values. */
+  readonly l2Regularization: number;
+}
+
+/** The binned training data a grower works on. */
+export interface BinnedTrainingData {
+  /** Column-major bins, `bins[f * nRows + i]` (see binning.ts). */
+  readonly bins: Uint8Array;
+  readonly nRows: number;
+  readonly nFeatures: number;
+  /** Bins used by non-missing values, per feature. */
+  readonly nBinsNonMissing: Uint16Array;
+  /** 1 for features with missing values in the training rows. */
+  readonly hasMissing: Uint8Array;
+}
+
+/**
+ * A grown tree. Nodes are numbered in creation order, root 0; `feature[node]` is -1 for a
+ * leaf. An internal node sends a row left when its bin is <= `bin[node]`, or, for a missing
+ * value, when `missingLeft[node]` is 1.
+ */
+export interface GrownTree {
+  readonly feature: number[];
+  readonly bin: number[];
+  readonly missingLeft: number[];
+  readonly left: number[];
+  readonly right: number[];
+  /** Gain of each internal node's split (0 for leaves). */
+  readonly gain: number[];
+  /** The leaves: node id, and the rows it holds, `rows[start..end)` of the grower's `rows`. */
+  readonly leaves: readonly Leaf[];
+}
+
+/** A leaf of a grown tree. */
+export interface Leaf {
+  readonly node: number;
+  readonly start: number;
+  readonly end: number;
+  /** Sum of the gradients of its rows. */
+  readonly sumGradients: number;
+}
+
+interface Split {
+  feature: number;
+  bin: number;
+  missingLeft: boolean;
+  gain: number;
+  sumGradientsLeft: number;
+}
+
+interface GrowingNode {
+  id: number;
+  start: number;
+  end: number;
+  sumGradients: number;
+  depth: number;
+  histogram: Float64Array | null;
+  split: Split | null;
+}
+
+/** Grows trees on one binned data set, reusing its buffers from tree to tree. */
+export class TreeGrower {
+  /**
+   * Partition of row indices: each node's rows are a contiguous range, children
+   * subdividing their parent's range (stable, so sums run in row order).
+   */
+  readonly rows: Uint32Array;
+  readonly #scratch: Uint32Array;
+  /** Gradients of a node's rows, gathered contiguously before its histogram is built. */
+  readonly #ordered: Float64Array;
+  /**
+   * Free histograms. Layout: `hist[(f * 256 + b) * 2]` is the sum of gradients of the
+   * node's rows in bin b of feature f and `hist[(f * 256 + b) * 2 + 1]` their count,
+   * interleaved so that one update touches one cache line.
+   */
+  readonly #pool: Float64Array[] = [];
+
+  constructor(
+    readonly data: BinnedTrainingData,
+    readonly limits: TreeLimits,
+  ) {
+    this.rows = new Uint32Array(data.nRows);
+    this.#scratch = new Uint32Array(data.nRows);
+    this.#ordered = new Float64Array(data.nRows);
+  }
+
+  /** Grows one tree fitting `gradients` (one per training row); returns its nodes and leaves. */
+  grow(gradients: Float64Array): GrownTree {
+    const { nRows } = this.data;
+    const { maxLeafNodes, maxDepth, minSamplesLeaf } = this.limits;
+    for (let i = 0; i < nRows; i++) this.rows[i] = i;
+    const tree: GrownTree = { feature: [], bin: [], missingLeft: [], left: [], right: [], gain: [], leaves: [] };
+    const leaves = tree.leaves as Leaf[];
+    const newNode = (start: number, end: number, sumGradients: number, depth: number): GrowingNode => {
+      tree.feature.push(-1);
+      tree.bin.push(0);
+      tree.missingLeft.push(0);
+      tree.left.push(-1);
+      tree.right.push(-1);
+      tree.gain.push(0);
+      return { id: tree.feature.length - 1, start, end, sumGradients, depth, histogram: null, split: null };
+    };
+    const finalize = (node: GrowingNode): void => {
+      leaves.push({ node: node.id, start: node.start, end: node.end, sumGradients: node.sumGradients });
+      if (node.histogram) this.#pool.push(node.histogram);
+      node.histogram = null;
+    };
+    const splittable: GrowingNode[] = [];
+    const pushOrFinalize = (node: GrowingNode): void => {
+      node.split = this.#findSplit(node);
+      if (node.split) splittable.push(node);
+      else finalize(node);
+    };
+
+    let sumGradients = 0;
+    for (let i = 0; i < nRows; i++) sumGradients += gradients[i];
+    const root = newNode(0, nRows, sumGradients, 0);
+    if (nRows < 2 * minSamplesLeaf) finalize(root);
+    else {
+      root.histogram = this.#build(gradients, 0, nRows);
+      pushOrFinalize(root);
+    }
+
+    while (splittable.length > 0) {
+      let best = 0;
+      for (let k = 1; k < splittable.length; k++) if (splittable[k].split!.gain > splittable[best].split!.gain) best = k;
+      const node = splittable[best];
+      splittable.splice(best, 1);
+      const split = node.split!;
+      const middle = this.#partition(node.start, node.end, split);
+      const depth = node.depth + 1;
+      const left = newNode(node.start, middle, split.sumGradientsLeft, depth);
+      const right = newNode(middle, node.end, node.sumGradients - split.sumGradientsLeft, depth);
+      if (!this.data.hasMissing[split.feature]) split.missingLeft = middle - node.start > node.end - middle;
+      tree.feature[node.id] = split.feature;
+      tree.bin[node.id] = split.bin;
+      tree.missingLeft[node.id] = split.missingLeft ? 1 : 0;
+      tree.left[node.id] = left.id;
+      tree.right[node.id] = right.id;
+      tree.gain[node.id] = split.gain;
+
+      const leafCount = leaves.length + splittable.length + 2;
+      if (maxLeafNodes !== null && leafCount >= maxLeafNodes) {
+        this.#pool.push(node.histogram!);
+        finalize(left);
+        finalize(right);
+        for (const other of splittable) finalize(other);
+        splittable.length = 0;
+        break;
+      }
+      const leftCanSplit = left.end - left.start >= 2 * minSamplesLeaf && (maxDepth === null || depth < maxDepth);
+      const rightCanSplit = right.end - right.start >= 2 * minSamplesLeaf && (maxDepth === null || depth < maxDepth);
+      if (leftCanSplit || rightCanSplit) {
+        const [small, large] = middle - node.start < node.end - middle ? [left, right] : [right, left];
+        small.histogram = this.#build(gradients, small.start, small.end);
+        large.histogram = node.histogram!;
+        subtract(large.histogram, small.histogram);
+        node.histogram = null;
+        if (leftCanSplit) pushOrFinalize(left);
+        else finalize(left);
+        if (rightCanSplit) pushOrFinalize(right);
+        else finalize(right);
+      } else {
+        this.#pool.push(node.histogram!);
+        node.histogram = null;
+        finalize(left);
+        finalize(right);
+      }
+    }
+    return tree;
+  }
+
+  /** Returns the histogram of rows `rows[start..end)`. */
+  #build(gradients: Float64Array, start: number, end: number): Float64Array {
+    const { bins, nRows, nFeatures } = this.data;
+    const hist = this.#pool.pop()?.fill(0) ?? new Float64Array(nFeatures * HIST_BINS * 2);
+    const rows = this.rows;
+    const count = end - start;
+    const ordered = this.#ordered;
+    for (let k = 0; k < count; k++) ordered[k] = gradients[rows[start + k]];
+    // Two features per pass share the loads of row index and gradient.
+    let f = 0;
+    for (; f + 1 < nFeatures; f += 2) {
+      const column0 = f * nRows;
+      const column1 = column0 + nRows;
+      const base0 = f * HIST_BINS * 2;
+      const base1 = base0 + HIST_BINS * 2;
+      for (let k = 0; k < count; k++) {
+        const i = rows[start + k];
+        const g = ordered[k];
+        const h0 = base0 + (bins[column0 + i] << 1);
+        const h1 = base1 + (bins[column1 + i] << 1);
+        hist[h0] += g;
+        hist[h0 + 1] += 1;
+        hist[h1] += g;
+        hist[h1 + 1] += 1;
+      }
+    }
+    if (f < nFeatures) {
+      const column = f * nRows;
+      const base = f * HIST_BINS * 2;
+      for (let k = 0; k < count; k++) {
+        const h = base + (bins[column + rows[start + k]] << 1);
+        hist[h] += ordered[k];
+        hist[h + 1] += 1;
+      }
+    }
+    return hist;
+  }
+
+  /** Returns the best split of `node` over all features, or null when none gains. */
+  #findSplit(node: GrowingNode): Split | null {
+    const { nFeatures, nBinsNonMissing, hasMissing } = this.data;
+    const { minSamplesLeaf, l2Regularization: l2 } = this.limits;
+    const hist = node.histogram!;
+    const total = node.end - node.start;
+    const sum = node.sumGradients;
+    // Only the children's terms of the gain vary between candidates.
+    let bestScore = -Infinity;
+    let best: Split | null = null;
+    for (let f = 0; f < nFeatures; f++) {
+      const base = f * HIST_BINS * 2;
+      const nBins = nBinsNonMissing[f];
+      const missing = hasMissing[f];
+      // Left to right, missing rows (if any) right. With missing rows, the last bin is a
+      // candidate too: all present values left, all missing ones right.
+      let gradLeft = 0;
+      let countLeft = 0;
+      const end = nBins - 1 + missing;
+      for (let b = 0; b < end; b++) {
+        gradLeft += hist[base + 2 * b];
+        countLeft += hist[base + 2 * b + 1];
+        const countRight = total - countLeft;
+        if (countLeft < minSamplesLeaf) continue;
+        if (countRight < minSamplesLeaf) break;
+        const gradRight = sum - gradLeft;
+        const hl = countLeft + l2;
+        const hr = countRight + l2;
+        // score > best, multiplied out: divisions would dominate this loop.
+        if (gradLeft * gradLeft * hr + gradRight * gradRight * hl > bestScore * hl * hr) {
+          bestScore = (gradLeft * gradLeft) / hl + (gradRight * gradRight) / hr;
+          best = { feature: f, bin: b, missingLeft: false, gain: 0, sumGradientsLeft: gradLeft };
+        }
+      }
+      if (!missing) continue;
+      // Right to left, missing rows left.
+      let gradRight = 0;
+      let countRight = 0;
+      for (let b = nBins - 2; b >= 0; b--) {
+        gradRight += hist[base + 2 * (b + 1)];
+        countRight += hist[base + 2 * (b + 1) + 1];
+        const countLeftWithMissing = total - countRight;
+        if (countRight < minSamplesLeaf) continue;
+        if (countLeftWithMissing < minSamplesLeaf) break;
+        const gradLeftWithMissing = sum - gradRight;
+        const hl = countLeftWithMissing + l2;
+        const hr = countRight + l2;
+        if (gradLeftWithMissing * gradLeftWithMissing * hr + gradRight * gradRight * hl > bestScore * hl * hr) {
+          bestScore = (gradLeftWithMissing * gradLeftWithMissing) / hl + (gradRight * gradRight) / hr;
+          best = { feature: f, bin: b, missingLeft: true, gain: 0, sumGradientsLeft: gradLeftWithMissing };
+        }
+      }
+    }
+    if (!best) return null;
+    best.gain = bestScore - (sum * sum) / (total + l2);
+    return best.gain > 0 ? best : null;
+  }
+
+  /** Stable partition of `rows[start..end)` by `split`; returns where the right child starts. */
+  #partition(start: number, end: number, split: Split): number {
+    const { bins, nRows } = this.data;
+    const rows = this.rows;
+    const scratch = this.#scratch;
+    const column = split.feature * nRows;
+    const threshold = split.bin;
+    const missingLeft = split.missingLeft;
+    let l = start;
+    let r = 0;
+    for (let k = start; k < end; k++) {
+      const i = rows[k];
+      const b = bins[column + i];
+      if (b === MISSING_BIN ? missingLeft : b <= threshold) rows[l++] = i;
+      else scratch[r++] = i;
+    }
+    rows.set(scratch.subarray(0, r), l);
+    return l;
+  }
+}
+
+/** In place: `target -= histogram` (the larger child's histogram from the parent's). */
+function subtract(target: Float64Array, histogram: Float64Array): void {
+  for (let k = 0; k < target.length; k++) target[k] -= histogram[k];
+}
