@@ -78,7 +78,7 @@ function avgPoolGrad(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[]
     routines.set(heap, r);
   }
   const out = heap.output([...input.shape]);
-  heap.f32().fill(0, out.at >> 2, (out.at >> 2) + input.shape.reduce((a, b) => a * b, 1));
+  heap.f32().fill(0, out.at >>> 2, (out.at >>> 2) + input.shape.reduce((a, b) => a * b, 1));
   const scaleBits = new Int32Array(new Float32Array([1 / (info.filterHeight * info.filterWidth)]).buffer)[0];
   r.avgPoolGrad(heap.offset(dy), out.at, scaleBits, ...poolArgs(info));
   return out.info;

@@ -179,8 +179,8 @@ function binaryKernel(kernelName: string, op: OpName): KernelConfig {
       const periods = Math.floor(D1 / perPeriod);
       const pattern = heap.scratch('packed', period * 4);
       const f32 = heap.f32();
-      const repeated = (aRepeated ? aAt : bAt) >> 2;
-      for (let j = 0; j < period; j++) f32[(pattern >> 2) + j] = f32[repeated + (j % D2)];
+      const repeated = (aRepeated ? aAt : bAt) >>> 2;
+      for (let j = 0; j < period; j++) f32[(pattern >>> 2) + j] = f32[repeated + (j % D2)];
       const [pa, pb] = aRepeated ? [pattern, bAt] : [aAt, pattern];
       const [sa, sb] = aRepeated ? [0, period * 4] : [period * 4, 0];
       run(pa, pb, outAt, 1, periods, period, 0, sa, 0, sb, 1, 1);

@@ -52,8 +52,8 @@ function transposedConvolution(heap: WasmHeap, dyAt: number, filterAt: number, w
   const f32 = heap.f32();
   for (let kh = 0; kh < KH; kh++) {
     for (let kw = 0; kw < KW; kw++) {
-      const from = (filterAt >> 2) + ((KH - 1 - kh) * KW + (KW - 1 - kw)) * C * O;
-      const to = (rotated >> 2) + (kh * KW + kw) * O * C;
+      const from = (filterAt >>> 2) + ((KH - 1 - kh) * KW + (KW - 1 - kw)) * C * O;
+      const to = (rotated >>> 2) + (kh * KW + kw) * O * C;
       for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) f32[to + o * C + c] = f32[from + c * O + o];
     }
   }
@@ -96,7 +96,7 @@ function conv2DBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo | Tens
     transposedConvolution(heap, dyAt, heap.offset(filter), w, O, out.at);
     return out.info;
   }
-  heap.f32().fill(0, out.at >> 2, (out.at >> 2) + w.N * w.H * w.W * w.C);
+  heap.f32().fill(0, out.at >>> 2, (out.at >>> 2) + w.N * w.H * w.W * w.C);
   const b = packOperand(heap, filterT, O, K);
   for (const [first, count] of imageChunks(w)) {
     const dcols = heap.scratch('columns', count * pixels * K * 4);

@@ -69,11 +69,11 @@ function fusedBatchNorm(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInf
   /** Channel c of a parameter given per channel or as one value. */
   const value = (p: TensorInfo | undefined, c: number, fallback: number): number => {
     if (p === undefined) return fallback;
-    const at = heap.offset(p) >> 2;
+    const at = heap.offset(p) >>> 2;
     return p.shape.reduce((a, b) => a * b, 1) === 1 ? f32[at] : f32[at + c];
   };
   const eps = varianceEpsilon ?? 0.001;
-  const [m, a, o] = [table >> 2, (table >> 2) + C, (table >> 2) + 2 * C];
+  const [m, a, o] = [table >>> 2, (table >>> 2) + C, (table >>> 2) + 2 * C];
   for (let c = 0; c < C; c++) {
     f32[m + c] = value(mean, c, 0);
     f32[a + c] = value(scale, c, 1) / Math.sqrt(value(variance, c, 1) + eps);

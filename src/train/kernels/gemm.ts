@@ -459,8 +459,8 @@ export function gemm(heap: WasmHeap, p: Product): void {
   const tmp = bias + biasBytes;
   if (p.bias !== undefined) {
     const f32 = heap.f32();
-    f32.fill(0, bias >> 2, (bias + biasBytes) >> 2);
-    f32.copyWithin(bias >> 2, p.bias >> 2, (p.bias >> 2) + N);
+    f32.fill(0, bias >>> 2, (bias + biasBytes) >>> 2);
+    f32.copyWithin(bias >>> 2, p.bias >>> 2, (p.bias >>> 2) + N);
   }
   if ('at' in b) r.pack(b.at, b.rows * 4, b.cols * 4, K, N, area);
   const packed = 'at' in b ? area : b.packed;

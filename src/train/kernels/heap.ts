@@ -65,7 +65,7 @@ export class WasmHeap {
     if (area !== undefined) this.backend.wasm._free(area.pointer);
     // Grow geometrically so that slowly increasing sizes do not reallocate every call.
     const size = Math.max(bytes, Math.ceil((area?.bytes ?? 0) * 1.5), 4096);
-    const pointer = this.backend.wasm._malloc(size);
+    const pointer = this.backend.wasm._malloc(size) >>> 0;
     if (pointer === 0) throw new Error(`heap: out of memory allocating ${size} bytes`);
     this.scratchAreas.set(slot, { pointer, bytes: size });
     return pointer;
@@ -79,7 +79,7 @@ export class WasmHeap {
     let pointer = this.tables.get(key);
     if (pointer === undefined) {
       const values = build();
-      pointer = this.backend.wasm._malloc(Math.max(4, values.byteLength));
+      pointer = this.backend.wasm._malloc(Math.max(4, values.byteLength)) >>> 0;
       if (pointer === 0) throw new Error(`heap: out of memory allocating table ${key}`);
       new Int32Array(this.memory.buffer, pointer, values.length).set(values);
       this.tables.set(key, pointer);

@@ -114,7 +114,7 @@ function maxPoolGrad(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[]
     routines.set(heap, r);
   }
   const out = heap.output([...input.shape]);
-  heap.f32().fill(0, out.at >> 2, (out.at >> 2) + out.info.shape.reduce((a, b) => a * b, 1));
+  heap.f32().fill(0, out.at >>> 2, (out.at >>> 2) + out.info.shape.reduce((a, b) => a * b, 1));
   r.maxPoolGrad(heap.offset(input), heap.offset(dy), out.at, ...poolArgs(info));
   return out.info;
 }

@@ -126,12 +126,12 @@ function reduceKernel(kernelName: string, mean: boolean): KernelConfig {
       const partial = heap.scratch('packed', period * 4);
       r.reduce(heap.offset(x), partial, 1, periods, period);
       const f32 = heap.f32();
-      const rest = (heap.offset(x) >> 2) + periods * period;
+      const rest = (heap.offset(x) >>> 2) + periods * period;
       for (let c = 0; c < D2; c++) {
         let sum = 0;
-        for (let q = 0; q < perPeriod; q++) sum += f32[(partial >> 2) + q * D2 + c];
+        for (let q = 0; q < perPeriod; q++) sum += f32[(partial >>> 2) + q * D2 + c];
         for (let row = 0; row < D1 - periods * perPeriod; row++) sum += f32[rest + row * D2 + c];
-        f32[(out.at >> 2) + c] = sum;
+        f32[(out.at >>> 2) + c] = sum;
       }
     } else {
       r.reduce(heap.offset(x), out.at, D0, D1, D2);
@@ -139,7 +139,7 @@ function reduceKernel(kernelName: string, mean: boolean): KernelConfig {
     if (mean) {
       const f32 = heap.f32();
       const count = axes.reduce((p, d) => p * x.shape[d], 1);
-      for (let i = out.at >> 2, end = i + D0 * D2; i < end; i++) f32[i] /= count;
+      for (let i = out.at >>> 2, end = i + D0 * D2; i < end; i++) f32[i] /= count;
     }
     return out.info;
   };

@@ -106,12 +106,12 @@ export function windowedInput(heap: WasmHeap, x: number, w: Window): WindowedInp
   if (Hp === w.H && Wp === w.W) return { base: x, pixels, taps };
   const base = heap.scratch('padded', w.N * Hp * Wp * w.C * 4);
   const f32 = heap.f32();
-  const at = base >> 2;
+  const at = base >>> 2;
   f32.fill(0, at, at + w.N * Hp * Wp * w.C);
   const row = w.W * w.C;
   for (let n = 0; n < w.N; n++) {
     for (let h = 0; h < w.H; h++) {
-      const from = (x >> 2) + (n * w.H + h) * row;
+      const from = (x >>> 2) + (n * w.H + h) * row;
       f32.copyWithin(at + ((n * Hp + h + w.top) * Wp + w.left) * w.C, from, from + row);
     }
   }
