@@ -30,7 +30,7 @@ export interface WrittenFigure {
 }
 
 /** Subdirectory of a report holding the figure files. */
-export const FIGURE_DIR = 'figures';
+const FIGURE_DIR = 'figures';
 
 /** Renders `figure` and writes its SVG and PNG under `reportDir`. Returns where they went. */
 export async function writeFigure(reportDir: string, figure: Figure): Promise<WrittenFigure> {

@@ -4,6 +4,7 @@
  * attribute, and the best value of each column in bold.
  */
 import type { Metrics } from '../predict/evaluate.js';
+import { fixed } from './figures/common.js';
 import { escapeHtml } from './html.js';
 import type { ReportMethod } from './methods.js';
 
@@ -48,9 +49,8 @@ export function metricsTableHtml(methods: readonly ReportMethod[], subset: Metri
     .map((m, i) => {
       const cells = COLUMNS.map((c, k) => {
         const v = rows[i][c.key];
-        const text = Number.isNaN(v) ? '-' : v.toFixed(3);
         const cls = !Number.isNaN(v) && v === best[k] ? ' class="best"' : '';
-        return `<td data-metric="${c.key}" data-value="${String(v)}"${cls}>${text}</td>`;
+        return `<td data-metric="${c.key}" data-value="${String(v)}"${cls}>${fixed(v, 3)}</td>`;
       }).join('');
       return `<tr data-method="${escapeHtml(m.name)}"><td class="text" title="${escapeHtml(m.description)}">${escapeHtml(m.name)}</td><td data-metric="n" data-value="${rows[i].n}">${rows[i].n}</td>${cells}</tr>`;
     })

@@ -52,11 +52,11 @@ export function checkModelWindow(model: ModelFile, window: readonly number[], la
  */
 export function modelPredictions(model: ModelFile, table: FeatureTable): { predictions: Prediction; pipeline: PredictorPipeline } {
   const known = new Set(model.columns);
+  // Structural columns of the model's blocks that a run has values for but the model never saw.
+  const checked = new Set<string>(model.blocks.filter((b) => STRUCTURAL.has(b)));
   const width = table.columns.length;
   table.runs.forEach((run, r) => {
-    const foreign = table.columns.find(
-      (c, k) => STRUCTURAL.has(c.slice(0, c.indexOf(':'))) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]),
-    );
+    const foreign = table.columns.find((c, k) => checked.has(c.slice(0, c.indexOf(':'))) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]));
     if (foreign) {
       throw new EpochgraphError(`${run}: its architecture does not fit the model (fitted on ${model.architectures.join(', ')}; e.g. ${foreign} is new)`);
     }
@@ -102,9 +102,10 @@ export function pipelineImportances(pipeline: PredictorPipeline, columns: readon
 }
 
 /**
- * Fits the pipeline of the method named `methodName` on every run of `table` with a
- * final accuracy (as `epochgraph fit` does) and returns its gain importances, or
- * undefined for a method without a model (a direct baseline, or an unknown name).
+ * Fits gradient-boosted trees (the pipeline restricted to its tree candidate) for the
+ * method named `methodName` on every run of `table` with a final accuracy, and returns
+ * their gain importances, or undefined for a method without a model (a direct baseline,
+ * or an unknown name).
  */
 export function fitImportances(table: FeatureTable, methodName: string, seed: number): FeatureImportance[] | undefined {
   const method = findMethod(methodName);
@@ -112,7 +113,7 @@ export function fitImportances(table: FeatureTable, methodName: string, seed: nu
   const rows = table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));
   const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
   const X = selectRows(selectColumns(table, columns), rows);
-  const pipeline = new PredictorPipeline({ seed }).fit(
+  const pipeline = new PredictorPipeline({ seed, candidates: ['gbt'] }).fit(
     X,
     rows.map((i) => table.targets[i]),
     rows.map((i) => table.groups[i]),

@@ -16,7 +16,7 @@ import { UsageError } from '../errors.js';
 export const REPORT_FILE = 'report.json';
 
 /** Formats of `report.json`: a zoo report and a single-run report. */
-export const REPORT_FORMATS = ['epochgraph-report', 'epochgraph-run-report'] as const;
+const REPORT_FORMATS = ['epochgraph-report', 'epochgraph-run-report'] as const;
 
 async function isReport(dir: string): Promise<boolean> {
   try {

@@ -11,10 +11,10 @@ import type { Config, TopLevelSpec } from 'vega-lite';
 import { FONT_FAMILY, FONT_FILES, installTextMetrics } from './font.js';
 
 /** Pixel density of PNG figures: 2 keeps them sharp on high-resolution screens. */
-export const PNG_SCALE = 2;
+const PNG_SCALE = 2;
 
 /** The shared look of every figure. */
-export const THEME: Config = {
+const THEME: Config = {
   font: FONT_FAMILY,
   background: 'white',
   padding: 8,
@@ -52,13 +52,44 @@ const OFFLINE_LOADER = {
   file: refuse,
 } as unknown as vega.Loader;
 
-/** Renders a vega-lite specification (the theme applied) to SVG text. Returns the SVG. */
+/** A vega logger that keeps warnings and errors instead of printing them. */
+function collectingLogger(): { logger: vega.LoggerInterface; problems: string[] } {
+  const problems: string[] = [];
+  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
+  const logger: vega.LoggerInterface = {
+    level: () => vega.Warn,
+    error(...args: unknown[]) {
+      problems.push(text(args));
+      return this;
+    },
+    warn(...args: unknown[]) {
+      problems.push(text(args));
+      return this;
+    },
+    info() {
+      return this;
+    },
+    debug() {
+      return this;
+    },
+  };
+  return { logger, problems };
+}
+
+/**
+ * Renders a vega-lite specification (the theme applied) to SVG text. Returns the SVG;
+ * throws if vega-lite or vega reports any warning or error (a dropped encoding, data that
+ * failed to load), so that no figure is silently incomplete.
+ */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   installTextMetrics();
-  const { spec: compiled } = compile(spec as unknown as TopLevelSpec, { config: THEME });
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: OFFLINE_LOADER });
+  const { logger, problems } = collectingLogger();
+  const { spec: compiled } = compile(spec as unknown as TopLevelSpec, { config: THEME, logger });
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: OFFLINE_LOADER, logger });
   try {
-    return await view.toSVG();
+    const svg = await view.toSVG();
+    if (problems.length > 0) throw new Error(`figure rendering: ${problems.join('; ')}`);
+    return svg;
   } finally {
     view.finalize();
   }

@@ -112,8 +112,15 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
   const applied = input.model ? applyModel(input.model, table, chance) : undefined;
   const methods: ReportMethod[] = [...(applied ? [applied.method] : []), ...evaluations.map(fromEvaluation)];
   const featured = featuredMethod(methods, applied?.method.name);
-  const importances: FeatureImportance[] | undefined =
-    applied && input.model ? pipelineImportances(applied.pipeline, input.model.columns) : fitImportances(table, featured.name, input.seed ?? 0);
+  // Split gains need trees: a model file whose estimator is another one (ridge) gives way to
+  // trees fitted on this zoo for the same features.
+  const fromModel = applied && input.model ? pipelineImportances(applied.pipeline, input.model.columns) : undefined;
+  const importanceMethod = input.model?.method ?? featured.name;
+  const importances: FeatureImportance[] | undefined = fromModel ?? fitImportances(table, importanceMethod, input.seed ?? 0);
+  const provenance = fromModel
+    ? 'the model file given'
+    : `gradient-boosted trees fitted on all ${table.runs.length} runs of this zoo` +
+      (applied ? `, since the model file's ${applied.pipeline.selection.candidate} estimator has no split gains` : '');
   const protocol = protocolOf(evaluations);
   const coverage = input.model?.pipeline.coverage ?? PIPELINE_DEFAULTS.coverage;
 
@@ -143,7 +150,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
     methodComparisonFigure(methods, protocol),
     predictedVsActualFigure(methods, { ids: table.ids, actual: table.targets, nearChance: chance + 0.1, coverage, protocol }),
     ...(importances && importances.length > 0
-      ? [importanceFigure(importances, { modelName: featured.name, provenance: applied ? 'the model file given' : `fitted on all ${table.runs.length} runs of this zoo` })]
+      ? [importanceFigure(importances, { modelName: importanceMethod, provenance })]
       : []),
     zooLearningCurvesFigure(
       runs.map((r, i) => ({ id: r.id, history: r.history, predicted: featured.predictions.predicted[i] })),
@@ -215,7 +222,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
       {
         id: 'importance',
         heading: 'What the model uses',
-        html: importances && importances.length > 0 ? figure('feature-importance') : `<p class="note">${escapeHtml(featured.name)} has no gradient-boosted model, so no feature importances are shown.</p>`,
+        html: importances && importances.length > 0 ? figure('feature-importance') : `<p class="note">${escapeHtml(importanceMethod)} has no model to fit (it reads a feature as is), so no feature importances are shown.</p>`,
       },
       { id: 'learning-curves', heading: 'Learning curves', html: figure('learning-curves') },
       {
@@ -263,7 +270,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
         diverged: table.diverged[i] === 1,
         predictions: Object.fromEntries(methods.map((m) => [m.name, predictionOf(m, i)])),
       })),
-      importance: importances ? { model: featured.name, features: importances.slice(0, 100) } : null,
+      importance: importances ? { method: importanceMethod, source: provenance, features: importances.slice(0, 100) } : null,
       figures: written,
     };
     // NaN (a metric undefined on too few runs) is written as null.

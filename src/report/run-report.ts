@@ -78,7 +78,9 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
   return writeDirectory(options.outDir, async (dir) => {
     const written: WrittenFigure[] = [];
     for (const figure of figures) written.push(await writeFigure(dir, figure));
-    const settings = SETTINGS.filter((k) => run.config[k] !== undefined).map((k) => {
+    // Hidden sizes are recorded for every run but only shape an MLP.
+    const relevant = SETTINGS.filter((k) => run.config[k] !== undefined && (k !== 'hidden' || run.config.arch === 'mlp'));
+    const settings = relevant.map((k) => {
       const value = run.config[k];
       return `${k} ${typeof value === 'string' ? value : JSON.stringify(value)}`;
     });

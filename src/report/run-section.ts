@@ -20,15 +20,15 @@ const HEATMAP_EPOCHS = 40;
 
 /** The two snapshots the graph drawing shows: epoch 0 (or the window start) and the window end. */
 async function drawnSnapshots(run: Run, window: readonly number[]): Promise<DrawnSnapshot[]> {
-  const [endPath] = windowCheckpoints(run, window.slice(-1));
+  const paths = windowCheckpoints(run, window);
   const end = window[window.length - 1];
   const initial = run.checkpoints.find((c) => c.epoch === 0);
-  const [startPath] = initial ? [initial.path] : windowCheckpoints(run, window.slice(0, 1));
   const start = initial ? 0 : window[0];
-  const endLabel = `epoch ${end} (end of window)`;
   const snapshot = async (path: string, epoch: number, label: string): Promise<DrawnSnapshot> => ({ epoch, label, ...(await checkpointProperties(path)) });
-  if (start === end) return [await snapshot(endPath, end, endLabel)];
-  return [await snapshot(startPath, start, start === 0 ? 'epoch 0 (initial weights)' : `epoch ${start} (start of window)`), await snapshot(endPath, end, endLabel)];
+  const last = await snapshot(paths[paths.length - 1], end, `epoch ${end} (end of window)`);
+  if (start === end) return [last];
+  const first = await snapshot(initial ? initial.path : paths[0], start, start === 0 ? 'epoch 0 (initial weights)' : `epoch ${start} (start of window)`);
+  return [first, last];
 }
 
 /**
@@ -36,10 +36,11 @@ async function drawnSnapshots(run: Run, window: readonly number[]): Promise<Draw
  * Returns them in page order; throws `RunFormatError` when a window checkpoint is missing.
  */
 export async function runFigures(run: Run, window: readonly number[], prediction?: RunPrediction): Promise<Figure[]> {
+  const drawn = await drawnSnapshots(run, window);
   const snapshots = await runSnapshots(run, runEpochs(run, window, HEATMAP_EPOCHS));
   return [
     runLearningCurvesFigure(run.id, run.history, window, prediction),
     runPropertyHeatmapFigure(run.id, snapshots, window),
-    graphDrawingFigure(run.id, await drawnSnapshots(run, window)),
+    graphDrawingFigure(run.id, drawn),
   ];
 }

@@ -4,14 +4,12 @@
  * snapshot keeps only these arrays, so many runs' epochs fit in memory at once.
  */
 import type { Run } from '../checkpoint/run.js';
-import type { NodeKind } from '../graph/graph.js';
 import { checkpointProperties } from '../properties/compute.js';
 import { windowCheckpoints } from '../summary/features.js';
 
 /** One node layer's values in one snapshot. */
 export interface LayerValues {
   readonly name: string;
-  readonly kind: NodeKind;
   /** Eigenvector centrality of each node (unit L2 norm over the whole graph). */
   readonly eigenvector: Float64Array;
   /** Strength (sum of incident edge weights, in and out) of each node. */
@@ -27,14 +25,13 @@ export interface Snapshot {
 }
 
 /** Reads the checkpoint at `path` and returns its snapshot labelled `epoch`. */
-export async function readSnapshot(path: string, epoch: number): Promise<Snapshot> {
+async function readSnapshot(path: string, epoch: number): Promise<Snapshot> {
   const { graph, properties } = await checkpointProperties(path);
   return {
     epoch,
     nodes: graph.nodeCount,
     layers: graph.layers.map((layer) => ({
       name: layer.name,
-      kind: layer.kind,
       eigenvector: properties.values.eigenvector.slice(layer.offset, layer.offset + layer.size),
       strength: properties.values.strength.slice(layer.offset, layer.offset + layer.size),
     })),

@@ -6,7 +6,7 @@
 import type { HistoryEntry } from '../../checkpoint/run.js';
 import { formatEpochWindow } from '../../summary/temporal.js';
 import type { Figure } from '../figure.js';
-import { ACCURACY_SCHEME, SCHEMA, epochAxis, percentAxis, windowBand } from './common.js';
+import { LOG_LABELS, SCHEMA, accuracyColor, epochAxis, percentAxis, windowBand } from './common.js';
 
 /** One run's curve and its prediction. */
 export interface CurveRun {
@@ -16,7 +16,7 @@ export interface CurveRun {
   readonly predicted: number;
 }
 
-const LOSS_AXIS = { title: 'training loss (cross-entropy, log scale)' };
+const LOSS_AXIS = { title: 'training loss (cross-entropy, log scale)', labelExpr: LOG_LABELS };
 
 /** The zoo figure: test accuracy and training loss per epoch, one line per run, coloured by `predicted`. */
 export function zooLearningCurvesFigure(runs: readonly CurveRun[], window: readonly number[], methodName: string): Figure {
@@ -32,12 +32,7 @@ export function zooLearningCurvesFigure(runs: readonly CurveRun[], window: reado
     })),
   );
   const predictedValues = shown.map((r) => r.predicted);
-  const color = {
-    field: 'predicted',
-    type: 'quantitative',
-    scale: { scheme: ACCURACY_SCHEME, domain: [Math.min(...predictedValues), Math.max(...predictedValues)] },
-    legend: { title: 'predicted final test accuracy', format: '.0%', orient: 'right', gradientLength: 180 },
-  };
+  const color = accuracyColor('predicted', 'predicted final test accuracy', Math.min(...predictedValues), Math.max(...predictedValues), 'right');
   const panel = (field: string, y: Record<string, unknown>) => ({
     width: 330,
     height: 230,
@@ -127,7 +122,7 @@ export function runLearningCurvesFigure(runId: string, history: readonly History
     title: { text: title, subtitle: prediction ? `green diamond and bar: predicted final test accuracy and interval (${prediction.label})` : `shaded: epoch window ${formatEpochWindow(window)}` },
     hconcat: [
       panel([curve(accuracy, { scale: { domain: [0, 1] }, axis: percentAxis('accuracy') }), ...predictionLayers]),
-      panel([curve(loss, { scale: { type: 'log' }, axis: { title: 'loss (cross-entropy, log scale)' } })]),
+      panel([curve(loss, { scale: { type: 'log' }, axis: { title: 'loss (cross-entropy, log scale)', labelExpr: LOG_LABELS } })]),
     ],
     resolve: { scale: { color: 'shared' } },
   };

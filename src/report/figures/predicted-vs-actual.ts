@@ -5,7 +5,7 @@
  */
 import type { Figure } from '../figure.js';
 import type { ReportMethod } from '../methods.js';
-import { SCHEMA, percentAxis } from './common.js';
+import { SCHEMA, fixed, percentAxis } from './common.js';
 
 /** Options of `predictedVsActualFigure`. */
 export interface PredictedVsActualOptions {
@@ -33,7 +33,7 @@ function columnsFor(panels: number): number {
 /** The figure, with panels in the order of `methods`. */
 export function predictedVsActualFigure(methods: readonly ReportMethod[], options: PredictedVsActualOptions): Figure {
   const { ids, actual, nearChance } = options;
-  const panel = (m: ReportMethod) => `${m.name}|Kendall τ ${m.metrics.kendall_tau.toFixed(2)}, MAE ${m.metrics.mae.toFixed(3)}`;
+  const panel = (m: ReportMethod) => `${m.name}|Kendall τ ${fixed(m.metrics.kendall_tau, 2)}, MAE ${fixed(m.metrics.mae, 3)}`;
   const values: Record<string, unknown>[] = [];
   for (const method of methods) {
     values.push({ panel: panel(method), kind: 'diagonal' });

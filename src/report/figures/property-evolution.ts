@@ -8,7 +8,7 @@
 import { formatEpochWindow } from '../../summary/temporal.js';
 import type { Figure } from '../figure.js';
 import type { Snapshot } from '../snapshots.js';
-import { ACCURACY_SCHEME, SCHEMA, epochAxis } from './common.js';
+import { LOG_LABELS, SCHEMA, accuracyColor, epochAxis } from './common.js';
 
 /** One run's window snapshots and its actual final accuracy. */
 export interface EvolutionRun {
@@ -19,8 +19,6 @@ export interface EvolutionRun {
 
 const SHARE = 'centrality share';
 const STRENGTH = 'mean strength';
-/** Tick labels of log axes: two significant digits, never an exponent. */
-const LOG_FORMAT = '.2~r';
 
 /**
  * The zoo figure for runs of one architecture (same layers), named `name`. `label`
@@ -67,14 +65,9 @@ export function zooPropertyEvolutionFigure(name: string, label: string, runs: re
       mark: { type: 'line', strokeWidth: 1.3, opacity: 0.85 },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', axis: epochAxis(), scale: { domain: [window[0], window[window.length - 1]] } },
-        y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, axis: { title: null, format: LOG_FORMAT, tickCount: 4 } },
+        y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, axis: { title: null, labelExpr: LOG_LABELS, tickCount: 4 } },
         detail: { field: 'run', type: 'nominal' },
-        color: {
-          field: 'final',
-          type: 'quantitative',
-          scale: { scheme: ACCURACY_SCHEME, domain: [Math.min(...finals), Math.max(...finals)] },
-          legend: { type: 'gradient', title: 'actual final test accuracy', format: '.0%', orient: 'bottom', gradientLength: 200 },
-        },
+        color: accuracyColor('final', 'actual final test accuracy', Math.min(...finals), Math.max(...finals), 'bottom'),
       },
     },
   };
@@ -168,7 +161,7 @@ export function runPropertyHeatmapFigure(runId: string, snapshots: readonly Snap
           encoding: {
             x: { ...x, field: 'left' },
             x2: { field: 'right' },
-            y: { field: 'low', type: 'quantitative', scale: { type: 'log', nice: false }, axis: { title: null, format: LOG_FORMAT, tickCount: 3, grid: false } },
+            y: { field: 'low', type: 'quantitative', scale: { type: 'log', nice: false }, axis: { title: null, labelExpr: LOG_LABELS, tickCount: 3, grid: false } },
             y2: { field: 'high' },
             color: { field: 'fraction', type: 'quantitative', scale: { scheme: 'blues', type: 'sqrt', domain: [0, 1] }, legend: { title: 'share of the layer’s nodes', format: '.0%', orient: 'right' } },
           },
