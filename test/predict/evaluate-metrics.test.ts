@@ -79,3 +79,30 @@ describe('grouped folds', () => {
     expect(() => groupedFolds(['a', 'a', 'b'], 3)).toThrow(/only 2 distinct configurations/);
   });
 });
+
+describe('imputed ridge', () => {
+  it('fills missing features with training means and round-trips through JSON', async () => {
+    const { ImputedRidge } = await import('../../src/predict/impute.js');
+    const rng = createRng(3);
+    const rows = 40;
+    const data = new Float64Array(rows * 2);
+    const y = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      data[2 * i] = rng.normal();
+      data[2 * i + 1] = rng.normal();
+      y[i] = 2 * data[2 * i] - data[2 * i + 1] + 0.01 * rng.normal();
+    }
+    data[1] = NaN;
+    const model = new ImputedRidge().fit({ data, rows, cols: 2 }, y);
+    const test = { data: Float64Array.of(1, 0, 1, NaN), rows: 2, cols: 2 };
+    const predicted = model.predict(test);
+    expect(predicted[0]).toBeCloseTo(2, 1);
+    // A missing second feature takes its training mean; its coefficient is about -1.
+    let mean = 0;
+    for (let i = 1; i < rows; i++) mean += data[2 * i + 1];
+    mean /= rows - 1;
+    expect(predicted[1]).toBeCloseTo(predicted[0] - mean, 1);
+    const restored = ImputedRidge.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+    expect([...restored.predict(test)]).toEqual([...predicted]);
+  });
+});
