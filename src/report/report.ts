@@ -144,7 +144,11 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
 
   const byArchitecture = new Map<string, typeof evolution>();
   for (const e of evolution) byArchitecture.set(layerSignature(e), [...(byArchitecture.get(layerSignature(e)) ?? []), e]);
-  const architectures = [...byArchitecture.values()].sort((a, b) => b.length - a.length).slice(0, EVOLUTION_ARCHITECTURES);
+  // Lines are coloured by final accuracy: an architecture none of whose runs finished has nothing to show.
+  const architectures = [...byArchitecture.values()]
+    .filter((group) => group.some((e) => Number.isFinite(e.finalAccuracy)))
+    .sort((a, b) => b.length - a.length)
+    .slice(0, EVOLUTION_ARCHITECTURES);
 
   const zooFigures: Figure[] = [
     methodComparisonFigure(methods, protocol),
@@ -230,7 +234,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
         heading: 'Graph properties over the window',
         html:
           architectures.map((_, k) => figure(`property-evolution-${k + 1}`)).join('') +
-          (byArchitecture.size > architectures.length ? `<p class="note">${byArchitecture.size - architectures.length} less common architectures are not shown.</p>` : ''),
+          (byArchitecture.size > architectures.length ? `<p class="note">${byArchitecture.size - architectures.length} further architectures (less common, or without a finished run) are not shown.</p>` : ''),
       },
       {
         id: 'close-up',

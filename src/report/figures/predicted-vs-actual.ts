@@ -53,7 +53,9 @@ export function predictedVsActualFigure(methods: readonly ReportMethod[], option
     });
   }
   const runs = (extra: object) => ({ transform: [{ filter: "datum.kind === 'run'" }], ...extra });
-  const x = { field: 'actual', type: 'quantitative', scale: { domain: [0, 1] }, axis: percentAxis('actual final test accuracy') };
+  // A few pixels of padding keep points at 0% or 100% inside the panel (they would push the panel headers up).
+  const scale = { domain: [0, 1], padding: 5 };
+  const x = { field: 'actual', type: 'quantitative', scale, axis: percentAxis('actual final test accuracy') };
   const color = {
     field: 'status',
     type: 'nominal',
@@ -92,7 +94,7 @@ export function predictedVsActualFigure(methods: readonly ReportMethod[], option
           mark: { type: 'point', filled: true, size: 24, opacity: 0.85 },
           encoding: {
             x,
-            y: { field: 'predicted', type: 'quantitative', scale: { domain: [0, 1] }, axis: percentAxis('predicted final test accuracy') },
+            y: { field: 'predicted', type: 'quantitative', scale, axis: percentAxis('predicted final test accuracy') },
             color,
             shape: { field: 'status', type: 'nominal', scale: { domain: [LEARNED, NEAR_CHANCE], range: ['circle', 'triangle-up'] }, legend: { title: null, orient: 'bottom' } },
           },
