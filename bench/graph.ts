@@ -45,15 +45,28 @@ function option(name: string, fallback: number): number {
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
 }
 
-/** Median milliseconds of `runs` calls. */
-function time(fn: () => void, runs: number): number {
-  const ms: number[] = [];
+/** Median milliseconds, wall clock and CPU time. */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Median wall-clock and CPU milliseconds of `runs` calls. On a shared machine the CPU time
+ * (this process only) is the fairer figure: it leaves out the time other processes held the CPU.
+ */
+function time(fn: () => void, runs: number): Timing {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < runs; r++) {
+    const usage = process.cpuUsage();
     const start = performance.now();
     fn();
-    ms.push(performance.now() - start);
+    wall.push(performance.now() - start);
+    const used = process.cpuUsage(usage);
+    cpu.push((used.user + used.system) / 1000);
   }
-  return median(ms);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)) + ' ms';
@@ -122,9 +135,9 @@ function mlpTensors(): Tensor[] {
 }
 
 interface PeerResult {
-  strength: number;
-  eigenvector: number;
-  pagerank: number;
+  strength: Timing;
+  eigenvector: Timing;
+  pagerank: Timing;
   deviation: Record<string, number>;
   notes: string;
 }
@@ -159,9 +172,20 @@ function runPeers(graph: Graph, ours: Float64Array[], runs: number, networkxRuns
   }
 }
 
+const PROPERTIES = ['strength', 'eigenvector', 'pagerank'] as const;
+const PEERS = ['scipy', 'igraph', 'networkx'] as const;
+
+interface Measured extends Record<(typeof PROPERTIES)[number], Timing> {
+  products: number;
+  product: number;
+  bound: number;
+  sum: number;
+  bytes: number;
+}
+
 async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, peers: boolean): Promise<void> {
   const tensors = mlpTensors();
-  const measured: Record<string, { strength: number; eigenvector: number; pagerank: number; products: number; product: number; bound: number; sum: number; bytes: number }> = {};
+  const measured: Record<string, Measured> = {};
   let reference: Graph | undefined;
   let ours: Float64Array[] = [];
   for (const precision of ['float64', 'float32'] as Precision[]) {
@@ -172,16 +196,14 @@ async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, 
       eigenvectorCentrality(graph);
       pagerank(graph);
     }
-    const products = eigenvectorCentrality(graph).products;
-    const result = {
+    measured[precision] = {
       strength: time(() => strength(graph), runs),
       eigenvector: time(() => eigenvectorCentrality(graph), runs),
       pagerank: time(() => pagerank(graph), runs),
-      products,
+      products: eigenvectorCentrality(graph).products,
       bytes: graph.adjacency.productBytes,
       ...productAndBound(graph, runs),
     };
-    measured[precision] = result;
     if (precision === 'float64') {
       reference = graph;
       const s = strength(graph);
@@ -190,9 +212,9 @@ async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, 
   }
   const graph = reference as Graph;
   console.log(`MLP 784-1024-1024-10, |He-init| weights: rolled graph of ${graph.nodeCount.toLocaleString('en-US')} nodes, ${graph.edgeCount.toLocaleString('en-US')} edges`);
-  console.log(`medians of ${runs} runs after warm-up; Lanczos used ${measured.float64.products} products (tolerance 1e-12)\n`);
+  console.log(`medians of ${runs} runs after warm-up (peers: ${peerRuns}, networkx ${networkxRuns}); Lanczos used ${measured.float64.products} products (tolerance 1e-12)\n`);
 
-  console.log('One product (y = (A + A^T) x) against the memory-bandwidth bound');
+  console.log('One product (y = (A + A^T) x) against the memory-bandwidth bound (wall clock)');
   for (const [precision, m] of Object.entries(measured)) {
     console.log(
       `  ${pad(precision, 8)} reads ${fmtMB(m.bytes)}: product ${fmtMs(m.product)}, bound ${fmtMs(m.bound)} ` +
@@ -202,30 +224,24 @@ async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, 
   }
 
   const peerResults = peers ? runPeers(graph, ours, peerRuns, networkxRuns) : 'skipped (--no-peers)';
-  console.log('');
-  const header = `  ${pad('property', 20)}${pad('epochgraph f64', 16)}${pad('f32', 12)}${pad('scipy', 12)}${pad('igraph', 12)}${pad('networkx', 12)}${pad('peer / ours (f64, f32)', 26)}x bound (f64, f32)`;
-  console.log(header);
-  const passes: Record<string, (m: (typeof measured)['float64']) => number> = {
-    strength: () => 1,
-    eigenvector: (m) => m.products,
-    pagerank: () => 2,
-  };
-  for (const property of ['strength', 'eigenvector', 'pagerank'] as const) {
-    const f64 = measured.float64[property];
-    const f32 = measured.float32[property];
-    let peerText: string;
-    let ratio = 'n/a';
-    if (typeof peerResults !== 'string') {
-      const times = ['scipy', 'igraph', 'networkx'].map((p) => peerResults[p][property] * 1000);
-      peerText = times.map((t) => pad(fmtMs(t), 12)).join('');
-      const fastest = Math.min(...times);
-      const name = ['scipy', 'igraph', 'networkx'][times.indexOf(fastest)];
-      ratio = `${(fastest / f64).toFixed(1)}x, ${(fastest / f32).toFixed(1)}x (${name})`;
-    } else {
-      peerText = pad('', 36);
+  const passes = { strength: () => 1, eigenvector: (m: Measured) => m.products, pagerank: () => 2 };
+  for (const clock of ['wall', 'cpu'] as const) {
+    console.log(`\n${clock === 'wall' ? 'Wall-clock' : 'CPU'} time`);
+    console.log(`  ${pad('property', 14)}${pad('ours f64', 11)}${pad('ours f32', 11)}${PEERS.map((p) => pad(p, 11)).join('')}${pad('fastest peer / ours (f64, f32)', 34)}x bound (f64, f32)`);
+    for (const property of PROPERTIES) {
+      const f64 = measured.float64[property][clock];
+      const f32 = measured.float32[property][clock];
+      let peerText = pad('', 33);
+      let ratio = 'n/a';
+      if (typeof peerResults !== 'string') {
+        const times = PEERS.map((p) => peerResults[p][property][clock] * 1000);
+        peerText = times.map((t) => pad(fmtMs(t), 11)).join('');
+        const fastest = Math.min(...times);
+        ratio = `${(fastest / f64).toFixed(1)}x, ${(fastest / f32).toFixed(1)}x (${PEERS[times.indexOf(fastest)]})`;
+      }
+      const bound = (m: Measured) => `${(m[property][clock] / (passes[property](m) * m.bound)).toFixed(2)}x`;
+      console.log(`  ${pad(property, 14)}${pad(fmtMs(f64), 11)}${pad(fmtMs(f32), 11)}${peerText}${pad(ratio, 34)}${bound(measured.float64)}, ${bound(measured.float32)}`);
     }
-    const bound = (m: (typeof measured)['float64']) => (m[property] / (passes[property](m) * m.bound)).toFixed(2);
-    console.log(`  ${pad(property, 20)}${pad(fmtMs(f64), 16)}${pad(fmtMs(f32), 12)}${peerText}${pad(ratio, 26)}${bound(measured.float64)}x, ${bound(measured.float32)}x`);
   }
   console.log(`  (x bound: time / (passes over the edges x one-product bound); passes: strength 1, eigenvector ${measured.float64.products}, pagerank 2)`);
   if (typeof peerResults === 'string') {
@@ -233,7 +249,7 @@ async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, 
     return;
   }
   console.log('\nPeers (largest |difference| from epochgraph float64 values):');
-  for (const name of ['scipy', 'igraph', 'networkx']) {
+  for (const name of PEERS) {
     const p = peerResults[name];
     const dev = Object.entries(p.deviation)
       .map(([k, v]) => `${k} ${v.toExponential(1)}`)

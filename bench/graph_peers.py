@@ -3,8 +3,8 @@
 bench/graph.ts wrote to DIR (src.i32, dst.i32, w.f64: one entry per edge; ours.f64: our
 strength in, strength out, eigenvector centrality and PageRank, n values each).
 
-Prints one JSON object: per peer and property the median seconds over the runs and the
-largest absolute difference from epochgraph's values. Graph construction is not timed;
+Prints one JSON object: per peer and property the median wall-clock and CPU seconds over
+the runs, and the largest absolute difference from epochgraph's values. Graph construction is not timed;
 whatever conversion a peer's own call does (networkx -> scipy) is.
 
 Usage: /usr/bin/python3 bench/graph_peers.py DIR RUNS NETWORKX_RUNS
@@ -24,14 +24,16 @@ ALPHA = 0.85
 
 
 def timed(fn, runs):
-    """Median seconds of `runs` calls and the last result."""
-    times = []
+    """Median wall-clock and CPU seconds of `runs` calls, and the last result."""
+    wall = []
+    cpu = []
     result = None
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), result
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return {"wall": float(np.median(wall)), "cpu": float(np.median(cpu))}, result
 
 
 def unit(v):
