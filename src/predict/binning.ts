@@ -1,7 +1,7 @@
 /**
  * Quantile binning of features for histogram gradient boosting, as in LightGBM and
  * scikit-learn's `_BinMapper`: each feature gets at most `maxBins` bins for its non-missing
- * values, and missing values (NaN) get bin 255 of their own.
+ * values, and missing values (NaN) get a bin of their own, the one after them.
  *
  * Thresholds: when a feature has at most `maxBins` distinct values, the midpoints between
  * consecutive distinct values; otherwise the `maxBins - 1` interior quantiles at
@@ -15,9 +15,6 @@
  */
 import type { Rng } from '../util/random.js';
 import type { Matrix } from './matrix.js';
-
-/** Bin of missing values (NaN), whatever the number of bins of a feature. */
-export const MISSING_BIN = 255;
 
 /** Rows sampled (without replacement) to find thresholds when there are more: quantiles are stable at this size. */
 const BINNING_SUBSAMPLE = 200_000;
@@ -71,15 +68,18 @@ export function fitBinThresholds(X: Matrix, rows: Uint32Array, maxBins: number, 
   return thresholds;
 }
 
-/** Bins rows `rows` of `X`. */
+/** Bins of rows of a matrix. */
 export interface BinnedData {
-  /** Column-major bins: bin of row k (of `rows`) and feature f at `bins[f * rows.length + k]`. */
+  /**
+   * Column-major bins: bin of row k (of `rows`) and feature f at `bins[f * rows.length + k]`;
+   * values in 0..thresholds[f].length, missing values in thresholds[f].length + 1.
+   */
   readonly bins: Uint8Array;
-  /** Per feature: 1 when some row is missing (bin MISSING_BIN). */
+  /** Per feature: 1 when some row is missing. */
   readonly hasMissing: Uint8Array;
 }
 
-/** Returns the bins of rows `rows` of `X` under `thresholds` (from `fitBinThresholds`). */
+/** Returns the bins of rows `rows` of `X` under `thresholds` (from `fitBinThresholds`, at most 254 per feature). */
 export function binRows(X: Matrix, rows: Uint32Array, thresholds: readonly Float64Array[]): BinnedData {
   const { data, cols } = X;
   const n = rows.length;
@@ -91,7 +91,7 @@ export function binRows(X: Matrix, rows: Uint32Array, thresholds: readonly Float
     for (let k = 0; k < n; k++) {
       const v = data[rows[k] * cols + f];
       if (v !== v) {
-        bins[offset + k] = MISSING_BIN;
+        bins[offset + k] = edges.length + 1;
         hasMissing[f] = 1;
         continue;
       }

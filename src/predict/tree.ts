@@ -21,11 +21,6 @@
  * Reference: G. Ke, Q. Meng, T. Finley, T. Wang, W. Chen, W. Ma, Q. Ye, T.-Y. Liu, LightGBM:
  * a highly efficient gradient boosting decision tree, NeurIPS 2017.
  */
-import { MISSING_BIN } from './binning.js';
-
-/** Bins per feature in a histogram: 255 value bins at most, then the missing bin. */
-const HIST_BINS = 256;
-
 /** Limits on a tree's growth. */
 export interface TreeLimits {
   /** Maximum number of leaves, or null for no limit. */
@@ -40,7 +35,7 @@ export interface TreeLimits {
 
 /** The binned training data a grower works on. */
 export interface BinnedTrainingData {
-  /** Column-major bins, `bins[f * nRows + i]` (see binning.ts). */
+  /** Column-major bins, `bins[f * nRows + i]`; missing values in bin `nBinsNonMissing[f]` (see binning.ts). */
   readonly bins: Uint8Array;
   readonly nRows: number;
   readonly nFeatures: number;
@@ -105,10 +100,14 @@ export class TreeGrower {
   /** Gradients of a node's rows, gathered contiguously before its histogram is built. */
   readonly #ordered: Float64Array;
   /**
-   * Free histograms. Layout: `hist[(f * 256 + b) * 2]` is the sum of gradients of the
-   * node's rows in bin b of feature f and `hist[(f * 256 + b) * 2 + 1]` their count,
-   * interleaved so that one update touches one cache line.
+   * Histogram layout: feature f's bins take slots `offsets[f]` to `offsets[f + 1] - 1`, one
+   * per bin it uses (plus the missing bin if it has missing values), so that features with
+   * few distinct values, and small data sets, give small histograms. Slot s holds the sum
+   * of gradients of the node's rows in that bin at `hist[2 s]` and their count at
+   * `hist[2 s + 1]`, interleaved so that one update touches one cache line.
    */
+  readonly #offsets: Uint32Array;
+  /** Free histograms. */
   readonly #pool: Float64Array[] = [];
 
   constructor(
@@ -118,6 +117,8 @@ export class TreeGrower {
     this.rows = new Uint32Array(data.nRows);
     this.#scratch = new Uint32Array(data.nRows);
     this.#ordered = new Float64Array(data.nRows);
+    this.#offsets = new Uint32Array(data.nFeatures + 1);
+    for (let f = 0; f < data.nFeatures; f++) this.#offsets[f + 1] = this.#offsets[f] + data.nBinsNonMissing[f] + data.hasMissing[f];
   }
 
   /** Grows one tree fitting `gradients` (one per training row); returns its nodes and leaves. */
@@ -209,7 +210,8 @@ export class TreeGrower {
   /** Returns the histogram of rows `rows[start..end)`. */
   #build(gradients: Float64Array, start: number, end: number): Float64Array {
     const { bins, nRows, nFeatures } = this.data;
-    const hist = this.#pool.pop()?.fill(0) ?? new Float64Array(nFeatures * HIST_BINS * 2);
+    const offsets = this.#offsets;
+    const hist = this.#pool.pop()?.fill(0) ?? new Float64Array(offsets[nFeatures] * 2);
     const rows = this.rows;
     const count = end - start;
     const ordered = this.#ordered;
@@ -219,8 +221,8 @@ export class TreeGrower {
     for (; f + 1 < nFeatures; f += 2) {
       const column0 = f * nRows;
       const column1 = column0 + nRows;
-      const base0 = f * HIST_BINS * 2;
-      const base1 = base0 + HIST_BINS * 2;
+      const base0 = offsets[f] * 2;
+      const base1 = offsets[f + 1] * 2;
       for (let k = 0; k < count; k++) {
         const i = rows[start + k];
         const g = ordered[k];
@@ -234,7 +236,7 @@ export class TreeGrower {
     }
     if (f < nFeatures) {
       const column = f * nRows;
-      const base = f * HIST_BINS * 2;
+      const base = offsets[f] * 2;
       for (let k = 0; k < count; k++) {
         const h = base + (bins[column + rows[start + k]] << 1);
         hist[h] += ordered[k];
@@ -255,7 +257,7 @@ export class TreeGrower {
     let bestScore = -Infinity;
     let best: Split | null = null;
     for (let f = 0; f < nFeatures; f++) {
-      const base = f * HIST_BINS * 2;
+      const base = this.#offsets[f] * 2;
       const nBins = nBinsNonMissing[f];
       const missing = hasMissing[f];
       // Left to right, missing rows (if any) right. With missing rows, the last bin is a
@@ -309,13 +311,14 @@ export class TreeGrower {
     const scratch = this.#scratch;
     const column = split.feature * nRows;
     const threshold = split.bin;
-    const missingLeft = split.missingLeft;
+    // Missing values sit in the bin after every value bin, above any threshold.
+    const missingToLeft = split.missingLeft ? this.data.nBinsNonMissing[split.feature] : -1;
     let l = start;
     let r = 0;
     for (let k = start; k < end; k++) {
       const i = rows[k];
       const b = bins[column + i];
-      if (b === MISSING_BIN ? missingLeft : b <= threshold) rows[l++] = i;
+      if (b <= threshold || b === missingToLeft) rows[l++] = i;
       else scratch[r++] = i;
     }
     rows.set(scratch.subarray(0, r), l);
