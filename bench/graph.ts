@@ -262,12 +262,15 @@ async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, 
 /** Child process: read + build + all properties of one checkpoint; prints JSON. */
 async function resnetChild(file: string, precision: Precision): Promise<void> {
   const baseline = process.memoryUsage().rss;
+  const cpu = process.cpuUsage();
   let start = performance.now();
   const graph = await readRolledGraph(file, { precision });
   const build = performance.now() - start;
   start = performance.now();
   const properties = computeProperties(graph);
   const compute = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const cpuTotal = (used.user + used.system) / 1000;
   const peak = process.resourceUsage().maxRSS * 1024;
   start = performance.now();
   computeProperties(graph);
@@ -275,7 +278,7 @@ async function resnetChild(file: string, precision: Precision): Promise<void> {
   const { product, bound } = productAndBound(graph, 5);
   console.log(
     JSON.stringify({
-      build, compute, warm, peak, baseline, product, bound,
+      build, compute, cpuTotal, warm, peak, baseline, product, bound,
       nodes: graph.nodeCount, edges: graph.edgeCount, products: properties.eigenvectorProducts, bytes: graph.adjacency.productBytes,
     }),
   );
@@ -306,8 +309,8 @@ async function resnetSection(runs: number): Promise<void> {
       const first = results[0];
       console.log(
         `  ${pad(precision, 8)} ${first.nodes.toLocaleString('en-US')} nodes, ${first.edges.toLocaleString('en-US')} edges: ` +
-          `read + build ${fmtMs(m('build'))} + properties ${fmtMs(m('compute'))} = ${fmtMs(total)} ` +
-          `(properties again, warm: ${fmtMs(m('warm'))}; ${m('products')} products)`,
+          `read + build ${fmtMs(m('build'))} + properties ${fmtMs(m('compute'))} = ${fmtMs(total)} (CPU ${fmtMs(m('cpuTotal'))}; ` +
+          `properties again, warm: ${fmtMs(m('warm'))}; ${m('products')} products)`,
       );
       console.log(
         `  ${pad('', 8)} peak RSS ${fmtMB(m('peak'))} = ${(m('peak') / size).toFixed(2)}x the file; above the ${fmtMB(m('baseline'))} ` +
