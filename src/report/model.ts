@@ -9,16 +9,13 @@ import { findMethod } from '../predict/evaluate-methods.js';
 import { HistGradientBoostingRegressor } from '../predict/gbt.js';
 import { selectRows } from '../predict/matrix.js';
 import type { ModelFile } from '../predict/model-file.js';
+import { labelledRows, modelPredictions } from '../predict/model-use.js';
 import { PredictorPipeline } from '../predict/pipeline.js';
-import type { Prediction } from '../predict/pipeline.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
 import type { FeatureTable } from '../summary/table.js';
 import { columnsOf } from '../summary/table.js';
 import { formatEpochWindow } from '../summary/temporal.js';
 import type { ReportMethod } from './methods.js';
-
-/** Feature blocks whose columns depend on the architecture (per-layer names). */
-const STRUCTURAL = new Set(['graph', 'graph-static', 'weights']);
 
 /** One feature's share of the model's total split gain. */
 export interface FeatureImportance {
@@ -46,33 +43,13 @@ export function checkModelWindow(model: ModelFile, window: readonly number[], la
 }
 
 /**
- * Predicts every run of `table` with `model` (fitted on the same window and layout).
- * Returns the predictions in table row order and the restored pipeline; throws
- * `EpochgraphError` for a run whose architecture has features the model never saw.
- */
-export function modelPredictions(model: ModelFile, table: FeatureTable): { predictions: Prediction; pipeline: PredictorPipeline } {
-  const known = new Set(model.columns);
-  // Structural columns of the model's blocks that a run has values for but the model never saw.
-  const checked = new Set<string>(model.blocks.filter((b) => STRUCTURAL.has(b)));
-  const width = table.columns.length;
-  table.runs.forEach((run, r) => {
-    const foreign = table.columns.find((c, k) => checked.has(c.slice(0, c.indexOf(':'))) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]));
-    if (foreign) {
-      throw new EpochgraphError(`${run}: its architecture does not fit the model (fitted on ${model.architectures.join(', ')}; e.g. ${foreign} is new)`);
-    }
-  });
-  const pipeline = PredictorPipeline.fromJSON(model.pipeline);
-  return { pipeline, predictions: pipeline.predict(selectColumns(table, model.columns)) };
-}
-
-/**
  * `modelPredictions` with their metrics over the table's runs; runs count as
  * non-diverged above `chance` + 10 points, as in `evaluateMethods`. Returns them as a
  * report method, with the pipeline.
  */
 export function applyModel(model: ModelFile, table: FeatureTable, chance: number): AppliedModel {
   const { pipeline, predictions } = modelPredictions(model, table);
-  const usable = table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));
+  const usable = labelledRows(table);
   const alive = usable.filter((i) => table.targets[i] > chance + 0.1);
   return {
     pipeline,
@@ -110,7 +87,7 @@ export function pipelineImportances(pipeline: PredictorPipeline, columns: readon
 export function fitImportances(table: FeatureTable, methodName: string, seed: number): FeatureImportance[] | undefined {
   const method = findMethod(methodName);
   if (!method || method.direct) return undefined;
-  const rows = table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));
+  const rows = labelledRows(table);
   const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
   const X = selectRows(selectColumns(table, columns), rows);
   const pipeline = new PredictorPipeline({ seed, candidates: ['gbt'] }).fit(

@@ -5,7 +5,7 @@
  *   changes, relative change over the window);
  * - `graph-static`: snapshot features of the window's last epoch only;
  * - `curve`: the learning curve so far (train/test loss and accuracy at each epoch <= the
- *   window's end);
+ *   window's end; a diverged run's last entry stands for the epochs after it);
  * - `tse`: training speed estimation (Ru et al. 2021): the sum of training losses of
  *   epochs 1..end;
  * - `weights`: per-tensor weight statistics of the last window snapshot (mean, variance,
@@ -53,13 +53,17 @@ export function windowCheckpoints(run: Run, window: readonly number[]): string[]
   });
 }
 
+/** History up to `end`; a run that diverged repeats its diverged entry for the epochs after it, as its snapshots do. */
 function curveFeatures(run: Run, end: number): FeatureVector {
   const names: string[] = [];
   const values: number[] = [];
-  for (const h of run.history) {
-    if (h.epoch > end) break;
+  const byEpoch = new Map(run.history.map((h) => [h.epoch, h]));
+  const diverged = run.diverged_at_epoch;
+  for (let epoch = 0; epoch <= end; epoch++) {
+    const h = byEpoch.get(diverged !== undefined && epoch > diverged ? diverged : epoch);
+    if (!h) continue;
     for (const key of ['train_loss', 'train_acc', 'test_loss', 'test_acc'] as const) {
-      names.push(`e${h.epoch}.${key}`);
+      names.push(`e${epoch}.${key}`);
       values.push(h[key] ?? NaN);
     }
   }

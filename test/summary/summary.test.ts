@@ -190,5 +190,11 @@ describe('features of a tiny zoo', () => {
     const diverged = await readRun(runs[6]);
     const paths = windowCheckpoints(diverged, [0, 1, 2, 3]);
     expect(paths.at(-1)).toBe(diverged.checkpoints.at(-1)?.path);
+    // Its learning curve, too, repeats the diverged epoch for the window epochs after it.
+    const at = diverged.diverged_at_epoch as number;
+    const curve = (await runFeatures(diverged, { window: [0, 1, 2, 3], layout: 'per-layer', blocks: ['curve'] })).curve!;
+    expect(curve.names).toContain('e3.test_acc');
+    const entry = diverged.history.find((h) => h.epoch === at)!;
+    expect(curve.values[curve.names.indexOf('e3.test_acc')]).toBe(entry.test_acc);
   });
 });

@@ -6,16 +6,16 @@ import type { Command } from 'commander';
 import { stat, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RUN_FILE, listZoo, readRun } from '../../checkpoint/run.js';
-import { EpochgraphError, UsageError } from '../../errors.js';
-import { evaluateMethods, selectColumns } from '../../predict/evaluate.js';
+import { UsageError } from '../../errors.js';
+import { evaluateMethods } from '../../predict/evaluate.js';
 import { METHODS, findMethod } from '../../predict/evaluate-methods.js';
 import type { Method } from '../../predict/evaluate-methods.js';
-import { libraryVersion, readModelFile, writeModelFile } from '../../predict/model-file.js';
-import { PredictorPipeline } from '../../predict/pipeline.js';
+import { readModelFile, writeModelFile } from '../../predict/model-file.js';
+import { fitModel, modelPredictions } from '../../predict/model-use.js';
 import { FEATURE_BLOCKS } from '../../summary/features.js';
 import { LAYOUTS } from '../../summary/snapshot.js';
 import type { FeatureLayout } from '../../summary/snapshot.js';
-import { buildFeatureTable, columnsOf } from '../../summary/table.js';
+import { buildFeatureTable } from '../../summary/table.js';
 import { formatEpochWindow, parseEpochWindow } from '../../summary/temporal.js';
 import { parseChoice, parsePositiveInt } from '../options.js';
 import { formatNumber, printJson, renderTable } from '../output.js';
@@ -112,39 +112,16 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
       const window = parseEpochWindow(options.epochs);
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS) as FeatureLayout;
       const [method] = parseMethods(options.method);
-      if (method.direct) throw new UsageError(`--method ${method.name} has no model to fit`);
       const folds = parsePositiveInt('--folds', options.folds);
       const table = await zooTable(zoo, window, layout, [method], Boolean(options.quiet));
-      const [evaluation] = evaluateMethods(table, { methods: [method], windowEnd: window[window.length - 1], folds, seed: 0, chance: CHANCE });
-      const rows = table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));
-      const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
-      const X = selectColumns(table, columns);
-      const pick = { data: new Float64Array(rows.length * columns.length), rows: rows.length, cols: columns.length };
-      rows.forEach((r, k) => pick.data.set(X.data.subarray(r * columns.length, (r + 1) * columns.length), k * columns.length));
-      const pipeline = new PredictorPipeline().fit(pick, rows.map((i) => table.targets[i]), rows.map((i) => table.groups[i]));
-      const runs = await Promise.all(table.runs.map((r) => readRun(r)));
-      const distinct = (values: unknown[]) => [...new Set(values.map((v) => (typeof v === 'string' ? v : 'unknown')))].sort();
-      const { predictions: _predictions, chosen: _chosen, name: _name, description: _description, nondiverged: _nondiverged, ...metrics } = evaluation;
-      await writeModelFile(options.out, {
-        format: 'epochgraph-model',
-        version: 1,
-        epochgraph_version: libraryVersion(),
-        method: method.name,
-        blocks: method.blocks,
-        layout,
-        window,
-        architectures: distinct(runs.map((r) => r.config.arch)),
-        datasets: distinct(runs.map((r) => r.config.dataset)),
-        columns,
-        training_runs: rows.length,
-        cross_validation: { ...metrics, folds },
-        pipeline: pipeline.toJSON(),
-      });
+      const runConfigs = (await Promise.all(table.runs.map((r) => readRun(r)))).map((r) => r.config);
+      const { model, evaluation, pipeline } = fitModel(table, { method, layout, window, folds, chance: CHANCE, runConfigs });
+      await writeModelFile(options.out, model);
       if (!options.quiet) {
-        console.log(`cross-validated (${folds} folds, grouped by configuration) on ${rows.length} runs, window ${formatEpochWindow(window)}, method ${method.name}:`);
+        console.log(`cross-validated (${folds} folds, grouped by configuration) on ${model.training_runs} runs, window ${formatEpochWindow(window)}, method ${method.name}:`);
         console.log(metricsTable([evaluation], 'all'));
       }
-      console.log(`${options.out}: ${pipeline.selection.candidate} on ${columns.length} features, 90% interval +/- ${formatNumber(pipeline.selection.halfWidth)}`);
+      console.log(`${options.out}: ${pipeline.selection.candidate} on ${model.columns.length} features, 90% interval +/- ${formatNumber(pipeline.selection.halfWidth)}`);
     });
 
   program
@@ -167,24 +144,7 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
       }
       const blocks = model.blocks.filter((b): b is (typeof FEATURE_BLOCKS)[number] => (FEATURE_BLOCKS as readonly string[]).includes(b));
       const table = await buildFeatureTable(runDirs, { window: model.window, layout: model.layout, blocks });
-      const known = new Set(model.columns);
-      const structural = new Set(['graph', 'graph-static', 'weights']);
-      table.runs.forEach((run, r) => {
-        const width = table.columns.length;
-        const present = table.columns.filter((c, k) => !Number.isNaN(table.matrix[r * width + k]) || structural.has(c.slice(0, c.indexOf(':'))));
-        const foreign = present.filter((c) => structural.has(c.slice(0, c.indexOf(':'))) && !known.has(c));
-        if (foreign.length > 0) {
-          throw new EpochgraphError(
-            `${run}: its architecture does not fit the model (fitted on ${model.architectures.join(', ')} with ${model.layout} features; e.g. ${foreign[0].split(':')[1]} is new); fit with --layout agnostic to predict other architectures`,
-          );
-        }
-        const end = model.window[model.window.length - 1];
-        if (model.blocks.includes('curve') && Number.isNaN(table.matrix[r * width + table.columns.indexOf(`curve:e${end}.test_acc`)])) {
-          throw new EpochgraphError(`${run}: history has no test_acc for epoch ${end}, the end of the model's window ${formatEpochWindow(model.window)}`);
-        }
-      });
-      const X = selectColumns(table, model.columns);
-      const prediction = PredictorPipeline.fromJSON(model.pipeline).predict(X);
+      const { predictions: prediction } = modelPredictions(model, table);
       const results = table.runs.map((run, i) => ({ run, predicted: prediction.predicted[i], lower: prediction.lower[i], upper: prediction.upper[i] }));
       if (options.json) {
         printJson(results);
