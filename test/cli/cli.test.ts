@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/checkpoint/safetensors.js';
@@ -180,6 +180,9 @@ describe('epochgraph command line', () => {
     for (const method of ['graph', 'graph+curve', 'curve', 'tse', 'weights', 'hyper', 'last-acc']) {
       expect(stdout).toMatch(new RegExp(`^${method.replace('+', '\\+')}\\s+12\\s`, 'm'));
     }
+    const index = join(out, 'report', 'index.html');
+    expect(stdout).toContain(`report: ${index}`);
+    expect(readFileSync(index, 'utf8')).toMatch(/<table/);
     const zoo = JSON.parse(runCli(['inspect-run', join(out, 'zoo', 'run-0000'), '--json']).stdout);
     expect(zoo.config).toMatchObject({ dataset: 'mnist', epochs: 3, train_limit: 256 });
     expect(zoo.checkpoints.map((c: { epoch: number }) => c.epoch)).toEqual([0, 1, 2, 3]);

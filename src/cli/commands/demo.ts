@@ -2,7 +2,8 @@
  * `epochgraph demo`: the whole method on the embedded MNIST digits, in minutes on a
  * laptop: train a small zoo of MLP and LeNet-5 runs over learning rate, dropout,
  * initialisation and optimizer; summarise the graphs of their first epochs; compare the
- * graph predictor with every baseline by cross-validation; print the metrics.
+ * graph predictor with every baseline by cross-validation; write the report; print the
+ * metrics and the report's path.
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { Grid } from '../../zoo/grid.js';
 import { expandGrid } from '../../zoo/grid.js';
 import { runZoo } from '../../zoo/runner.js';
 import { EpochgraphError } from '../../errors.js';
+import { writeReport } from '../../report/report.js';
 import { formatEpochWindow } from '../../summary/temporal.js';
 import { CHANCE, metricsTable, zooTable } from '../evaluation-output.js';
 import { parsePositiveInt } from '../options.js';
@@ -65,14 +67,14 @@ Re-running with the same --out reuses the runs already trained.`,
       const grid = demoGrid(runs, epochs, parsePositiveInt('--train-limit', options.trainLimit));
       const zoo = join(options.out, 'zoo');
       console.log(`epochgraph demo: ${expandGrid(grid).length} runs of MLP and LeNet-5 on embedded MNIST, ${epochs} epochs each, into ${zoo}`);
-      console.log(`step 1/3: training the zoo`);
+      console.log(`step 1/4: training the zoo`);
       const progress = createZooProgress({ label: 'demo' });
       const summary = await runZoo(grid, zoo, { workers, onEvent: progress.onEvent });
       progress.finish();
       if (summary.failed.length > 0) throw new EpochgraphError(`demo: ${summary.failed.length} run(s) failed; first: ${summary.failed[0].message}`);
-      console.log(`step 2/3: graph summaries of epochs ${formatEpochWindow(window)} and baseline features`);
+      console.log(`step 2/4: graph summaries of epochs ${formatEpochWindow(window)} and baseline features`);
       const table = await zooTable(zoo, window, 'per-layer', METHODS, false);
-      console.log(`step 3/3: ${DEMO_DEFAULTS.folds}-fold cross-validation of ${METHODS.length} methods`);
+      console.log(`step 3/4: ${DEMO_DEFAULTS.folds}-fold cross-validation of ${METHODS.length} methods`);
       const live = new LiveBlock();
       const results = evaluateMethods(table, {
         methods: METHODS,
@@ -83,11 +85,14 @@ Re-running with the same --out reuses the runs already trained.`,
         onMethod: (name, done, total) => live.update([`evaluating ${bar(done / total)} ${done}/${total} (${name})`]),
       });
       live.clear();
+      console.log('step 4/4: the report');
+      const report = await writeReport({ zoo, window, layout: 'per-layer', table, evaluations: results, outDir: join(options.out, 'report'), chance: CHANCE });
       console.log(`\nPredicting the epoch-${epochs} test accuracy of ${table.runs.length} runs from epochs ${formatEpochWindow(window)} (out-of-fold):`);
       console.log(`\nall runs\n${metricsTable(results, 'all')}`);
       console.log(`\nruns that did not diverge (final accuracy > ${CHANCE + 0.1})\n${metricsTable(results, 'nondiverged')}`);
       const best = [...results].sort((a, b) => b.nondiverged.kendall_tau - a.nondiverged.kendall_tau)[0];
       console.log(`\nbest ranking of non-diverged runs: ${best.name} (Kendall tau ${formatNumber(best.nondiverged.kendall_tau)})`);
+      console.log(`report: ${report.index}`);
       console.log(`done in ${formatDuration((performance.now() - started) / 1000)}; zoo in ${zoo}`);
     });
 }
