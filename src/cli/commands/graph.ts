@@ -10,7 +10,7 @@ import { readRun } from '../../checkpoint/run.js';
 import { UsageError } from '../../errors.js';
 import type { ArchitectureSpec } from '../../graph/architecture.js';
 import { readArchitectureSpec } from '../../graph/architecture-source.js';
-import { buildRolledGraph } from '../../graph/rolled.js';
+import { readRolledGraph } from '../../graph/rolled.js';
 import { GRAPH_FORMATS, writeGraph } from '../../graph/serialize.js';
 import type { GraphFormat } from '../../graph/serialize.js';
 import { buildUnrolledGraph } from '../../graph/unrolled.js';
@@ -57,9 +57,9 @@ Example (networkx): nx.read_graphml('lenet.graphml')`,
     )
     .action(async (file: string, options: GraphCommonOptions & { out: string; format: string }) => {
       const format = parseChoice<GraphFormat>('--format', options.format, GRAPH_FORMATS) as GraphFormat;
-      const checkpoint = await readCheckpoint(file);
       const built = await graphOptions(options);
-      const graph = options.unrolled ? buildUnrolledGraph(checkpoint, built) : buildRolledGraph(checkpoint, built);
+      // The rolled graph streams one weight tensor at a time; the unrolled one needs them all.
+      const graph = options.unrolled ? buildUnrolledGraph(await readCheckpoint(file), built) : await readRolledGraph(file, built);
       await writeGraph(graph, options.out, format);
       const { size } = await stat(options.out);
       console.log(`${options.out}: ${graph.kind} graph, ${graph.nodeCount.toLocaleString('en-US')} nodes, ${graph.edgeCount.toLocaleString('en-US')} edges (${format}, ${size.toLocaleString('en-US')} bytes; architecture from ${graph.architectureSource})`);
