@@ -1,7 +1,7 @@
 /**
  * Format detection and the one entry point for reading checkpoints of any format.
  */
-import { open as openFile } from 'node:fs/promises';
+import { openForReading } from './file.js';
 import { CheckpointError } from '../errors.js';
 import type { Checkpoint, CheckpointFormat, CheckpointReader, ParameterOrder } from './checkpoint.js';
 import { openPytorch } from './pytorch/reader.js';
@@ -34,18 +34,13 @@ const PICKLE_PROTO = 0x80;
  * a bare pickle is PyTorch's legacy format (refused), anything else is tried as safetensors.
  */
 export async function detectCheckpointFormat(file: string): Promise<CheckpointFormat> {
-  let head: Uint8Array;
+  const handle = await openForReading(file);
+  let head = new Uint8Array(4);
   try {
-    const handle = await openFile(file, 'r');
-    try {
-      head = new Uint8Array(4);
-      const { bytesRead } = await handle.read(head, 0, 4, 0);
-      head = head.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw new CheckpointError(file, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    head = head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
   if (head.length === 4 && ZIP_MAGIC.every((b, i) => head[i] === b)) return 'pytorch';
   if (head.length >= 2 && head[0] === PICKLE_PROTO && head[1] <= 5) {

@@ -10,12 +10,12 @@
  * before allocating anything, and reads each tensor's byte range on demand, so
  * asking for one tensor of a large file costs about that tensor's size in memory.
  */
-import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import { writeAll, writeFileAtomicWith } from '../util/atomic-write.js';
 import { compareNatural } from '../util/natural-sort.js';
 import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
+import { openForReading, readExactly } from './file.js';
 import { DTYPE_BYTES, elementCount, isDType, typedArrayFromBytes } from './tensor.js';
 import type { Tensor } from './tensor.js';
 
@@ -35,34 +35,6 @@ export interface SafetensorsOpenOptions {
 interface LocatedEntry extends TensorEntry {
   /** Absolute file offset of the first data byte. */
   readonly fileOffset: number;
-}
-
-/** Reads of at least this many bytes are split into concurrent pieces. */
-const PIECE_BYTES = 2 << 20;
-/** libuv's default thread-pool size: more concurrent reads only queue. */
-const MAX_PIECES = 4;
-
-/**
- * Reads exactly `length` bytes at `position` into fresh memory, or throws on a short file.
- * Large reads are split into up to four concurrent pieces: the kernel's page-cache copy
- * and the page faults of the fresh buffer then run on several cores (about 1.5x on 2 cores).
- * The buffer is not zero-filled first: every byte is overwritten or the read throws.
- */
-export async function readExactly(handle: FileHandle, file: string, position: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
-  const pieces = Math.max(1, Math.min(MAX_PIECES, Math.floor(length / PIECE_BYTES)));
-  const step = Math.ceil(length / pieces);
-  const readPiece = async (start: number, end: number) => {
-    for (let done = start; done < end; ) {
-      const { bytesRead } = await handle.read(out, done, Math.min(end - done, 1 << 30), position + done);
-      if (bytesRead === 0) throw new CheckpointError(file, `truncated: expected ${length} bytes at offset ${position}, file ends before`);
-      done += bytesRead;
-    }
-  };
-  const reads = [];
-  for (let start = 0; start < length; start += step) reads.push(readPiece(start, Math.min(length, start + step)));
-  await Promise.all(reads);
-  return out;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -138,12 +110,7 @@ function parseHeader(
  */
 export async function openSafetensors(file: string, options: SafetensorsOpenOptions = {}): Promise<CheckpointReader> {
   const order = options.order ?? SAFETENSORS_DEFAULTS.order;
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    throw new CheckpointError(file, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const handle = await openForReading(file);
   try {
     const { size } = await handle.stat();
     if (size < 8) throw new CheckpointError(file, `truncated: ${size} bytes is too short for a safetensors header length`);

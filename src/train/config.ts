@@ -4,7 +4,8 @@
  * run.json alone says how to reproduce the run).
  */
 import { EpochgraphError } from '../errors.js';
-import { ARCHITECTURES, ARCHITECTURE_DEFAULTS } from './architectures.js';
+import { ARCHITECTURES, ARCHITECTURE_DEFAULTS, buildProgram } from './architectures.js';
+import type { InputShape, Program } from './architectures.js';
 import { DATASET_NAMES } from './datasets/index.js';
 import { INITS } from './model.js';
 
@@ -125,4 +126,16 @@ export function resolveConfig(partial: Readonly<Record<string, unknown>>): Train
   const config = out as unknown as TrainConfig;
   if (config.arch === 'resnet' && (config.depth - 2) % 6 !== 0) throw new ConfigError('depth', `resnet depth must be 6n+2 (8, 14, 20, ...), got ${config.depth}`);
   return config;
+}
+
+/** The layer program `config` trains, for images of `input` and `classes` classes. Throws `ArchitectureError`. */
+export function programOf(config: TrainConfig, input: InputShape, classes: number): Program {
+  return buildProgram(config.arch, input, classes, {
+    width: config.width,
+    dropout: config.dropout,
+    hidden: config.hidden,
+    stages: config.stages,
+    batchNorm: config.batch_norm,
+    depth: config.depth,
+  });
 }

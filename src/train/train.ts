@@ -21,10 +21,10 @@ import type { HistoryEntry, RunManifest } from '../checkpoint/run.js';
 import { writeSafetensors } from '../checkpoint/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createRng } from '../util/random.js';
-import { buildProgram } from './architectures.js';
 import { useTrainingBackend } from './backend.js';
 import { keepsEpoch, parseCheckpointPolicy } from './checkpoint-policy.js';
 import type { CheckpointPolicy } from './checkpoint-policy.js';
+import { programOf } from './config.js';
 import type { TrainConfig } from './config.js';
 import { loadDataset } from './datasets/index.js';
 import type { Dataset, Split } from './datasets/index.js';
@@ -157,14 +157,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   const started = performance.now();
   const policy = options.keepCheckpoints ?? parseCheckpointPolicy('all');
   const dataset = options.dataset ?? (await loadDataset(config.dataset, { dataDir: options.dataDir, trainLimit: config.train_limit ?? undefined }));
-  const program = buildProgram(config.arch, { height: dataset.height, width: dataset.width, channels: dataset.channels }, dataset.classes, {
-    width: config.width,
-    dropout: config.dropout,
-    hidden: config.hidden,
-    stages: config.stages,
-    batchNorm: config.batch_norm,
-    depth: config.depth,
-  });
+  const program = programOf(config, dataset, dataset.classes);
   const checkpointDir = join(options.out, CHECKPOINT_DIR);
   // A previous unfinished attempt may have left checkpoints: start clean, the run is deterministic.
   for (const stale of await listRunCheckpoints(options.out)) await rm(stale.path, { force: true });

@@ -8,10 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
 import { EpochgraphError } from '../errors.js';
-import { buildProgram } from '../train/architectures.js';
 import { parseCheckpointPolicy } from '../train/checkpoint-policy.js';
 import type { CheckpointPolicy } from '../train/checkpoint-policy.js';
-import { CONFIG_SCHEMA, ConfigError, resolveConfig, validateField } from '../train/config.js';
+import { CONFIG_SCHEMA, ConfigError, programOf, resolveConfig, validateField } from '../train/config.js';
 import type { TrainConfig } from '../train/config.js';
 import { DATASET_SHAPES } from '../train/datasets/index.js';
 import { createRng } from '../util/random.js';
@@ -209,14 +208,7 @@ export function expandGrid(grid: Grid): PlannedRun[] {
       for (const seed of grid.seeds) {
         const config = resolveConfig({ ...grid.fixed, ...cell, ...drawn, seed });
         const shape = DATASET_SHAPES[config.dataset];
-        buildProgram(config.arch, shape, shape.classes, {
-          width: config.width,
-          dropout: config.dropout,
-          hidden: config.hidden,
-          stages: config.stages,
-          batchNorm: config.batch_norm,
-          depth: config.depth,
-        });
+        programOf(config, shape, shape.classes);
         runs.push({ id: `run-${String(runs.length).padStart(4, '0')}`, config });
       }
     }

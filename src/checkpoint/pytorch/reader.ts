@@ -8,7 +8,7 @@
  * that record's size, and read on demand: `read(name)` reads just the byte range the
  * view covers and, for a non-contiguous view, gathers it into row-major order.
  */
-import { open } from 'node:fs/promises';
+import { openForReading } from '../file.js';
 import type { FileHandle } from 'node:fs/promises';
 import { CheckpointError } from '../../errors.js';
 import { compareNatural } from '../../util/natural-sort.js';
@@ -81,12 +81,7 @@ function locate(file: string, { name, tensor }: NamedTensor): LocatedEntry {
  */
 export async function openPytorch(file: string, options: PytorchOpenOptions = {}): Promise<CheckpointReader> {
   const order = options.order ?? PYTORCH_DEFAULTS.order;
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    throw new CheckpointError(file, `cannot open (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const handle = await openForReading(file);
   try {
     const { size } = await handle.stat();
     const archive = await openTorchArchive(file, handle, size, { maxPickleBytes: PYTORCH_DEFAULTS.maxPickleBytes });

@@ -15,7 +15,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { RandomAccessReader, fromRandomAccessReaderPromise } from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
 import { CheckpointError } from '../../errors.js';
-import { readExactly } from '../safetensors.js';
+import { readExactly } from '../file.js';
 import { printable } from './unpickle.js';
 
 /** Zip local file header size without its name and extra field (APPNOTE.TXT 4.3.7). */
