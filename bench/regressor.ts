@@ -59,7 +59,7 @@ function runsTable(n: number, p: number, rng: Rng, columnRng: Rng): Dataset {
     return {
       kind: 'mix' as const,
       mix,
-      noise: 0.1 + columnRng.uniform(),
+      noise: 0.5 + 1.5 * columnRng.uniform(),
       shape,
       scale: 10 ** (-3 + 6 * columnRng.uniform()),
       integer: u < 0.05,
@@ -75,14 +75,14 @@ function runsTable(n: number, p: number, rng: Rng, columnRng: Rng): Dataset {
     const seed = rng.normal();
     const diverged = logLr > -1 && rng.uniform() < (logLr + 1) / 0.7;
     const quality = -((logLr + 2) ** 2) / 1.5 - 1.5 * dropout ** 2 + 0.15 * (logWidth - 4) + 0.1 * seed;
-    y[i] = diverged ? 0.1 + 0.01 * rng.uniform() : 0.55 + 0.43 / (1 + Math.exp(-2 * (quality + 1))) + 0.005 * rng.normal();
+    y[i] = diverged ? 0.1 + 0.01 * rng.uniform() : 0.55 + 0.43 / (1 + Math.exp(-2 * (quality + 1))) + 0.02 * rng.normal();
     const speed = Math.exp(0.5 * quality + 0.2 * rng.normal());
     const factors = [logLr, dropout, logWidth, seed, quality];
     for (let j = 0; j < p; j++) {
       const column = kinds[j];
       let v: number;
       if (column.kind === 'constant') v = j;
-      else if (column.kind === 'curve') v = 0.1 + (y[i] - 0.1) * (1 - Math.exp(-(column.epoch + 1) * speed)) + 0.02 * rng.normal();
+      else if (column.kind === 'curve') v = 0.1 + (y[i] - 0.1) * (1 - Math.exp(-(column.epoch + 1) * speed)) + 0.04 * rng.normal();
       else {
         let mixed = column.noise * rng.normal();
         for (let k = 0; k < 5; k++) mixed += column.mix[k] * factors[k];
@@ -223,9 +223,12 @@ for (const name of names) {
   const peerGbt = one?.results[name].gbt;
   console.log(`  held-out R^2: epochgraph ${gbt.r2.toFixed(4)}` + (peerGbt ? `, scikit-learn ${peerGbt.r2.toFixed(4)} (difference ${signed(gbt.r2 - peerGbt.r2)})` : ''));
   if (peerGbt) {
-    const ratio = median(gbt.seconds) / median(peerGbt.seconds);
+    // Each repeat's two fits ran back to back, under the same load: the median of the
+    // per-repeat ratios is steadier than the ratio of medians.
+    const ratio = median(gbt.seconds.map((s, r) => s / peerGbt.seconds[r]));
     const r2Met = gbt.r2 >= peerGbt.r2 - 0.01;
-    console.log(`  targets: R^2 within 0.01 of scikit-learn: ${r2Met ? 'met' : 'MISSED'}; fit time <= 2x scikit-learn on 1 thread: ${ratio <= 2 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x)`);
+    console.log(`  fit time / scikit-learn's on 1 thread, median of per-repeat ratios: ${ratio.toFixed(2)}`);
+    console.log(`  targets: R^2 within 0.01 of scikit-learn: ${r2Met ? 'met' : 'MISSED'}; fit time <= 2x scikit-learn on 1 thread: ${ratio <= 2 ? 'met' : 'MISSED'}`);
   }
   const ridge = ours[name].ridge;
   if (!ridge) {

@@ -156,6 +156,7 @@ export class RidgeRegressor implements Regressor {
       if (!w) throw notDefinite(alpha);
       weights = w;
     }
+    // + 0 turns -0 into 0, which JSON keeps.
     this.#model = { nFeatures: p, mean, scale, weights: weights.map((w) => w + 0), yMean, alpha, looMse };
     return this;
   }
