@@ -21,6 +21,7 @@
  * Reference: G. Ke, Q. Meng, T. Finley, T. Wang, W. Chen, W. Ma, Q. Ye, T.-Y. Liu, LightGBM:
  * a highly efficient gradient boosting decision tree, NeurIPS 2017.
  */
+
 /** Limits on a tree's growth. */
 export interface TreeLimits {
   /** Maximum number of leaves, or null for no limit. */
