@@ -118,7 +118,9 @@ export class Model {
             break;
           }
           case 'dense':
-            x = tf.fused.matMul({ a: x as tf.Tensor2D, b: this.weights.get(layer.name) as tf.Tensor2D, bias: this.biases.get(layer.name) });
+            // Not tf.fused.matMul: its gradient always computes the input's gradient, which the
+            // first layer does not need (a third of an MLP's matrix work); separate ops let the tape skip it.
+            x = tf.add(tf.matMul(x as tf.Tensor2D, this.weights.get(layer.name) as tf.Tensor2D), this.biases.get(layer.name) as tf.Tensor);
             break;
           case 'batchnorm':
             x = this.batchNorm(layer.name, layer.eps, x as tf.Tensor4D, training);

@@ -24,7 +24,7 @@ import { formatNumber } from '../output.js';
 import { createZooProgress } from '../zoo-progress.js';
 
 /** Defaults sized to finish in about five minutes on two cores. */
-export const DEMO_DEFAULTS = { runs: 36, epochs: 8, window: [0, 1, 2], trainLimit: 4000, folds: 5 };
+export const DEMO_DEFAULTS = { runs: 48, epochs: 10, window: [0, 1, 2, 3], trainLimit: 4000, folds: 5 };
 
 /** The demo's grid: every (architecture, optimizer, init) cell, `samples` draws of learning rate and dropout. */
 export function demoGrid(runs: number, epochs: number, trainLimit: number): Grid {
