@@ -4,8 +4,8 @@
  * Why WebAssembly: V8 does not vectorise JavaScript loops. A 128-bit SIMD kernel that
  * streams four weight rows per pass runs a symmetric block product about 5x faster than
  * the best scalar JavaScript loop over the same typed arrays, which is what brings a
- * product within reach of the memory-bandwidth limit. The module is assembled below from
- * a few dozen opcodes (WebAssembly core spec 2.0 + fixed-width SIMD), so nothing is
+ * product within reach of the memory-bandwidth limit. The module is assembled with the
+ * shared assembler in `util/wasm-asm.ts` (core spec 2.0 + fixed-width SIMD), so nothing is
  * compiled or downloaded at install time.
  *
  * Kernels. Every address is a byte offset into the imported memory; node vectors are
@@ -24,139 +24,7 @@
  * After each sub-block, xs and ys advance by `cols` elements and xd and yd by `rows`:
  * sub-block g reads source nodes g*cols.. and writes destination nodes g*rows.. .
  */
-
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
-
-/** Core opcodes used by the kernels. */
-const OP = {
-  block: 0x02,
-  loop: 0x03,
-  if: 0x04,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  localGet: 0x20,
-  localSet: 0x21,
-  localTee: 0x22,
-  f32Load: 0x2a,
-  f64Load: 0x2b,
-  f64Store: 0x39,
-  i32Const: 0x41,
-  f64Const: 0x44,
-  i32Eqz: 0x45,
-  i32LtU: 0x49,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i32Mul: 0x6c,
-  f64Add: 0xa0,
-  f64Mul: 0xa2,
-  f64PromoteF32: 0xbb,
-} as const;
-
-/** SIMD opcodes (after the 0xfd prefix). */
-const SIMD = {
-  v128Load: 0x00,
-  v128Store: 0x0b,
-  f64x2Splat: 0x14,
-  f64x2ExtractLane: 0x21,
-  v128Load64Zero: 0x5d,
-  f64x2PromoteLowF32x4: 0x5f,
-  f64x2Add: 0xf0,
-  f64x2Mul: 0xf2,
-} as const;
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function vector(items: readonly number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function name(text: string): number[] {
-  return vector([...text].map((c) => [c.charCodeAt(0)]));
-}
-
-function section(id: number, bytes: number[]): number[] {
-  return [id, ...uleb(bytes.length), ...bytes];
-}
-
-/** Emits one function body; locals are numbered after the parameters. */
-class FunctionBuilder {
-  readonly code: number[] = [];
-  private readonly localTypes: number[] = [];
-
-  constructor(private readonly paramCount: number) {}
-
-  local(type: number): number {
-    this.localTypes.push(type);
-    return this.paramCount + this.localTypes.length - 1;
-  }
-
-  emit(...bytes: number[]): this {
-    this.code.push(...bytes);
-    return this;
-  }
-
-  get(index: number): this {
-    return this.emit(OP.localGet, ...uleb(index));
-  }
-
-  set(index: number): this {
-    return this.emit(OP.localSet, ...uleb(index));
-  }
-
-  i32(value: number): this {
-    return this.emit(OP.i32Const, ...sleb(value));
-  }
-
-  simd(op: number, ...immediates: number[]): this {
-    return this.emit(0xfd, ...uleb(op), ...immediates);
-  }
-
-  /** `index += delta` for an i32 local. */
-  addTo(index: number, delta: number): this {
-    return this.get(index).i32(delta).emit(OP.i32Add).set(index);
-  }
-
-  /** `while (condition) body`, with `condition` leaving an i32 on the stack. */
-  whileLoop(condition: () => void, body: () => void): this {
-    this.emit(OP.block, 0x40, OP.loop, 0x40);
-    condition();
-    this.emit(OP.i32Eqz, OP.brIf, 1);
-    body();
-    return this.emit(OP.br, 0, OP.end, OP.end);
-  }
-
-  /** The encoded body: local declarations then code. */
-  encode(): number[] {
-    const declarations = vector(this.localTypes.map((t) => [1, t]));
-    const body = [...declarations, ...this.code, OP.end];
-    return [...uleb(body.length), ...body];
-  }
-}
+import { compile, F64, FunctionBuilder, I32, instantiate, OP, SIMD, V128 } from '../util/wasm-asm.js';
 
 /** Rows streamed together by the main loop: shares each x/y vector load between four weight rows. */
 const ROW_UNROLL = 4;
@@ -164,124 +32,125 @@ const ROW_UNROLL = 4;
 /** What a kernel computes (see the module header). */
 type KernelKind = 'sym' | 'fwd' | 'sum';
 
+/** Names of the per-row locals r = 0 .. count-1. */
+function perRow(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, r) => `${prefix}${r}`);
+}
+
 /**
- * Assembles one block kernel.
+ * Assembles one block kernel exported as `name`.
  * `weightBytes`: 4 (float32 weights, widened to float64) or 8.
  */
-function blockKernel(weightBytes: 4 | 8, kind: KernelKind): number[] {
+function blockKernel(name: string, weightBytes: 4 | 8, kind: KernelKind): FunctionBuilder {
   const transpose = kind !== 'fwd';
   const multiply = kind !== 'sum';
-  const f = new FunctionBuilder(8);
-  const [w, groups, rows, cols, xs, xd, ys, yd] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const rowBytes = f.local(I32);
-  const rowsLeft = f.local(I32);
-  const colsLeft = f.local(I32);
-  const xp = f.local(I32);
-  const yp = f.local(I32);
-  const wp = Array.from({ length: ROW_UNROLL }, () => f.local(I32));
-  const acc = Array.from({ length: ROW_UNROLL }, () => f.local(V128));
-  const tail = Array.from({ length: ROW_UNROLL }, () => f.local(F64));
-  const xi = Array.from({ length: ROW_UNROLL }, () => f.local(F64));
-  const xiv = Array.from({ length: ROW_UNROLL }, () => f.local(V128));
-  const v = Array.from({ length: ROW_UNROLL }, () => f.local(V128));
-  const align = weightBytes === 4 ? 2 : 3;
+  const f = new FunctionBuilder(name, ['w', 'groups', 'rows', 'cols', 'xs', 'xd', 'ys', 'yd']);
+  for (const scalar of ['rowBytes', 'rowsLeft', 'colsLeft', 'xp', 'yp']) f.local(scalar, I32);
+  const wp = perRow('wp', ROW_UNROLL);
+  const acc = perRow('acc', ROW_UNROLL);
+  const tail = perRow('tail', ROW_UNROLL);
+  const xi = perRow('xi', ROW_UNROLL);
+  const xiv = perRow('xiv', ROW_UNROLL);
+  const v = perRow('v', ROW_UNROLL);
+  for (const [names, type] of [[wp, I32], [acc, V128], [tail, F64], [xi, F64], [xiv, V128], [v, V128]] as const) {
+    for (const local of names) f.local(local, type);
+  }
 
   /** Pushes W[i, j..j+1] of row r as f64x2. */
   const loadPair = (r: number): void => {
     f.get(wp[r]);
-    if (weightBytes === 4) f.simd(SIMD.v128Load64Zero, 3, 0).simd(SIMD.f64x2PromoteLowF32x4);
-    else f.simd(SIMD.v128Load, 3, 0);
+    if (weightBytes === 4) f.v128Load64Zero().simd(SIMD.f64x2PromoteLowF32x4);
+    else f.v128Load(0, 3);
   };
   /** Pushes W[i, j] of row r as f64. */
   const loadOne = (r: number): void => {
     f.get(wp[r]);
-    if (weightBytes === 4) f.emit(OP.f32Load, align, 0, OP.f64PromoteF32);
-    else f.emit(OP.f64Load, align, 0);
+    if (weightBytes === 4) f.f32Load().op(OP.f64PromoteF32);
+    else f.f64Load();
   };
 
   /** Processes `unroll` rows starting at the current xd/yd/w pointers, then advances them. */
   const rowsPass = (unroll: number): void => {
     for (let r = 0; r < unroll; r++) {
-      if (r === 0) f.get(w).set(wp[0]);
-      else f.get(wp[r - 1]).get(rowBytes).emit(OP.i32Add).set(wp[r]);
-      f.emit(OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0).simd(SIMD.f64x2Splat).set(acc[r]);
-      f.emit(OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0).set(tail[r]);
+      if (r === 0) f.get('w').set(wp[0]);
+      else f.get(wp[r - 1]).get('rowBytes').op(OP.i32Add).set(wp[r]);
+      f.f64(0).simd(SIMD.f64x2Splat).set(acc[r]);
+      f.f64(0).set(tail[r]);
       if (transpose && multiply) {
-        f.get(xd).emit(OP.f64Load, 3, ...uleb(8 * r)).set(xi[r]);
+        f.get('xd').f64Load(8 * r).set(xi[r]);
         f.get(xi[r]).simd(SIMD.f64x2Splat).set(xiv[r]);
       }
     }
-    f.get(xs).set(xp).get(ys).set(yp).get(cols).set(colsLeft);
-    f.whileLoop(
-      () => f.i32(1).get(colsLeft).emit(OP.i32LtU),
+    f.get('xs').set('xp').get('ys').set('yp').get('cols').set('colsLeft');
+    f.while(
+      () => f.i32(1).get('colsLeft').op(OP.i32LtU),
       () => {
         for (let r = 0; r < unroll; r++) {
           loadPair(r);
           f.set(v[r]);
           f.get(acc[r]).get(v[r]);
-          if (multiply) f.get(xp).simd(SIMD.v128Load, 3, 0).simd(SIMD.f64x2Mul);
+          if (multiply) f.get('xp').v128Load(0, 3).simd(SIMD.f64x2Mul);
           f.simd(SIMD.f64x2Add).set(acc[r]);
           f.addTo(wp[r], 2 * weightBytes);
         }
         if (transpose) {
           // y[j..j+1] += sum over rows of W[r, j..j+1] * x[r], summed as a tree: a short dependency chain.
-          f.get(yp).get(yp).simd(SIMD.v128Load, 3, 0);
+          f.get('yp').get('yp').v128Load(0, 3);
           for (let r = 0; r < unroll; r++) {
             f.get(v[r]);
             if (multiply) f.get(xiv[r]).simd(SIMD.f64x2Mul);
             if (r % 2 === 1) f.simd(SIMD.f64x2Add);
           }
           for (let partial = 0; partial < Math.ceil(unroll / 2); partial++) f.simd(SIMD.f64x2Add);
-          f.simd(SIMD.v128Store, 3, 0);
-          f.addTo(yp, 16);
+          f.v128Store(0, 3);
+          f.addTo('yp', 16);
         }
-        if (multiply) f.addTo(xp, 16);
-        f.addTo(colsLeft, -2);
+        if (multiply) f.addTo('xp', 16);
+        f.addTo('colsLeft', -2);
       },
     );
     // Odd column count: one scalar column left.
-    f.get(colsLeft).emit(OP.if, 0x40);
-    for (let r = 0; r < unroll; r++) {
-      loadOne(r);
-      if (multiply) f.get(xp).emit(OP.f64Load, 3, 0, OP.f64Mul);
-      f.set(tail[r]);
-    }
-    if (transpose) {
-      f.get(yp).get(yp).emit(OP.f64Load, 3, 0);
+    f.get('colsLeft').if(() => {
       for (let r = 0; r < unroll; r++) {
         loadOne(r);
-        if (multiply) f.get(xi[r]).emit(OP.f64Mul);
-        f.emit(OP.f64Add);
+        if (multiply) f.get('xp').f64Load().op(OP.f64Mul);
+        f.set(tail[r]);
       }
-      f.emit(OP.f64Store, 3, 0);
-    }
-    f.emit(OP.end);
+      if (transpose) {
+        f.get('yp').get('yp').f64Load();
+        for (let r = 0; r < unroll; r++) {
+          loadOne(r);
+          if (multiply) f.get(xi[r]).op(OP.f64Mul);
+          f.op(OP.f64Add);
+        }
+        f.f64Store();
+      }
+    });
     for (let r = 0; r < unroll; r++) {
-      const offset = uleb(8 * r);
-      f.get(yd).get(yd).emit(OP.f64Load, 3, ...offset);
-      f.get(acc[r]).simd(SIMD.f64x2ExtractLane, 0).get(acc[r]).simd(SIMD.f64x2ExtractLane, 1).emit(OP.f64Add);
-      f.get(tail[r]).emit(OP.f64Add, OP.f64Add, OP.f64Store, 3, ...offset);
+      f.get('yd').get('yd').f64Load(8 * r);
+      f.get(acc[r]).f64x2ExtractLane(0).get(acc[r]).f64x2ExtractLane(1).op(OP.f64Add);
+      f.get(tail[r]).op(OP.f64Add, OP.f64Add).f64Store(8 * r);
     }
-    f.get(w).get(rowBytes).i32(unroll).emit(OP.i32Mul, OP.i32Add).set(w);
-    f.addTo(xd, 8 * unroll).addTo(yd, 8 * unroll).addTo(rowsLeft, -unroll);
+    f.get('w').get('rowBytes').i32(unroll).op(OP.i32Mul, OP.i32Add).set('w');
+    f.addTo('xd', 8 * unroll).addTo('yd', 8 * unroll).addTo('rowsLeft', -unroll);
   };
 
-  f.get(cols).i32(weightBytes).emit(OP.i32Mul).set(rowBytes);
-  f.whileLoop(
-    () => f.get(groups),
+  f.get('cols').i32(weightBytes).op(OP.i32Mul).set('rowBytes');
+  f.while(
+    () => f.get('groups'),
     () => {
-      f.get(rows).set(rowsLeft);
-      f.whileLoop(() => f.i32(ROW_UNROLL - 1).get(rowsLeft).emit(OP.i32LtU), () => rowsPass(ROW_UNROLL));
-      f.whileLoop(() => f.get(rowsLeft), () => rowsPass(1));
-      f.get(xs).get(cols).i32(8).emit(OP.i32Mul, OP.i32Add).set(xs);
-      f.get(ys).get(cols).i32(8).emit(OP.i32Mul, OP.i32Add).set(ys);
-      f.addTo(groups, -1);
+      f.get('rows').set('rowsLeft');
+      f.while(() => f.i32(ROW_UNROLL - 1).get('rowsLeft').op(OP.i32LtU), () => rowsPass(ROW_UNROLL));
+      f.while(() => f.get('rowsLeft'), () => rowsPass(1));
+      f.get('xs').get('cols').i32(8).op(OP.i32Mul, OP.i32Add).set('xs');
+      f.get('ys').get('cols').i32(8).op(OP.i32Mul, OP.i32Add).set('ys');
+      f.addTo('groups', -1);
     },
   );
-  return f.encode();
+  return f;
 }
 
-/** Export names of the kernels, in function-index order: kind and weight bits. */
+/** Export names of the kernels: kind and weight bits. */
 const KERNELS = ['sym32', 'fwd32', 'sum32', 'sym64', 'fwd64', 'sum64'] as const;
 
 /** Signature shared by all kernels (see the module header). */
@@ -299,26 +168,12 @@ export type BlockKernel = (
 /** The kernels bound to one memory. */
 export type BlockKernels = Record<(typeof KERNELS)[number], BlockKernel>;
 
-function assembleModule(): Uint8Array<ArrayBuffer> {
-  const signature = [0x60, ...vector(Array.from({ length: 8 }, () => [I32])), 0];
-  const bodies = KERNELS.map((name) => blockKernel(name.endsWith('32') ? 4 : 8, name.slice(0, 3) as KernelKind));
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([signature])),
-    // import "env" "memory": a memory with at least 0 pages
-    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]])),
-    ...section(3, vector(bodies.map(() => [0]))),
-    ...section(7, vector(KERNELS.map((kernel, index) => [...name(kernel), 0x00, ...uleb(index)]))),
-    ...section(10, vector(bodies)),
-  ];
-  return new Uint8Array(bytes);
-}
-
 let compiled: WebAssembly.Module | undefined;
 
 /** Instantiates the kernels on `memory` (the module is assembled and compiled once per process). */
 export function blockKernels(memory: WebAssembly.Memory): BlockKernels {
-  compiled ??= new WebAssembly.Module(assembleModule());
-  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-  return instance.exports as unknown as BlockKernels;
+  compiled ??= compile(
+    KERNELS.map((name) => blockKernel(name, name.endsWith('32') ? 4 : 8, name.slice(0, 3) as KernelKind)),
+  );
+  return instantiate(compiled, memory) as BlockKernels;
 }

@@ -11,7 +11,7 @@ import { AvgPoolGrad, type AvgPoolGradAttrs, type KernelConfig, type KernelFunc,
 import { heapOf, type WasmHeap } from './heap.js';
 import { emitClippedRange, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
+import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 function avgPoolGradFunction(): FunctionBuilder {
   const f = new FunctionBuilder('avgPoolGrad', ['dy', 'dx', 'scaleBits', ...POOL_PARAMS]);

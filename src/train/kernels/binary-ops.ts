@@ -29,7 +29,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { heapOf, type WasmHeap } from './heap.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, FunctionBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
+import { assemble, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 const OPS = {
   add: { vector: SIMD.f32x4Add, scalar: OP.f32Add },

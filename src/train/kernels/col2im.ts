@@ -8,7 +8,7 @@
  * and stores; only windows that touch the padding go tap by tap.
  */
 import type { WasmHeap } from './heap.js';
-import { assemble, FunctionBuilder, I32, OP, SIMD } from './wasm-asm.js';
+import { assemble, FunctionBuilder, I32, OP, SIMD } from '../../util/wasm-asm.js';
 import type { Window } from './window.js';
 
 const PARAMS = ['x', 'N', 'H', 'W', 'C', 'KH', 'KW', 'sh', 'sw', 'dh', 'dw', 'top', 'left', 'OH', 'OW', 'cols'];

@@ -12,7 +12,7 @@
 import { FusedBatchNorm, type FusedBatchNormAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { heapOf, type WasmHeap } from './heap.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, FunctionBuilder, I32, OP, SIMD } from './wasm-asm.js';
+import { assemble, FunctionBuilder, I32, OP, SIMD } from '../../util/wasm-asm.js';
 
 /** y[r, c] = (x[r, c] - m[c]) * a[c] + o[c] over `rows` rows of C floats. */
 function affineFunction(): FunctionBuilder {

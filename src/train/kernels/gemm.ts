@@ -20,7 +20,7 @@
  * back to a scalar triple loop. Here every transpose combination runs the same SIMD
  * inner loop, and packing is a single linear pass.
  */
-import { assemble, F32, FunctionBuilder, hasRelaxedSimd, I32, OP, SIMD, V128 } from './wasm-asm.js';
+import { assemble, F32, FunctionBuilder, hasRelaxedSimd, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 import type { WasmHeap } from './heap.js';
 
 const PANEL = 8;

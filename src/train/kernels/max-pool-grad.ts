@@ -19,7 +19,7 @@ import {
 import { heapOf, type WasmHeap } from './heap.js';
 import { emitClippedRange, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
+import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 function maxPoolGradFunction(): FunctionBuilder {
   const f = new FunctionBuilder('maxPoolGrad', ['x', 'dy', 'dx', ...POOL_PARAMS]);

@@ -3,8 +3,8 @@
  * the emitted clipping of a window to the input.
  */
 import { backend_util, type MaxPoolAttrs } from '@tensorflow/tfjs-core';
-import type { FunctionBuilder } from './wasm-asm.js';
-import { OP } from './wasm-asm.js';
+import type { FunctionBuilder } from '../../util/wasm-asm.js';
+import { OP } from '../../util/wasm-asm.js';
 
 /** Returns the pool geometry (NHWC) of a pooling call (or its gradient) on an input of `shape`. */
 export function poolInfo(shape: number[], attrs: MaxPoolAttrs): backend_util.Conv2DInfo {

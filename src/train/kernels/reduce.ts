@@ -16,7 +16,7 @@
 import { Mean, Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { heapOf, type WasmHeap } from './heap.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from './wasm-asm.js';
+import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 /** out[i0, i2] = sum over i1 of x[i0, i1, i2]. */
 function reduceFunction(): FunctionBuilder {

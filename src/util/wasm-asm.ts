@@ -1,24 +1,26 @@
 /**
- * A minimal WebAssembly binary assembler for the training kernels' SIMD routines.
+ * A minimal WebAssembly binary assembler, shared by the graph-product block kernels and
+ * the training kernels' SIMD routines.
  *
- * Why hand-assembled WebAssembly: V8 does not vectorise JavaScript loops, and the wasm
- * backend's compiled kernels cannot be changed. A module assembled here at start-up
- * imports the wasm backend's own linear memory, so its routines read and write tensors
- * in place (a tensor is `memoryOffset` bytes into that memory, float32, row-major) with
- * 128-bit SIMD, and nothing is compiled or downloaded at install time.
+ * Why hand-assembled WebAssembly: V8 does not vectorise JavaScript loops, so the hot
+ * loops are written as 128-bit SIMD wasm instead. A module assembled here at start-up
+ * imports a linear memory owned by its caller, so its routines read and write arrays in
+ * place at byte offsets into that memory, and nothing is compiled or downloaded at
+ * install time.
  *
- * Only what the kernels use is here: i32 / f32 / v128 locals, structured control flow,
- * loads and stores, and the integer, float and SIMD opcodes listed in `OP` and `SIMD`
- * (plus relaxed SIMD's fused multiply-add where the engine has it). Every exported
- * function takes i32 parameters and returns nothing.
+ * Only what the kernels use is here: i32 / f32 / f64 / v128 locals, structured control
+ * flow, loads and stores, and the integer, float and SIMD opcodes listed in `OP` and
+ * `SIMD` (plus relaxed SIMD's fused multiply-add where the engine has it). Every
+ * exported function takes i32 parameters and returns nothing.
  */
 import { setFlagsFromString } from 'node:v8';
 
 /** Value types. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
-type ValueType = typeof I32 | typeof F32 | typeof V128;
+type ValueType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 /** Core opcodes. */
 export const OP = {
@@ -27,15 +29,20 @@ export const OP = {
   if: 0x04,
   else: 0x05,
   end: 0x0b,
+  br: 0x0c,
   brIf: 0x0d,
+  select: 0x1b,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
   i32Load: 0x28,
   f32Load: 0x2a,
+  f64Load: 0x2b,
   f32Store: 0x38,
+  f64Store: 0x39,
   i32Const: 0x41,
   f32Const: 0x43,
+  f64Const: 0x44,
   i32Eqz: 0x45,
   i32Eq: 0x46,
   i32Ne: 0x47,
@@ -55,8 +62,10 @@ export const OP = {
   f32Sub: 0x93,
   f32Mul: 0x94,
   f32Div: 0x95,
+  f64Add: 0xa0,
+  f64Mul: 0xa2,
+  f64PromoteF32: 0xbb,
   f32ReinterpretI32: 0xbe,
-  select: 0x1b,
 } as const;
 
 /** SIMD opcodes (written after the 0xfd prefix as unsigned LEB128). */
@@ -67,17 +76,23 @@ export const SIMD = {
   i8x16Shuffle: 0x0d,
   i32x4Splat: 0x11,
   f32x4Splat: 0x13,
+  f64x2Splat: 0x14,
   i32x4ExtractLane: 0x1b,
   i32x4ReplaceLane: 0x1c,
   f32x4ExtractLane: 0x1f,
+  f64x2ExtractLane: 0x21,
   f32x4Gt: 0x44,
   v128Bitselect: 0x52,
+  v128Load64Zero: 0x5d,
+  f64x2PromoteLowF32x4: 0x5f,
+  i32x4Add: 0xae,
   f32x4Add: 0xe4,
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
   f32x4Max: 0xe9,
-  i32x4Add: 0xae,
+  f64x2Add: 0xf0,
+  f64x2Mul: 0xf2,
   f32x4RelaxedMadd: 0x105,
 } as const;
 
@@ -184,7 +199,12 @@ export class FunctionBuilder {
     return this.op(OP.f32Const, ...b);
   }
 
-  /** Scalar memory access with a constant byte offset (alignment hint: 4 bytes). */
+  f64(value: number): this {
+    const b = new Uint8Array(new Float64Array([value]).buffer);
+    return this.op(OP.f64Const, ...b);
+  }
+
+  /** Scalar memory access with a constant byte offset (alignment hint: natural). */
   i32Load(offset = 0): this {
     return this.op(OP.i32Load, 2, ...uleb(offset));
   }
@@ -197,21 +217,41 @@ export class FunctionBuilder {
     return this.op(OP.f32Store, 2, ...uleb(offset));
   }
 
-  /** SIMD memory access with a constant byte offset; no alignment is assumed. */
-  v128Load(offset = 0): this {
-    return this.simd(SIMD.v128Load).op(0, ...uleb(offset));
+  f64Load(offset = 0): this {
+    return this.op(OP.f64Load, 3, ...uleb(offset));
   }
 
-  v128Store(offset = 0): this {
-    return this.simd(SIMD.v128Store).op(0, ...uleb(offset));
+  f64Store(offset = 0): this {
+    return this.op(OP.f64Store, 3, ...uleb(offset));
+  }
+
+  /**
+   * SIMD memory access with a constant byte offset. `align` is the log2 alignment hint;
+   * the default claims none (a hint only: unaligned access stays correct either way).
+   */
+  v128Load(offset = 0, align = 0): this {
+    return this.simd(SIMD.v128Load).op(align, ...uleb(offset));
+  }
+
+  v128Store(offset = 0, align = 0): this {
+    return this.simd(SIMD.v128Store).op(align, ...uleb(offset));
   }
 
   v128Load32Splat(offset = 0): this {
     return this.simd(SIMD.v128Load32Splat).op(2, ...uleb(offset));
   }
 
+  /** Loads 8 bytes into the low half of a vector, zeroing the high half. */
+  v128Load64Zero(offset = 0): this {
+    return this.simd(SIMD.v128Load64Zero).op(3, ...uleb(offset));
+  }
+
   f32x4ExtractLane(lane: number): this {
     return this.simd(SIMD.f32x4ExtractLane).op(lane);
+  }
+
+  f64x2ExtractLane(lane: number): this {
+    return this.simd(SIMD.f64x2ExtractLane).op(lane);
   }
 
   i32x4ExtractLane(lane: number): this {
@@ -294,6 +334,18 @@ export class FunctionBuilder {
     });
   }
 
+  /** `while (condition) body()`, with `condition` leaving an i32 on the stack. */
+  while(condition: () => void, body: () => void): this {
+    return this.block(() =>
+      this.loop(() => {
+        condition();
+        this.op(OP.i32Eqz, OP.brIf, 1);
+        body();
+        this.op(OP.br, 0);
+      }),
+    );
+  }
+
   /** The encoded body (locals vector + code + end). */
   encode(): number[] {
     const groups: number[][] = this.localTypes.map((t) => [1, t]);
@@ -302,14 +354,19 @@ export class FunctionBuilder {
   }
 }
 
-/** Returns the binary of a module that imports `env.memory` and exports `functions`. */
+/**
+ * Returns the binary of a module that imports `env.memory` (any size) and exports
+ * `functions` under their names.
+ */
 function encode(functions: readonly FunctionBuilder[]): Uint8Array<ArrayBuffer> {
-  const types = functions.map((f) => [0x60, ...uleb(f.params.length), ...f.params.map(() => I32), 0]);
+  // All parameters are i32, so a signature is its arity: one type per distinct arity.
+  const arities = [...new Set(functions.map((f) => f.params.length))];
+  const types = arities.map((n) => [0x60, ...uleb(n), ...new Array<number>(n).fill(I32), 0]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector(types)),
-    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vector(functions.map((_, i) => uleb(i)))),
+    ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x00]])),
+    ...section(3, vector(functions.map((f) => uleb(arities.indexOf(f.params.length))))),
     ...section(7, vector(functions.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vector(functions.map((f) => f.encode()))),
   ]);
@@ -321,7 +378,7 @@ let relaxed: boolean | undefined;
  * Returns whether this engine compiles the relaxed-SIMD fused multiply-add. Node 22+
  * ships relaxed SIMD; Node 20's V8 has it behind a flag, which is switched on here (it
  * only admits the relaxed opcodes in modules compiled from now on). Where it is missing
- * the kernels keep separate multiplies and adds.
+ * callers keep separate multiplies and adds.
  */
 export function hasRelaxedSimd(): boolean {
   if (relaxed === undefined) {
@@ -335,16 +392,24 @@ export function hasRelaxedSimd(): boolean {
   return relaxed;
 }
 
+/** The exports of an assembled module: each function by name. */
+export type AssembledExports = Record<string, (...args: number[]) => void>;
+
 /**
- * Assembles a module that imports `env.memory` and exports the given functions under
- * their names; returns the instantiated exports. Compilation is synchronous (the
- * modules are a few kilobytes).
+ * Compiles a module that imports `env.memory` and exports the given functions under
+ * their names, for instantiating on several memories with `instantiate`. Compilation
+ * is synchronous (the modules are a few kilobytes).
  */
-export function assemble(
-  memory: WebAssembly.Memory,
-  functions: readonly FunctionBuilder[],
-): Record<string, (...args: number[]) => void> {
-  const module = new WebAssembly.Module(encode(functions));
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return instance.exports as Record<string, (...args: number[]) => void>;
+export function compile(functions: readonly FunctionBuilder[]): WebAssembly.Module {
+  return new WebAssembly.Module(encode(functions));
+}
+
+/** Instantiates a module from `compile` on `memory`; returns its exports. */
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): AssembledExports {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as AssembledExports;
+}
+
+/** Compiles the given functions (see `compile`) and instantiates them on `memory`. */
+export function assemble(memory: WebAssembly.Memory, functions: readonly FunctionBuilder[]): AssembledExports {
+  return instantiate(compile(functions), memory);
 }
