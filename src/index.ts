@@ -1,5 +1,8 @@
 /**
- * epochgraph library API.
+ * epochgraph library API: checkpoints and runs, graphs and their properties, feature
+ * tables, predictors and their evaluation. Training and zoos (`epochgraph/train`,
+ * `epochgraph/zoo`, which load tfjs) and the report (`epochgraph/report`, which loads the
+ * renderer) are separate entry points, so that importing this one stays light.
  */
 export { EpochgraphError, CheckpointError, RunFormatError, UsageError } from './errors.js';
 export type { DType, Tensor, TensorData, TensorStats } from './checkpoint/tensor.js';
@@ -79,20 +82,3 @@ export type { FeatureLayout, FeatureVector } from './summary/snapshot.js';
 export { buildFeatureTable, writeFeatureTable, featureTableToCsv, configurationGroup } from './summary/table.js';
 export type { FeatureTable } from './summary/table.js';
 export { parseEpochWindow, formatEpochWindow, temporalSummary } from './summary/temporal.js';
-export { trainRun, createTrainStep, makeOptimizer } from './train/train.js';
-export type { TrainOptions, TrainProgress, TrainedRun, RunTiming } from './train/train.js';
-export { resolveConfig, programOf, CONFIG_SCHEMA, ConfigError } from './train/config.js';
-export type { TrainConfig } from './train/config.js';
-export { buildProgram, ARCHITECTURES } from './train/architectures.js';
-export type { Program, Layer, InputShape, ArchitectureOptions } from './train/architectures.js';
-export { loadDataset, DATASET_NAMES } from './train/datasets/index.js';
-export type { Dataset, Split, LoadDatasetOptions } from './train/datasets/index.js';
-export { downloadDataset } from './train/datasets/download.js';
-export { readGrid, parseGrid, expandGrid, GridError } from './zoo/grid.js';
-export type { Grid, PlannedRun } from './zoo/grid.js';
-export { runZoo } from './zoo/runner.js';
-export type { RunZooOptions, ZooEvent, ZooSummary } from './zoo/runner.js';
-export { writeReport } from './report/report.js';
-export type { ReportInput, ReportSummary } from './report/report.js';
-export { reportZoo } from './report/zoo-report.js';
-export { writeRunReport } from './report/run-report.js';

@@ -12,4 +12,15 @@ describe('library entry point', () => {
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual(['function', 'function', 'function', 'function', 'function']);
   });
+
+  it('offers training, zoos and the report as separate entry points, keeping the main one free of tfjs', () => {
+    const script = `const main = await import('epochgraph');
+      const loadedTf = Object.keys(globalThis).some((k) => k.startsWith('_tf'));
+      const train = await import('epochgraph/train');
+      const zoo = await import('epochgraph/zoo');
+      const report = await import('epochgraph/report');
+      console.log(JSON.stringify([typeof main.evaluateMethods, loadedTf, typeof train.trainRun, typeof zoo.runZoo, typeof report.writeReport]));`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: resolve(import.meta.dirname, '..'), encoding: 'utf8' });
+    expect(JSON.parse(result.stdout)).toEqual(['function', false, 'function', 'function', 'function']);
+  });
 });

@@ -5,7 +5,6 @@
  * a group inside one fold). Written as CSV or Parquet.
  */
 import { extname } from 'node:path';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { readRun } from '../checkpoint/run.js';
 import { EpochgraphError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -128,6 +127,8 @@ export async function writeFeatureTable(file: string, table: FeatureTable): Prom
       type: 'DOUBLE' as const,
     })),
   ];
+  // Loaded here: most tables are CSV and the writer is not needed otherwise.
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
   await writeFileAtomic(file, new Uint8Array(parquetWriteBuffer({ columnData })));
 }
 

@@ -7,7 +7,10 @@ import { EpochgraphError } from '../errors.js';
 import { ARCHITECTURES, ARCHITECTURE_DEFAULTS, buildProgram } from './architectures.js';
 import type { InputShape, Program } from './architectures.js';
 import { DATASET_NAMES } from './datasets/index.js';
-import { INITS } from './model.js';
+
+/** Weight initialisations (PyTorch semantics; biases start at zero, batch-norm at gamma 1, beta 0). */
+export const INITS = ['kaiming', 'xavier', 'small_normal'] as const;
+export type InitName = (typeof INITS)[number];
 
 /** A fully resolved training configuration (snake_case, as written to run.json). */
 export interface TrainConfig {

@@ -15,10 +15,8 @@ import type { Tensor } from '../checkpoint/tensor.js';
 import type { Rng } from '../util/random.js';
 import { parameterLayers } from './architectures.js';
 import type { Layer, Program } from './architectures.js';
+import type { InitName } from './config.js';
 
-/** Weight initialisations (PyTorch semantics; biases start at zero, batch-norm at gamma 1, beta 0). */
-export const INITS = ['kaiming', 'xavier', 'small_normal'] as const;
-export type InitName = (typeof INITS)[number];
 
 interface BatchNormState {
   gamma: tf.Variable;

@@ -15,7 +15,6 @@ import type { Grid } from '../../zoo/grid.js';
 import { expandGrid } from '../../zoo/grid.js';
 import { runZoo } from '../../zoo/runner.js';
 import { EpochgraphError } from '../../errors.js';
-import { writeReport } from '../../report/report.js';
 import { formatEpochWindow } from '../../summary/temporal.js';
 import { CHANCE, metricsTable, zooTable } from '../evaluation-output.js';
 import { parsePositiveInt } from '../options.js';
@@ -86,6 +85,7 @@ Re-running with the same --out reuses the runs already trained.`,
       });
       live.clear();
       console.log('step 4/4: the report');
+      const { writeReport } = await import('../../report/report.js');
       const report = await writeReport({ zoo, window, layout: 'per-layer', table, evaluations: results, outDir: join(options.out, 'report'), chance: CHANCE });
       console.log(`\nPredicting the epoch-${epochs} test accuracy of ${table.runs.length} runs from epochs ${formatEpochWindow(window)} (out-of-fold):`);
       console.log(`\nall runs\n${metricsTable(results, 'all')}`);

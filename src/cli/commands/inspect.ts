@@ -3,7 +3,6 @@
  */
 import type { Command } from 'commander';
 import { readModelFile } from '../../predict/model-file.js';
-import { writeRunReport } from '../../report/run-report.js';
 import { parseEpochWindow } from '../../summary/temporal.js';
 import { formatNumber } from '../output.js';
 
@@ -28,6 +27,7 @@ Examples:
     .action(async (run: string, options: { out: string; model?: string; epochs?: string }) => {
       const window = options.epochs === undefined ? undefined : parseEpochWindow(options.epochs);
       const model = options.model === undefined ? undefined : await readModelFile(options.model);
+      const { writeRunReport } = await import('../../report/run-report.js');
       const summary = await writeRunReport({ run, window, model, outDir: options.out });
       if (summary.prediction) {
         const p = summary.prediction;

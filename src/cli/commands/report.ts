@@ -3,7 +3,6 @@
  */
 import type { Command } from 'commander';
 import { readModelFile } from '../../predict/model-file.js';
-import { reportZoo } from '../../report/zoo-report.js';
 import type { ReportProgress } from '../../report/report.js';
 import { LAYOUTS } from '../../summary/snapshot.js';
 import type { FeatureLayout } from '../../summary/snapshot.js';
@@ -51,6 +50,8 @@ Examples:
       const model = options.model === undefined ? undefined : await readModelFile(options.model);
       const live = new LiveBlock();
       const started = performance.now();
+      // The renderer (vega, resvg) loads only for the commands that draw.
+      const { reportZoo } = await import('../../report/zoo-report.js');
       const summary = await reportZoo({
         zoo,
         window,

@@ -10,7 +10,6 @@ import { UsageError } from '../../errors.js';
 import { parseCheckpointPolicy } from '../../train/checkpoint-policy.js';
 import { ConfigError, resolveConfig } from '../../train/config.js';
 import type { TrainConfig } from '../../train/config.js';
-import { trainRun } from '../../train/train.js';
 import { addConfigOptions, configFromOptions } from '../config-options.js';
 import { formatNumber } from '../output.js';
 import { LiveBlock, bar, formatDuration } from '../progress.js';
@@ -67,6 +66,8 @@ Examples:
     }
     const live = new LiveBlock();
     const showLive = !options.quiet && !options.json;
+    // tfjs loads only for commands that train: every other command starts fast.
+    const { trainRun } = await import('../../train/train.js');
     const run = await trainRun(config, {
       out: options.out,
       dataDir: options.dataDir,
