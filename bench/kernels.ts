@@ -15,9 +15,8 @@
  *
  * Usage: npm run bench:kernels [-- --rounds N --seconds S]
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { startTorchPeer } from './torch-peer.js';
+import type { Network } from './torch-peer.js';
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node build registers no gradients; the union package's Node build does.
 import '@tensorflow/tfjs';
@@ -166,7 +165,6 @@ function timeKernel(c: KernelCase, modes: ReturnType<typeof kernelModes>): Recor
 // ---------------------------------------------------------------------------------
 // Training steps with plain tfjs ops
 
-type Network = 'mlp' | 'lenet5' | 'resnet8';
 
 interface Model {
   variables: tf.Variable[];
@@ -288,38 +286,6 @@ function rounds(network: Network): { round: (seconds: number) => number; dispose
 }
 
 // ---------------------------------------------------------------------------------
-// PyTorch peer
-
-interface Peer {
-  version: string;
-  round: (network: Network, seconds: number) => Promise<number>;
-  close: () => void;
-}
-
-async function startPeer(): Promise<Peer | undefined> {
-  const script = fileURLToPath(new URL('./kernels_torch.py', import.meta.url));
-  const child = spawn('/usr/bin/python3', [script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async (): Promise<Record<string, unknown> | undefined> => {
-    const { value, done } = await lines.next();
-    return done ? undefined : (JSON.parse(value as string) as Record<string, unknown>);
-  };
-  const failed = new Promise<undefined>((resolve) => child.on('error', () => resolve(undefined)));
-  const hello = await Promise.race([next(), failed]);
-  if (hello === undefined) return undefined;
-  return {
-    version: String(hello.torch),
-    round: async (network, seconds) => {
-      child.stdin.write(`${network} ${seconds}\n`);
-      const answer = await next();
-      if (answer === undefined) throw new Error('bench: the PyTorch peer exited');
-      return Number(answer.samples_per_s);
-    },
-    close: () => child.stdin.end(),
-  };
-}
-
-// ---------------------------------------------------------------------------------
 
 const fmtMs = (ms: number | undefined): string => (ms === undefined ? 'missing' : ms < 1 ? ms.toFixed(3) : ms.toFixed(2));
 const fmtRate = (r: number | undefined): string => (r === undefined ? '—' : Math.round(r).toLocaleString('en-US'));
@@ -338,7 +304,7 @@ async function main(): Promise<void> {
     console.log(`| ${c.kernel} | ${c.shapes} | ${fmtMs(shipped)} | ${fmtMs(registered)} | ${speedup} |`);
   }
 
-  const peer = await startPeer();
+  const peer = await startTorchPeer();
   console.log(`\nTraining step, samples/s (median of ${ROUNDS} rounds of ~${SECONDS} s; PyTorch ${peer?.version ?? 'not available'}, 1 thread):\n`);
   console.log('| network | tfjs wasm shipped | tfjs wasm registered | PyTorch CPU | registered / PyTorch |');
   console.log('|---|---:|---:|---:|---:|');
