@@ -10,5 +10,8 @@ export class GraphError extends EpochgraphError {
   }
 }
 
+/** A checkpoint holds NaN or infinite weights (typically a diverged run): it has no meaningful graph. */
+export class NonFiniteWeightsError extends GraphError {}
+
 /** Where to point users whose architecture could not be inferred. */
 export const SPEC_HINT = 'give an architecture spec (docs/architecture-spec.md)';

@@ -14,7 +14,7 @@ import type { OpenCheckpointOptions } from '../checkpoint/open.js';
 import { openCheckpoint } from '../checkpoint/open.js';
 import { BlockAdjacency } from './blocks.js';
 import type { BlockShape, Precision } from './blocks.js';
-import { GraphError } from './errors.js';
+import { GraphError, NonFiniteWeightsError } from './errors.js';
 import type { Graph, GraphOptions, GraphSource, TensorSet } from './graph.js';
 import { layersOf, memoryTensors, planFor, readerTensors } from './graph.js';
 import type { PlanGroup, PlanOp, WeightValues } from './plan.js';
@@ -126,7 +126,7 @@ function prepare(tensors: TensorSet, options: RolledGraphOptions): { graph: Grap
       const op = plan.ops[k];
       // A sum of non-negative terms is finite exactly when every term is.
       if (!Number.isFinite(fill(op, weights, adjacency.blocks[k].weights))) {
-        throw new GraphError(`edges from ${'tensor' in op ? `tensor "${op.tensor}"` : 'a shortcut'} are not finite (a diverged run?)`);
+        throw new NonFiniteWeightsError(`edges from ${'tensor' in op ? `tensor "${op.tensor}"` : 'a shortcut'} are not finite (a diverged run?)`);
       }
     },
   };

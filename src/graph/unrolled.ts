@@ -13,7 +13,7 @@
  * input layer has a `size`. Refuses graphs above a size limit before allocating anything.
  */
 import { CsrAdjacency } from './csr.js';
-import { GraphError } from './errors.js';
+import { GraphError, NonFiniteWeightsError } from './errors.js';
 import type { Graph, GraphLayer, GraphOptions, GraphSource } from './graph.js';
 import { layersOf, memoryTensors, planFor } from './graph.js';
 import type { GraphPlan, PlanGroup, PlanOp, PoolOp, WeightValues } from './plan.js';
@@ -231,7 +231,7 @@ export function buildUnrolledGraph(source: GraphSource, options: UnrolledGraphOp
   start[nodes] = cursor;
   let total = 0;
   for (let k = 0; k < edges; k++) total += weights[k];
-  if (!Number.isFinite(total)) throw new GraphError('some edge weights are not finite (a diverged run?)');
+  if (!Number.isFinite(total)) throw new NonFiniteWeightsError('some edge weights are not finite (a diverged run?)');
   const adjacency = new CsrAdjacency(start, sources, weights);
   return { kind: 'unrolled', nodeCount: nodes, edgeCount: edges, layers, adjacency, architecture, architectureSource };
 }

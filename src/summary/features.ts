@@ -14,12 +14,14 @@
  *
  * Snapshots are read one at a time: a run never holds more than one checkpoint in memory.
  * A run that diverged inside the window has no checkpoints after it: its later epochs
- * repeat the diverged snapshot (whose non-finite values become NaN features).
+ * repeat the diverged snapshot. A snapshot with non-finite weights has no graph: its graph
+ * features are NaN (a run with no finite snapshot in the window has no graph features).
  */
 import type { Run } from '../checkpoint/run.js';
 import { RunFormatError } from '../errors.js';
 import { readCheckpoint } from '../checkpoint/open.js';
 import { tensorToFloat64 } from '../checkpoint/tensor.js';
+import { NonFiniteWeightsError } from '../graph/errors.js';
 import { checkpointProperties } from '../properties/compute.js';
 import { CONFIG_SCHEMA } from '../train/config.js';
 import { SnapshotFeaturizer } from './snapshot.js';
@@ -167,20 +169,28 @@ export async function runFeatures(run: Run, options: RunFeatureOptions): Promise
   const paths = wants('graph') || wants('graph-static') || wants('weights') ? windowCheckpoints(run, window) : [];
   if (wants('graph') || wants('graph-static')) {
     const featurizer = new SnapshotFeaturizer(layout);
-    const snapshots: FeatureVector[] = [];
     const needed = wants('graph') ? paths : paths.slice(-1);
-    const cache = new Map<string, FeatureVector>();
+    const cache = new Map<string, FeatureVector | null>();
+    const snapshots: (FeatureVector | null)[] = [];
     for (const path of needed) {
-      let features = cache.get(path);
-      if (!features) {
-        const { graph, properties } = await checkpointProperties(path);
-        features = featurizer.features(graph, properties);
-        cache.set(path, features);
+      if (!cache.has(path)) {
+        try {
+          const { graph, properties } = await checkpointProperties(path);
+          cache.set(path, featurizer.features(graph, properties));
+        } catch (error) {
+          // A diverged snapshot (NaN weights) has no graph: its features are missing, not an error.
+          if (!(error instanceof NonFiniteWeightsError)) throw error;
+          cache.set(path, null);
+        }
       }
-      snapshots.push(features);
+      snapshots.push(cache.get(path) as FeatureVector | null);
     }
-    if (wants('graph')) out.graph = temporalSummary(window, snapshots, true);
-    if (wants('graph-static')) out['graph-static'] = temporalSummary(window.slice(-1), snapshots.slice(-1), false);
+    const template = snapshots.find((s) => s !== null);
+    if (template) {
+      const filled = snapshots.map((s) => s ?? { names: template.names, values: new Float64Array(template.names.length).fill(NaN) });
+      if (wants('graph')) out.graph = temporalSummary(window, filled, true);
+      if (wants('graph-static')) out['graph-static'] = temporalSummary(window.slice(-1), filled.slice(-1), false);
+    }
   }
   if (wants('curve')) out.curve = curveFeatures(run, end);
   if (wants('tse')) out.tse = tseFeatures(run, end);

@@ -184,6 +184,22 @@ describe('features of a tiny zoo', () => {
     await expect(writeFeatureTable(join(dir, 't.xlsx'), table)).rejects.toThrow(/\.csv or \.parquet/);
   });
 
+  it('gives a snapshot with non-finite weights NaN graph features instead of failing', async () => {
+    const { readCheckpoint } = await import('../../src/checkpoint/open.js');
+    const { writeSafetensors } = await import('../../src/checkpoint/safetensors.js');
+    const run = await readRun(runs[2]);
+    const second = run.checkpoints.find((c) => c.epoch === 2)!;
+    const checkpoint = await readCheckpoint(second.path);
+    const poisoned = checkpoint.tensors.map((t) => (t.name === 'layers.0.weight' ? { ...t, data: Float32Array.from(t.data as Float32Array, () => NaN) } : t));
+    await writeSafetensors(second.path, poisoned, checkpoint.metadata);
+    const { graph } = await runFeatures(run, { window: [0, 1, 2], layout: 'per-layer', blocks: ['graph'] });
+    const at = (name: string) => graph!.values[graph!.names.indexOf(name)];
+    expect(Number.isNaN(at('e2.layers.0.eigenvector.mean'))).toBe(true);
+    expect(Number.isFinite(at('e1.layers.0.eigenvector.mean'))).toBe(true);
+    expect(Number.isNaN(at('d1_2.graph.spectral_radius'))).toBe(true);
+    await writeSafetensors(second.path, checkpoint.tensors, checkpoint.metadata);
+  });
+
   it('names the run and epoch when the window asks for a checkpoint it lacks', async () => {
     const run = await readRun(runs[0]);
     expect(() => windowCheckpoints(run, [0, 9])).toThrow(/no checkpoint for epoch 9 of the window 0,9/);
