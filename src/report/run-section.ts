@@ -5,7 +5,6 @@
  * and at the end of the window.
  */
 import type { Run } from '../checkpoint/run.js';
-import { checkpointProperties } from '../properties/compute.js';
 import { windowCheckpoints } from '../summary/features.js';
 import type { Figure } from './figure.js';
 import { graphDrawingFigure } from './figures/graph-drawing.js';
@@ -13,7 +12,7 @@ import type { DrawnSnapshot } from './figures/graph-drawing.js';
 import { runLearningCurvesFigure } from './figures/learning-curves.js';
 import type { RunPrediction } from './figures/learning-curves.js';
 import { runPropertyHeatmapFigure } from './figures/property-evolution.js';
-import { runEpochs, runSnapshots } from './snapshots.js';
+import { finiteProperties, runEpochs, runSnapshots } from './snapshots.js';
 
 /** Epochs the heatmap shows at most (a long run is thinned evenly). */
 const HEATMAP_EPOCHS = 40;
@@ -24,11 +23,14 @@ async function drawnSnapshots(run: Run, window: readonly number[]): Promise<Draw
   const end = window[window.length - 1];
   const initial = run.checkpoints.find((c) => c.epoch === 0);
   const start = initial ? 0 : window[0];
-  const snapshot = async (path: string, epoch: number, label: string): Promise<DrawnSnapshot> => ({ epoch, label, ...(await checkpointProperties(path)) });
+  const snapshot = async (path: string, epoch: number, label: string): Promise<DrawnSnapshot[]> => {
+    const computed = await finiteProperties(path);
+    return computed ? [{ epoch, label, ...computed }] : [];
+  };
   const last = await snapshot(paths[paths.length - 1], end, `epoch ${end} (end of window)`);
-  if (start === end) return [last];
+  if (start === end) return last;
   const first = await snapshot(initial ? initial.path : paths[0], start, start === 0 ? 'epoch 0 (initial weights)' : `epoch ${start} (start of window)`);
-  return [first, last];
+  return [...first, ...last];
 }
 
 /**
@@ -38,9 +40,10 @@ async function drawnSnapshots(run: Run, window: readonly number[]): Promise<Draw
 export async function runFigures(run: Run, window: readonly number[], prediction?: RunPrediction): Promise<Figure[]> {
   const drawn = await drawnSnapshots(run, window);
   const snapshots = await runSnapshots(run, runEpochs(run, window, HEATMAP_EPOCHS));
+  // Snapshots with non-finite weights (a diverged run) have no graph to draw or summarise.
   return [
     runLearningCurvesFigure(run.id, run.history, window, prediction),
-    runPropertyHeatmapFigure(run.id, snapshots, window),
-    graphDrawingFigure(run.id, drawn),
+    ...(snapshots.length > 0 ? [runPropertyHeatmapFigure(run.id, snapshots, window)] : []),
+    ...(drawn.length > 0 ? [graphDrawingFigure(run.id, drawn)] : []),
   ];
 }

@@ -4,6 +4,7 @@
  * snapshot keeps only these arrays, so many runs' epochs fit in memory at once.
  */
 import type { Run } from '../checkpoint/run.js';
+import { NonFiniteWeightsError } from '../graph/errors.js';
 import { checkpointProperties } from '../properties/compute.js';
 import { windowCheckpoints } from '../summary/features.js';
 
@@ -24,9 +25,21 @@ export interface Snapshot {
   readonly layers: readonly LayerValues[];
 }
 
-/** Reads the checkpoint at `path` and returns its snapshot labelled `epoch`. */
-async function readSnapshot(path: string, epoch: number): Promise<Snapshot> {
-  const { graph, properties } = await checkpointProperties(path);
+/** Computes a checkpoint's graph properties; returns null for non-finite weights (a diverged snapshot has no graph to show). */
+export async function finiteProperties(path: string): Promise<Awaited<ReturnType<typeof checkpointProperties>> | null> {
+  try {
+    return await checkpointProperties(path);
+  } catch (error) {
+    if (error instanceof NonFiniteWeightsError) return null;
+    throw error;
+  }
+}
+
+/** Reads the checkpoint at `path` and returns its snapshot labelled `epoch`, or null when its weights are not finite. */
+async function readSnapshot(path: string, epoch: number): Promise<Snapshot | null> {
+  const computed = await finiteProperties(path);
+  if (!computed) return null;
+  const { graph, properties } = computed;
   return {
     epoch,
     nodes: graph.nodeCount,
@@ -40,13 +53,17 @@ async function readSnapshot(path: string, epoch: number): Promise<Snapshot> {
 
 /**
  * Snapshots of `run` at the epochs of `window` (the diverged snapshot stands for epochs
- * after divergence, as in the feature table). Returns them in window order; throws
+ * after divergence, as in the feature table), leaving out those with non-finite weights.
+ * Returns them in window order; throws
  * `RunFormatError` when a window checkpoint is missing.
  */
 export async function windowSnapshots(run: Run, window: readonly number[]): Promise<Snapshot[]> {
   const paths = windowCheckpoints(run, window);
   const snapshots: Snapshot[] = [];
-  for (const [i, path] of paths.entries()) snapshots.push(await readSnapshot(path, window[i]));
+  for (const [i, path] of paths.entries()) {
+    const snapshot = await readSnapshot(path, window[i]);
+    if (snapshot) snapshots.push(snapshot);
+  }
   return snapshots;
 }
 
@@ -63,10 +80,13 @@ export function runEpochs(run: Run, window: readonly number[], limit: number): n
   return [...keep].sort((a, b) => a - b);
 }
 
-/** Snapshots of `run` at `epochs` (each must have a checkpoint). Returns them in that order. */
+/** Snapshots of `run` at `epochs` (each must have a checkpoint), leaving out those with non-finite weights. Returns them in that order. */
 export async function runSnapshots(run: Run, epochs: readonly number[]): Promise<Snapshot[]> {
   const byEpoch = new Map(run.checkpoints.map((c) => [c.epoch, c.path]));
   const snapshots: Snapshot[] = [];
-  for (const epoch of epochs) snapshots.push(await readSnapshot(byEpoch.get(epoch) as string, epoch));
+  for (const epoch of epochs) {
+    const snapshot = await readSnapshot(byEpoch.get(epoch) as string, epoch);
+    if (snapshot) snapshots.push(snapshot);
+  }
   return snapshots;
 }
