@@ -9,58 +9,44 @@
  */
 import { AvgPoolGrad, type AvgPoolGradAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { heapOf, type WasmHeap } from './heap.js';
-import { emitClippedRange, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
+import { emitPoolWindows, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
 import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 function avgPoolGradFunction(): FunctionBuilder {
   const f = new FunctionBuilder('avgPoolGrad', ['dy', 'dx', 'scaleBits', ...POOL_PARAMS]);
-  for (const l of ['dxb', 'imageBytes', 'rowBytes', 'C4', 'r0', 'c0', 'rlo', 'rhi', 'clo', 'chi', 'pixel']) f.local(l, I32);
+  for (const l of ['dxb', 'pixel']) f.local(l, I32);
   f.local('scale', F32);
   f.local('scale4', V128);
   f.get('scaleBits').op(OP.f32ReinterpretI32).set('scale');
   f.get('scale').simd(SIMD.f32x4Splat).set('scale4');
-  f.get('W').get('C').op(OP.i32Mul).i32(2).op(OP.i32Shl).set('rowBytes');
-  f.get('H').get('rowBytes').op(OP.i32Mul).set('imageBytes');
-  f.get('C').i32(-4).op(OP.i32And).set('C4');
   f.get('dx').set('dxb');
-  f.for('b', 0, 'N', 1, () => {
-    f.for('yr', 0, 'OH', 1, () => {
-      f.get('yr').get('sh').op(OP.i32Mul).get('top').op(OP.i32Sub).set('r0');
-      emitClippedRange(f, 'r0', 'fh', 'H', 'rlo', 'rhi');
-      f.for('yc', 0, 'OW', 1, () => {
-        f.get('yc').get('sw').op(OP.i32Mul).get('left').op(OP.i32Sub).set('c0');
-        emitClippedRange(f, 'c0', 'fw', 'W', 'clo', 'chi');
-        f.for('xr', 'rlo', 'rhi', 1, () => {
-          f.for('xc', 'clo', 'chi', 1, () => {
-            f.get('dxb').get('xr').get('rowBytes').op(OP.i32Mul, OP.i32Add);
-            f.get('xc').get('C').op(OP.i32Mul).i32(2).op(OP.i32Shl, OP.i32Add).set('pixel');
-            f.for('d', 0, 'C4', 4, () => {
-              const at = (): void => {
-                f.get('pixel').get('d').i32(2).op(OP.i32Shl, OP.i32Add);
-              };
-              at();
-              at();
-              f.v128Load();
-              f.get('dy').get('d').i32(2).op(OP.i32Shl, OP.i32Add).v128Load();
-              f.get('scale4').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).v128Store();
-            });
-            f.for('d', 'C4', 'C', 1, () => {
-              const at = (): void => {
-                f.get('pixel').get('d').i32(2).op(OP.i32Shl, OP.i32Add);
-              };
-              at();
-              at();
-              f.f32Load();
-              f.get('dy').get('d').i32(2).op(OP.i32Shl, OP.i32Add).f32Load();
-              f.get('scale').op(OP.f32Mul, OP.f32Add).f32Store();
-            });
-          });
+  /** Pushes the byte address of dx at the current pixel and channel d. */
+  const at = (): void => {
+    f.get('pixel').get('d').i32(2).op(OP.i32Shl, OP.i32Add);
+  };
+  emitPoolWindows(f, 'dxb', () => {
+    f.for('xr', 'rlo', 'rhi', 1, () => {
+      f.for('xc', 'clo', 'chi', 1, () => {
+        f.get('dxb').get('xr').get('rowBytes').op(OP.i32Mul, OP.i32Add);
+        f.get('xc').get('C').op(OP.i32Mul).i32(2).op(OP.i32Shl, OP.i32Add).set('pixel');
+        f.for('d', 0, 'C4', 4, () => {
+          at();
+          at();
+          f.v128Load();
+          f.get('dy').get('d').i32(2).op(OP.i32Shl, OP.i32Add).v128Load();
+          f.get('scale4').simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).v128Store();
         });
-        f.get('dy').get('C').i32(2).op(OP.i32Shl, OP.i32Add).set('dy');
+        f.for('d', 'C4', 'C', 1, () => {
+          at();
+          at();
+          f.f32Load();
+          f.get('dy').get('d').i32(2).op(OP.i32Shl, OP.i32Add).f32Load();
+          f.get('scale').op(OP.f32Mul, OP.f32Add).f32Store();
+        });
       });
     });
-    f.addTo('dxb', 'imageBytes');
+    f.get('dy').get('C').i32(2).op(OP.i32Shl, OP.i32Add).set('dy');
   });
   return f;
 }

@@ -17,22 +17,17 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { heapOf, type WasmHeap } from './heap.js';
-import { emitClippedRange, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
+import { emitPoolWindows, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
 import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 function maxPoolGradFunction(): FunctionBuilder {
   const f = new FunctionBuilder('maxPoolGrad', ['x', 'dy', 'dx', ...POOL_PARAMS]);
-  for (const l of ['xb', 'imageBytes', 'rowBytes', 'C4', 'delta', 'r0', 'c0', 'rlo', 'rhi', 'clo', 'chi', 'addr', 'best', 'target']) {
-    f.local(l, I32);
-  }
+  for (const l of ['xb', 'delta', 'addr', 'best', 'target']) f.local(l, I32);
   f.local('bestValue', F32);
   f.local('value', F32);
   for (const l of ['vmax', 'vaddr', 'v', 'mask', 'lanes', 'minusInf', 'none']) f.local(l, V128);
 
-  f.get('W').get('C').op(OP.i32Mul).i32(2).op(OP.i32Shl).set('rowBytes');
-  f.get('H').get('rowBytes').op(OP.i32Mul).set('imageBytes');
-  f.get('C').i32(-4).op(OP.i32And).set('C4');
   f.get('dx').get('x').op(OP.i32Sub).set('delta');
   f.f32(-Infinity).simd(SIMD.f32x4Splat).set('minusInf');
   f.i32(-1).simd(SIMD.i32x4Splat).set('none');
@@ -51,52 +46,43 @@ function maxPoolGradFunction(): FunctionBuilder {
   };
 
   f.get('x').set('xb');
-  f.for('b', 0, 'N', 1, () => {
-    f.for('yr', 0, 'OH', 1, () => {
-      f.get('yr').get('sh').op(OP.i32Mul).get('top').op(OP.i32Sub).set('r0');
-      emitClippedRange(f, 'r0', 'fh', 'H', 'rlo', 'rhi');
-      f.for('yc', 0, 'OW', 1, () => {
-        f.get('yc').get('sw').op(OP.i32Mul).get('left').op(OP.i32Sub).set('c0');
-        emitClippedRange(f, 'c0', 'fw', 'W', 'clo', 'chi');
-        f.for('d', 0, 'C4', 4, () => {
-          f.get('minusInf').set('vmax');
-          f.get('none').set('vaddr');
-          f.for('xr', 'rlo', 'rhi', 1, () => {
-            f.for('xc', 'clo', 'chi', 1, () => {
-              address();
-              f.tee('addr').v128Load().set('v');
-              f.get('v').get('vmax').simd(SIMD.f32x4Gt).set('mask');
-              f.get('v').get('vmax').get('mask').simd(SIMD.v128Bitselect).set('vmax');
-              f.get('addr').simd(SIMD.i32x4Splat).get('lanes').simd(SIMD.i32x4Add);
-              f.get('vaddr').get('mask').simd(SIMD.v128Bitselect).set('vaddr');
-            });
-          });
-          for (let lane = 0; lane < 4; lane++) {
-            f.get('vaddr').i32x4ExtractLane(lane).tee('target').i32(-1).op(OP.i32Ne);
-            f.if(() => scatter(lane * 4));
-          }
-          f.addTo('dy', 16);
-        });
-        f.for('d', 'C4', 'C', 1, () => {
-          f.f32(-Infinity).set('bestValue');
-          f.i32(-1).set('best');
-          f.for('xr', 'rlo', 'rhi', 1, () => {
-            f.for('xc', 'clo', 'chi', 1, () => {
-              address();
-              f.tee('addr').f32Load().tee('value').get('bestValue').op(OP.f32Gt);
-              f.if(() => {
-                f.get('value').set('bestValue');
-                f.get('addr').set('best');
-              });
-            });
-          });
-          f.get('best').tee('target').i32(-1).op(OP.i32Ne);
-          f.if(() => scatter(0));
-          f.addTo('dy', 4);
+  emitPoolWindows(f, 'xb', () => {
+    f.for('d', 0, 'C4', 4, () => {
+      f.get('minusInf').set('vmax');
+      f.get('none').set('vaddr');
+      f.for('xr', 'rlo', 'rhi', 1, () => {
+        f.for('xc', 'clo', 'chi', 1, () => {
+          address();
+          f.tee('addr').v128Load().set('v');
+          f.get('v').get('vmax').simd(SIMD.f32x4Gt).set('mask');
+          f.get('v').get('vmax').get('mask').simd(SIMD.v128Bitselect).set('vmax');
+          f.get('addr').simd(SIMD.i32x4Splat).get('lanes').simd(SIMD.i32x4Add);
+          f.get('vaddr').get('mask').simd(SIMD.v128Bitselect).set('vaddr');
         });
       });
+      for (let lane = 0; lane < 4; lane++) {
+        f.get('vaddr').i32x4ExtractLane(lane).tee('target').i32(-1).op(OP.i32Ne);
+        f.if(() => scatter(lane * 4));
+      }
+      f.addTo('dy', 16);
     });
-    f.addTo('xb', 'imageBytes');
+    f.for('d', 'C4', 'C', 1, () => {
+      f.f32(-Infinity).set('bestValue');
+      f.i32(-1).set('best');
+      f.for('xr', 'rlo', 'rhi', 1, () => {
+        f.for('xc', 'clo', 'chi', 1, () => {
+          address();
+          f.tee('addr').f32Load().tee('value').get('bestValue').op(OP.f32Gt);
+          f.if(() => {
+            f.get('value').set('bestValue');
+            f.get('addr').set('best');
+          });
+        });
+      });
+      f.get('best').tee('target').i32(-1).op(OP.i32Ne);
+      f.if(() => scatter(0));
+      f.addTo('dy', 4);
+    });
   });
   return f;
 }
