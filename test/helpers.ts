@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Dataset } from '../src/train/datasets/index.js';
+import { createRng } from '../src/util/random.js';
 
 /** A fresh empty temporary directory. */
 export function tempDir(prefix = 'epochgraph-test-'): string {
@@ -29,4 +31,37 @@ export function runCli(args: readonly string[], options: { cwd?: string } = {}):
 /** Names of all files under `dir`, recursively (to check that nothing was written). */
 export function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+}
+
+/** Runs `action` and returns what it threw (undefined if it returned). */
+export function thrown(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** The bit patterns of float64 values, to compare results bit for bit. */
+export function float64Bits(values: Float64Array): number[] {
+  return Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
+}
+
+/**
+ * Two classes told apart by mean brightness, 4x4 grey images (±`contrast` plus unit noise):
+ * a task small networks learn in a few epochs.
+ */
+export function brightnessDataset(count: number, options: { seed: number; contrast: number; testCount: number }): Dataset {
+  const rng = createRng(options.seed);
+  const make = (n: number) => {
+    const images = new Float32Array(n * 16);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      for (let j = 0; j < 16; j++) images[i * 16 + j] = (labels[i] ? options.contrast : -options.contrast) + rng.normal();
+    }
+    return { images, labels, count: n };
+  };
+  return { name: 'brightness', height: 4, width: 4, channels: 1, classes: 2, train: make(count), test: make(options.testCount) };
 }

@@ -3,6 +3,7 @@ import { TensorRef, loadTorchPickle, selectStateDict } from '../../src/checkpoin
 import { PickleDict, PickleObject, PickleTuple, unpickle } from '../../src/checkpoint/pytorch/unpickle.js';
 import type { PickleHooks, PickleValue } from '../../src/checkpoint/pytorch/unpickle.js';
 import { CheckpointError } from '../../src/errors.js';
+import { thrown } from '../helpers.js';
 
 // A small pickle assembler: opcodes as bytes, operands encoded as pickletools documents them.
 const utf8 = new TextEncoder();
@@ -74,12 +75,7 @@ function load(bytes: Uint8Array): PickleValue {
 }
 
 function refused(action: () => unknown, message: RegExp): void {
-  let error: unknown;
-  try {
-    action();
-  } catch (e) {
-    error = e;
-  }
+  const error = thrown(action);
   expect(error).toBeInstanceOf(CheckpointError);
   const text = (error as Error).message;
   expect(text).not.toContain('\n');

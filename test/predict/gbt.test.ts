@@ -5,6 +5,7 @@ import { HistGradientBoostingRegressor } from '../../src/predict/gbt.js';
 import { matrix, matrixFromRows, type Matrix } from '../../src/predict/matrix.js';
 import { createRng, type Rng } from '../../src/util/random.js';
 import { friedman1, type Dataset } from './synthetic.js';
+import { float64Bits, thrown } from '../helpers.js';
 
 const rng = createRng(1);
 const train = friedman1(2000, 10, 1, rng);
@@ -36,15 +37,9 @@ function informativeMissing(n: number, random: Rng): Dataset {
   return { X: matrix(data, n, 2), y };
 }
 
-const bits = (values: Float64Array) => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
 
 function expectError(action: () => unknown, message: RegExp): void {
-  let error: unknown;
-  try {
-    action();
-  } catch (caught) {
-    error = caught;
-  }
+  const error = thrown(action);
   expect(error).toBeInstanceOf(EpochgraphError);
   expect((error as Error).message).toMatch(/^gbt: /);
   expect((error as Error).message).toMatch(message);
@@ -120,9 +115,9 @@ describe('HistGradientBoostingRegressor', () => {
     const options = { earlyStopping: true, maxIter: 30, randomState: 11 } as const;
     const a = new HistGradientBoostingRegressor(options).fit(train.X, train.y).predict(test.X);
     const b = new HistGradientBoostingRegressor(options).fit(train.X, train.y).predict(test.X);
-    expect(bits(a)).toEqual(bits(b));
+    expect(float64Bits(a)).toEqual(float64Bits(b));
     const c = new HistGradientBoostingRegressor({ ...options, randomState: 12 }).fit(train.X, train.y).predict(test.X);
-    expect(bits(c)).not.toEqual(bits(a));
+    expect(float64Bits(c)).not.toEqual(float64Bits(a));
   });
 
   it('round-trips through JSON to bit-identical predictions', () => {
@@ -135,11 +130,11 @@ describe('HistGradientBoostingRegressor', () => {
       [new HistGradientBoostingRegressor({ loss: 'quantile', quantile: 0.9, earlyStopping: true }).fit(fitSet.X, fitSet.y), heldOut.X],
     ] as [HistGradientBoostingRegressor, Matrix][]) {
       const loaded = HistGradientBoostingRegressor.fromJSON(JSON.parse(JSON.stringify(fitted)));
-      expect(bits(loaded.predict(X))).toEqual(bits(fitted.predict(X)));
+      expect(float64Bits(loaded.predict(X))).toEqual(float64Bits(fitted.predict(X)));
       expect(loaded.options).toEqual(fitted.options);
       expect(loaded.nIter).toBe(fitted.nIter);
-      expect(bits(loaded.featureImportances)).toEqual(bits(fitted.featureImportances));
-      expect(bits(loaded.validationScore)).toEqual(bits(fitted.validationScore));
+      expect(float64Bits(loaded.featureImportances)).toEqual(float64Bits(fitted.featureImportances));
+      expect(float64Bits(loaded.validationScore)).toEqual(float64Bits(fitted.validationScore));
     }
   });
 

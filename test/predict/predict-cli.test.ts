@@ -2,32 +2,15 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/train/config.js';
-import type { Dataset } from '../../src/train/datasets/index.js';
 import { trainRun } from '../../src/train/train.js';
-import { createRng } from '../../src/util/random.js';
-import { runCli, tempDir } from '../helpers.js';
-
-/** Two classes by mean brightness, 4x4 grey images. */
-function brightness(count: number, seed: number): Dataset {
-  const rng = createRng(seed);
-  const make = (n: number) => {
-    const images = new Float32Array(n * 16);
-    const labels = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      labels[i] = i % 2;
-      for (let j = 0; j < 16; j++) images[i * 16 + j] = (labels[i] ? 0.3 : -0.3) + rng.normal();
-    }
-    return { images, labels, count: n };
-  };
-  return { name: 'brightness', height: 4, width: 4, channels: 1, classes: 2, train: make(count), test: make(200) };
-}
+import { brightnessDataset, runCli, tempDir } from '../helpers.js';
 
 let zoo: string;
 let otherArchitecture: string;
 
 beforeAll(async () => {
   zoo = tempDir();
-  const dataset = brightness(160, 3);
+  const dataset = brightnessDataset(160, { seed: 3, contrast: 0.3, testCount: 200 });
   const lrs = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
   for (const [i, lr] of lrs.entries()) {
     for (const seed of [0, 1]) {

@@ -3,6 +3,7 @@ import { EpochgraphError } from '../../src/errors.js';
 import { matrix, matrixFromRows, type Matrix } from '../../src/predict/matrix.js';
 import { RidgeRegressor } from '../../src/predict/ridge.js';
 import { createRng } from '../../src/util/random.js';
+import { float64Bits, thrown } from '../helpers.js';
 
 /** Features N(j, 1) scaled by 10^(j mod 3 - 1), and y = X beta + intercept + noise. */
 function linear(n: number, p: number, beta: readonly number[], intercept: number, noise: number, seed: number): { X: Matrix; y: Float64Array } {
@@ -69,18 +70,12 @@ function reference(X: Matrix, y: Float64Array, alpha: number, use: number[]) {
 }
 
 function expectError(action: () => unknown, message: RegExp): void {
-  let error: unknown;
-  try {
-    action();
-  } catch (caught) {
-    error = caught;
-  }
+  const error = thrown(action);
   expect(error).toBeInstanceOf(EpochgraphError);
   expect((error as Error).message).toMatch(/^ridge: /);
   expect((error as Error).message).toMatch(message);
 }
 
-const bits = (values: Float64Array) => Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length * 2));
 
 describe('RidgeRegressor', () => {
   it('recovers the coefficients of a noisy linear function over features of any scale', () => {
@@ -133,9 +128,9 @@ describe('RidgeRegressor', () => {
     const { X, y } = linear(60, 5, [1, 2, 3, 4, 5], 0.5, 0.3, 3);
     const model = new RidgeRegressor().fit(X, y);
     const loaded = RidgeRegressor.fromJSON(JSON.parse(JSON.stringify(model)));
-    expect(bits(loaded.predict(X))).toEqual(bits(model.predict(X)));
+    expect(float64Bits(loaded.predict(X))).toEqual(float64Bits(model.predict(X)));
     expect(loaded.alpha).toBe(model.alpha);
-    expect(bits(loaded.looMse)).toEqual(bits(model.looMse));
+    expect(float64Bits(loaded.looMse)).toEqual(float64Bits(model.looMse));
   });
 
   it('rejects missing values, bad targets, too few rows and bad options with ridge: errors', () => {

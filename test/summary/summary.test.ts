@@ -13,10 +13,8 @@ import { STATISTICS, describeInto } from '../../src/summary/statistics.js';
 import { buildFeatureTable, configurationGroup, writeFeatureTable } from '../../src/summary/table.js';
 import { formatEpochWindow, parseEpochWindow, temporalSummary } from '../../src/summary/temporal.js';
 import { resolveConfig } from '../../src/train/config.js';
-import type { Dataset } from '../../src/train/datasets/index.js';
 import { trainRun } from '../../src/train/train.js';
-import { createRng } from '../../src/util/random.js';
-import { tempDir } from '../helpers.js';
+import { brightnessDataset, tempDir } from '../helpers.js';
 
 const stat = (values: number[]) => {
   const out = new Float64Array(STATISTICS.length);
@@ -111,28 +109,13 @@ describe('snapshot features', () => {
   });
 });
 
-/** Two classes by mean brightness: a quick synthetic task. */
-function brightness(count: number): Dataset {
-  const rng = createRng(9);
-  const make = (n: number) => {
-    const images = new Float32Array(n * 16);
-    const labels = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      labels[i] = i % 2;
-      for (let j = 0; j < 16; j++) images[i * 16 + j] = (labels[i] ? 0.5 : -0.5) + rng.normal();
-    }
-    return { images, labels, count: n };
-  };
-  return { name: 'brightness', height: 4, width: 4, channels: 1, classes: 2, train: make(count), test: make(100) };
-}
-
 describe('features of a tiny zoo', () => {
   let zoo: string;
   let runs: string[];
 
   beforeAll(async () => {
     zoo = tempDir();
-    const dataset = brightness(200);
+    const dataset = brightnessDataset(200, { seed: 9, contrast: 0.5, testCount: 100 });
     runs = [];
     for (const [i, lr] of [0.001, 0.01, 0.1].entries()) {
       for (const seed of [0, 1]) {

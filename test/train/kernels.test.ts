@@ -209,15 +209,17 @@ describe('FusedConv2D', () => {
   );
 });
 
-describe('MaxPoolGrad', () => {
-  type Pad = 'same' | 'valid';
-  it.each([
+/** Pooling geometries: input shape, window, stride, padding (odd, even, non-square, overlapping, clipped). */
+const POOL_CASES: Array<[number[], number | [number, number], number | [number, number], 'same' | 'valid']> = [
     [[2, 8, 8, 6], 2, 2, 'valid'],
     [[2, 9, 7, 5], 3, 2, 'same'],
     [[3, 10, 7, 4], 2, 1, 'same'],
     [[2, 11, 9, 3], 3, 3, 'valid'],
     [[2, 7, 10, 9], [2, 3], [1, 2], 'same'],
-  ] as Array<[number[], number | [number, number], number | [number, number], Pad]>)(
+];
+
+describe('MaxPoolGrad', () => {
+  it.each(POOL_CASES)(
     'x %j window %j stride %j %s: values and gradient',
     async (shape, size, stride, pad) => {
       await expectSameAsCpu([input(shape, 40)], withGradients((x) => tf.maxPool(x as tf.Tensor4D, size, stride, pad), 41), `maxPool ${shape}`);
@@ -230,13 +232,7 @@ describe('MaxPoolGrad', () => {
 });
 
 describe('AvgPoolGrad', () => {
-  it.each([
-    [[2, 8, 8, 6], 2, 2, 'valid'],
-    [[2, 9, 7, 5], 3, 2, 'same'],
-    [[3, 10, 7, 4], 2, 1, 'same'],
-    [[2, 11, 9, 3], 3, 3, 'valid'],
-    [[2, 7, 10, 9], [2, 3], [1, 2], 'same'],
-  ] as Array<[number[], number | [number, number], number | [number, number], 'same' | 'valid']>)(
+  it.each(POOL_CASES)(
     'x %j window %j stride %j %s: values and gradient',
     async (shape, size, stride, pad) => {
       await expectSameAsCpu([input(shape, 50)], withGradients((x) => tf.avgPool(x as tf.Tensor4D, size, stride, pad), 51), `avgPool ${shape}`);
