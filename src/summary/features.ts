@@ -21,6 +21,7 @@ import type { Run } from '../checkpoint/run.js';
 import { RunFormatError } from '../errors.js';
 import { readCheckpoint } from '../checkpoint/open.js';
 import { tensorToFloat64 } from '../checkpoint/tensor.js';
+import { concatArrays } from '../util/arrays.js';
 import { NonFiniteWeightsError } from '../graph/errors.js';
 import { checkpointProperties } from '../properties/compute.js';
 import { CONFIG_SCHEMA } from '../train/config.js';
@@ -109,16 +110,7 @@ async function weightFeatures(path: string, layout: FeatureLayout): Promise<Feat
     for (const kind of ['weight', 'bias'] as const) {
       const group = parameters.filter((t) => (kind === 'weight' ? t.shape.length >= 2 : t.shape.length === 1));
       if (group.length === 0) continue;
-      const all = (list: typeof group) => {
-        const parts = list.map((t) => tensorToFloat64(t));
-        const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-        let k = 0;
-        for (const p of parts) {
-          out.set(p, k);
-          k += p.length;
-        }
-        return out;
-      };
+      const all = (list: typeof group) => concatArrays(list.map((t) => tensorToFloat64(t)), (n) => new Float64Array(n));
       emit(`first.${kind}`, all(group.slice(0, 1)));
       emit(`all.${kind}`, all(group));
       emit(`last.${kind}`, all(group.slice(-1)));

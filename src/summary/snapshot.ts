@@ -15,6 +15,7 @@
 import type { Graph } from '../graph/graph.js';
 import { NODE_PROPERTIES } from '../properties/compute.js';
 import type { GraphProperties, NodeProperty } from '../properties/compute.js';
+import { concatArrays } from '../util/arrays.js';
 import { STATISTICS, describeInto } from './statistics.js';
 
 /** Feature layouts. */
@@ -48,15 +49,6 @@ function range(offset: number, size: number): Uint32Array {
   return Uint32Array.from({ length: size }, (_, i) => offset + i);
 }
 
-function concat(parts: readonly Uint32Array[]): Uint32Array {
-  const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
-  let k = 0;
-  for (const p of parts) {
-    out.set(p, k);
-    k += p.length;
-  }
-  return out;
-}
 
 const NO_IN = new Set<NodeProperty>(['strengthIn']);
 const NO_OUT = new Set<NodeProperty>(['strengthOut']);
@@ -72,7 +64,7 @@ function groupsOf(graph: Graph, layout: FeatureLayout): NodeGroup[] {
   if (hidden.length > 0) {
     groups.push(
       { name: 'first_hidden', nodes: range(hidden[0].offset, hidden[0].size), skip: NONE },
-      { name: 'hidden', nodes: concat(hidden.map((l) => range(l.offset, l.size))), skip: NONE },
+      { name: 'hidden', nodes: concatArrays(hidden.map((l) => range(l.offset, l.size)), (n) => new Uint32Array(n)), skip: NONE },
       { name: 'last_hidden', nodes: range(hidden.at(-1)!.offset, hidden.at(-1)!.size), skip: NONE },
     );
   }

@@ -4,8 +4,7 @@
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { openCheckpoint } from '../../checkpoint/open.js';
-import { tensorStats } from '../../checkpoint/tensor.js';
-import { elementCount } from '../../checkpoint/tensor.js';
+import { elementCount, tensorStats } from '../../checkpoint/tensor.js';
 import type { ParameterOrder } from '../../checkpoint/checkpoint.js';
 import { formatBytes, formatNumber, printJson, renderTable } from '../output.js';
 import { parseChoice } from '../options.js';

@@ -17,7 +17,7 @@ import { LAYOUTS } from '../../summary/snapshot.js';
 import type { FeatureLayout } from '../../summary/snapshot.js';
 import { buildFeatureTable } from '../../summary/table.js';
 import { formatEpochWindow, parseEpochWindow } from '../../summary/temporal.js';
-import { parseChoice, parsePositiveInt } from '../options.js';
+import { parseChoice, parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import { formatNumber, printJson, renderTable } from '../output.js';
 import { CHANCE, metricsTable, zooTable } from '../evaluation-output.js';
 import { LiveBlock, bar } from '../progress.js';
@@ -59,7 +59,7 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS) as FeatureLayout;
       const methods = parseMethods(options.method);
       const folds = parsePositiveInt('--folds', options.folds);
-      const seed = parsePositiveInt('--seed', String(Number(options.seed) + 1)) - 1;
+      const seed = parseNonNegativeInt('--seed', options.seed);
       const quiet = Boolean(options.quiet || options.json);
       const table = await zooTable(zoo, window, layout, methods, quiet);
       const testTable = options.testZoo ? await zooTable(options.testZoo, window, layout, methods, quiet) : undefined;
