@@ -66,9 +66,8 @@ async function isComplete(zooDir: string, planned: PlannedRun): Promise<boolean>
 
 /** The path of the worker entry point and the Node flags it needs (a .ts source under test runs through tsx). */
 function workerEntry(): { path: string; execArgv: string[] } {
-  const compiled = new URL('./worker.js', import.meta.url);
-  if (import.meta.url.endsWith('.ts')) return { path: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-  return { path: fileURLToPath(compiled), execArgv: [] };
+  const source = import.meta.url.endsWith('.ts');
+  return { path: fileURLToPath(new URL(source ? './worker.ts' : './worker.js', import.meta.url)), execArgv: source ? ['--import', 'tsx'] : [] };
 }
 
 /**
