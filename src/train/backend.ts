@@ -9,13 +9,16 @@ import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { EpochgraphError } from '../errors.js';
 import { registerTrainingKernels } from './kernels/index.js';
+import { registerTrainingGradients } from './ops/index.js';
 
 /**
- * Makes `wasm` the active tfjs backend, with epochgraph's training kernels registered
- * (the shipped backend lacks the conv filter gradient). Returns once it is ready; idempotent.
+ * Makes `wasm` the active tfjs backend, with epochgraph's training kernels and the
+ * gradients of its training ops registered (the shipped backend lacks the conv filter
+ * gradient). Returns once it is ready; idempotent.
  */
 export async function useTrainingBackend(): Promise<void> {
   registerTrainingKernels();
+  registerTrainingGradients();
   if (tf.getBackend() === 'wasm') return;
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new EpochgraphError('train: the tfjs wasm backend failed to initialise');

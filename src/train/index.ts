@@ -2,6 +2,8 @@
  * `epochgraph/train`: training runs in TypeScript (tfjs on WebAssembly), architectures, datasets.
  */
 export { trainRun, createTrainStep, makeOptimizer } from './train.js';
+export { Adam, ADAM_DEFAULTS, MomentumSgd } from './optimizers.js';
+export type { AdamOptions, MomentumSgdOptions, TrainingOptimizer } from './optimizers.js';
 export type { TrainOptions, TrainProgress, TrainedRun, RunTiming } from './train.js';
 export { resolveConfig, programOf, CONFIG_SCHEMA, ConfigError } from './config.js';
 export type { TrainConfig } from './config.js';

@@ -16,7 +16,7 @@ import type { Rng } from '../util/random.js';
 import { parameterLayers } from './architectures.js';
 import type { Layer, Program } from './architectures.js';
 import type { InitName } from './config.js';
-
+import { dense } from './ops/index.js';
 
 interface BatchNormState {
   gamma: tf.Variable;
@@ -107,7 +107,8 @@ export class Model {
     let seed = dropoutSeed;
     const run = (layers: readonly Layer[], input: tf.Tensor): tf.Tensor => {
       let x = input;
-      for (const layer of layers) {
+      for (let i = 0; i < layers.length; i++) {
+        const layer = layers[i];
         switch (layer.op) {
           case 'conv2d': {
             x = tf.conv2d(x as tf.Tensor4D, this.weights.get(layer.name) as tf.Variable<tf.Rank.R4>, layer.stride, layer.padding);
@@ -115,11 +116,13 @@ export class Model {
             if (bias) x = tf.add(x, bias);
             break;
           }
-          case 'dense':
-            // Not tf.fused.matMul: its gradient always computes the input's gradient, which the
-            // first layer does not need (a third of an MLP's matrix work); separate ops let the tape skip it.
-            x = tf.add(tf.matMul(x as tf.Tensor2D, this.weights.get(layer.name) as tf.Tensor2D), this.biases.get(layer.name) as tf.Tensor);
+          case 'dense': {
+            // A ReLU right after the layer runs inside it (fused forward and gradient).
+            const relu = layers[i + 1]?.op === 'relu';
+            if (relu) i++;
+            x = dense(x as tf.Tensor2D, this.weights.get(layer.name) as tf.Variable<tf.Rank.R2>, this.biases.get(layer.name) as tf.Variable<tf.Rank.R1>, relu);
             break;
+          }
           case 'batchnorm':
             x = this.batchNorm(layer.name, layer.eps, x as tf.Tensor4D, training);
             break;

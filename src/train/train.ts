@@ -2,8 +2,9 @@
  * Trains one configuration and writes it as a run directory (docs/run-format.md):
  * a checkpoint at epoch 0 (the initialisation) and after every epoch, then run.json.
  *
- * - Minibatch SGD with momentum (PyTorch semantics: v = m v + g; w -= lr v) or Adam;
- *   L2 weight decay added to every gradient, as PyTorch's `weight_decay`.
+ * - Minibatch SGD with momentum (PyTorch semantics: v = m v + g; w -= lr v) or Adam
+ *   (PyTorch's bias corrections and ε); L2 weight decay added to every gradient, as
+ *   PyTorch's `weight_decay` (./optimizers.ts).
  * - History: epoch 0 is an evaluation pass of the initial weights on train and test;
  *   for epoch e >= 1, train_loss / train_acc are the means over that epoch's minibatches
  *   (what training logs show and what TSE sums), test_* an evaluation pass afterwards.
@@ -29,6 +30,9 @@ import type { TrainConfig } from './config.js';
 import { loadDataset } from './datasets/index.js';
 import type { Dataset, Split } from './datasets/index.js';
 import { Model } from './model.js';
+import { softmaxCrossEntropy } from './ops/index.js';
+import { ADAM_DEFAULTS, Adam, MomentumSgd } from './optimizers.js';
+import type { TrainingOptimizer } from './optimizers.js';
 import { programToArchitectureSpec } from './spec.js';
 import { ARCHITECTURE_METADATA_KEY } from '../graph/architecture-source.js';
 import type { ArchitectureSpec } from '../graph/architecture.js';
@@ -80,11 +84,29 @@ export function batchImages(dataset: Dataset, split: Split, indices: ArrayLike<n
   return tf.tensor4d(data, [to - from, dataset.height, dataset.width, dataset.channels]);
 }
 
-/** One-hot float labels of `indices[from..to)`. */
-export function batchLabels(split: Split, indices: ArrayLike<number>, from: number, to: number, classes: number): tf.Tensor2D {
+/** The class labels of `indices[from..to)`. */
+export function batchLabels(split: Split, indices: ArrayLike<number>, from: number, to: number): Int32Array {
   const labels = new Int32Array(to - from);
   for (let k = from; k < to; k++) labels[k - from] = split.labels[indices[k]];
-  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D);
+  return labels;
+}
+
+/** Returns one-hot float rows [labels.length, classes] of class indices `labels`. */
+export function oneHot(labels: Int32Array, classes: number): tf.Tensor2D {
+  const rows = new Float32Array(labels.length * classes);
+  labels.forEach((label, i) => (rows[i * classes + label] = 1));
+  return tf.tensor2d(rows, [labels.length, classes]);
+}
+
+/** Counts the rows of `logits` ([N, classes] row-major) whose largest value is at the row's label (first maximum wins, as argMax). */
+export function countCorrect(logits: Float32Array, labels: Int32Array, classes: number): number {
+  let correct = 0;
+  for (let n = 0; n < labels.length; n++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[n * classes + c] > logits[n * classes + best]) best = c;
+    if (best === labels[n]) correct++;
+  }
+  return correct;
 }
 
 /** Mean cross-entropy and accuracy of `model` on a whole split, in evaluation mode. Non-finite loss becomes null. */
@@ -94,53 +116,54 @@ function evaluate(model: Model, dataset: Dataset, split: Split): { loss: number 
   let correct = 0;
   for (let from = 0; from < split.count; from += EVAL_BATCH) {
     const to = Math.min(split.count, from + EVAL_BATCH);
-    const [loss, hits] = tf.tidy(() => {
-      const x = batchImages(dataset, split, order, from, to);
-      const y = batchLabels(split, order, from, to, dataset.classes);
-      const logits = model.forward(x, false);
-      const l = tf.losses.softmaxCrossEntropy(y, logits, undefined, undefined, tf.Reduction.SUM);
-      const h = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32'));
-      return [l.dataSync()[0], h.dataSync()[0]];
+    const labels = batchLabels(split, order, from, to);
+    const [loss, logits] = tf.tidy(() => {
+      const out = model.forward(batchImages(dataset, split, order, from, to), false);
+      return [softmaxCrossEntropy(out, oneHot(labels, dataset.classes)).dataSync()[0], out.dataSync() as Float32Array];
     });
-    lossSum += loss;
-    correct += hits;
+    lossSum += loss * (to - from);
+    correct += countCorrect(logits, labels, dataset.classes);
   }
   const loss = lossSum / split.count;
   return { loss: Number.isFinite(loss) ? loss : null, acc: correct / split.count };
 }
 
-/** The optimizer of `config`: SGD with momentum (PyTorch semantics) or Adam. */
-export function makeOptimizer(config: Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum'>): tf.Optimizer {
-  return config.optimizer === 'adam' ? tf.train.adam(config.lr, 0.9, 0.999, 1e-8) : tf.train.momentum(config.lr, config.momentum);
+/** The optimizer of `config` over `variables`: SGD with momentum or Adam, PyTorch semantics, weight decay included. */
+export function makeOptimizer(
+  config: Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum' | 'weight_decay'>,
+  variables: readonly tf.Variable[],
+): TrainingOptimizer {
+  const weightDecay = config.weight_decay;
+  return config.optimizer === 'adam'
+    ? new Adam(variables, { ...ADAM_DEFAULTS, lr: config.lr, weightDecay })
+    : new MomentumSgd(variables, { lr: config.lr, momentum: config.momentum, weightDecay });
 }
 
 /**
- * A training step for `model`: forward, backward, weight decay, optimizer update and
- * batch-norm running statistics. Call it inside `tf.tidy`. Returns the minibatch's mean
- * loss and its count of correct predictions; a non-finite loss leaves the weights untouched.
+ * A training step for `model`: forward, backward, optimizer update (weight decay
+ * included) and batch-norm running statistics, on NHWC `images` with class indices
+ * `labels`. Call it inside `tf.tidy`. Returns the minibatch's mean loss and its count of
+ * correct predictions; a non-finite loss leaves the weights untouched.
  */
 export function createTrainStep(
   model: Model,
-  optimizer: tf.Optimizer,
-  weightDecay: number,
-): (images: tf.Tensor4D, oneHotLabels: tf.Tensor2D, dropoutSeed: number) => [loss: number, correct: number] {
-  return (x, y, dropoutSeed) => {
-    let hits: tf.Tensor | undefined;
+  optimizer: TrainingOptimizer,
+): (images: tf.Tensor4D, labels: Int32Array, dropoutSeed: number) => [loss: number, correct: number] {
+  const classes = model.program.classes;
+  return (x, labels, dropoutSeed) => {
+    const y = oneHot(labels, classes);
+    let logits: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const logits = model.forward(x, true, dropoutSeed);
       // Kept: variableGrads disposes everything else its function creates.
-      hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32')));
-      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+      logits = tf.keep(model.forward(x, true, dropoutSeed));
+      return softmaxCrossEntropy(logits as tf.Tensor2D, y);
     }, model.variables);
     const lossValue = value.dataSync()[0];
-    const hitCount = (hits as tf.Tensor).dataSync()[0];
-    (hits as tf.Tensor).dispose();
+    const hitCount = countCorrect((logits as tf.Tensor).dataSync() as Float32Array, labels, classes);
+    (logits as tf.Tensor).dispose();
     if (!Number.isFinite(lossValue)) {
       model.dropBatchNormUpdates();
       return [lossValue, 0];
-    }
-    if (weightDecay > 0) {
-      for (const v of model.variables) grads[v.name] = tf.add(grads[v.name], tf.mul(v, weightDecay));
     }
     optimizer.applyGradients(grads);
     model.commitBatchNorm(BN_MOMENTUM);
@@ -164,8 +187,8 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
 
   const rng = createRng(config.seed);
   const model = new Model(program, config.init, rng);
-  const optimizer = makeOptimizer(config);
-  const step = createTrainStep(model, optimizer, config.weight_decay);
+  const optimizer = makeOptimizer(config, model.variables);
+  const step = createTrainStep(model, optimizer);
   const architecture = programToArchitectureSpec(program);
   const metadata = { producer: 'epochgraph train', [ARCHITECTURE_METADATA_KEY]: JSON.stringify(architecture) };
   const saveCheckpoint = async (epoch: number) => {
@@ -200,7 +223,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
         const to = Math.min(train.count, from + config.batch_size);
         const dropoutSeed = Math.floor(rng.uniform() * 2 ** 31);
         const [loss, hits] = tf.tidy(() =>
-          step(batchImages(dataset, train, order, from, to), batchLabels(train, order, from, to, dataset.classes), dropoutSeed),
+          step(batchImages(dataset, train, order, from, to), batchLabels(train, order, from, to), dropoutSeed),
         );
         if (!Number.isFinite(loss)) {
           divergedAt = epoch;

@@ -10,6 +10,7 @@
  * the allocator; index tables that depend only on a shape are built once and kept.
  */
 import type { DataId, DataType, TensorInfo } from '@tensorflow/tfjs-core';
+import { assemble, type FunctionBuilder } from '../../util/wasm-asm.js';
 
 /** The parts of the wasm backend (`BackendWasm`) the kernels use. */
 export interface WasmBackend {
@@ -33,6 +34,7 @@ export class WasmHeap {
   private view: Float32Array;
   private readonly scratchAreas = new Map<ScratchSlot, { pointer: number; bytes: number }>();
   private readonly tables = new Map<string, number>();
+  private readonly assembled = new Map<string, unknown>();
 
   constructor(readonly backend: WasmBackend) {
     this.memory = backend.wasm.asm.memory;
@@ -85,6 +87,19 @@ export class WasmHeap {
       this.tables.set(key, pointer);
     }
     return pointer;
+  }
+
+  /**
+   * Returns the routines of the functions `build` returns, assembled on this heap's
+   * memory the first time `key` is asked for and kept.
+   */
+  routines<T>(key: string, build: () => readonly FunctionBuilder[]): T {
+    let r = this.assembled.get(key);
+    if (r === undefined) {
+      r = assemble(this.memory, build());
+      this.assembled.set(key, r);
+    }
+    return r as T;
   }
 }
 

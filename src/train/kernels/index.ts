@@ -8,7 +8,8 @@
  * filter packing and copies that dominate a training step, so this module registers
  * replacements for the `wasm` backend through the public registry. Ops, gradients and
  * the other backends are untouched; cases a replacement does not accelerate go to the
- * shipped kernel.
+ * shipped kernel. It also registers the kernels of epochgraph's own training ops
+ * (../ops): the fused dense layer, the loss, the ReLU gradient and the optimizer updates.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
@@ -16,6 +17,7 @@ import { avgPoolGradConfig } from './avg-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { addConfig, multiplyConfig, realDivConfig, subConfig } from './binary-ops.js';
 import { castConfig } from './cast.js';
+import { denseConfig } from './dense.js';
 import { conv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
@@ -24,8 +26,11 @@ import { fusedConv2DConfig } from './fused-conv2d.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { adamUpdateConfig, momentumUpdateConfig } from './optimizer-updates.js';
 import { meanConfig, sumConfig } from './reduce.js';
+import { reluBackpropConfig } from './relu-backprop.js';
 import { captureShipped } from './shipped.js';
+import { softmaxCrossEntropyConfig, softmaxCrossEntropyGradConfig } from './softmax-cross-entropy.js';
 import { tileConfig } from './tile.js';
 
 /** The kernels registered by `registerTrainingKernels`. */
@@ -48,6 +53,12 @@ export const TRAINING_KERNELS: readonly KernelConfig[] = [
   tileConfig,
   identityConfig,
   castConfig,
+  denseConfig,
+  reluBackpropConfig,
+  softmaxCrossEntropyConfig,
+  softmaxCrossEntropyGradConfig,
+  momentumUpdateConfig,
+  adamUpdateConfig,
 ];
 
 /**
