@@ -395,6 +395,18 @@ export function hasRelaxedSimd(): boolean {
   return relaxed;
 }
 
+const bitsF32 = new Float32Array(1);
+const bitsI32 = new Int32Array(bitsF32.buffer);
+
+/**
+ * Returns the bit pattern of `value` rounded to float32: the i32 parameter that passes
+ * an f32 to a routine, which reads it back with `f32.reinterpret_i32`.
+ */
+export function f32Bits(value: number): number {
+  bitsF32[0] = value;
+  return bitsI32[0];
+}
+
 /** The exports of an assembled module: each function by name. */
 export type AssembledExports = Record<string, (...args: number[]) => void>;
 

@@ -8,10 +8,10 @@
  * testing every window offset.
  */
 import { AvgPoolGrad, type AvgPoolGradAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { heapOf, type WasmHeap } from './heap.js';
+import { heapOf } from './heap.js';
 import { emitPoolWindows, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
+import { f32Bits, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 function avgPoolGradFunction(): FunctionBuilder {
   const f = new FunctionBuilder('avgPoolGrad', ['dy', 'dx', 'scaleBits', ...POOL_PARAMS]);
@@ -51,22 +51,15 @@ function avgPoolGradFunction(): FunctionBuilder {
   return f;
 }
 
-const routines = new WeakMap<WasmHeap, { avgPoolGrad(...args: number[]): void }>();
-
 function avgPoolGrad(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] {
   const { dy, input } = requiredInputs(args.inputs, 'avg-pool-grad', 'dy', 'input');
   if (dy.dtype !== 'float32') return shippedKernel(AvgPoolGrad)(args);
   const info = poolInfo(input.shape, args.attrs as unknown as AvgPoolGradAttrs);
   const heap = heapOf(args.backend);
-  let r = routines.get(heap);
-  if (r === undefined) {
-    r = assemble(heap.memory, [avgPoolGradFunction()]) as unknown as { avgPoolGrad(...args: number[]): void };
-    routines.set(heap, r);
-  }
+  const r = heap.routines<{ avgPoolGrad(...args: number[]): void }>('avg-pool-grad', () => [avgPoolGradFunction()]);
   const out = heap.output([...input.shape]);
   heap.f32().fill(0, out.at >>> 2, (out.at >>> 2) + input.shape.reduce((a, b) => a * b, 1));
-  const scaleBits = new Int32Array(new Float32Array([1 / (info.filterHeight * info.filterWidth)]).buffer)[0];
-  r.avgPoolGrad(heap.offset(dy), out.at, scaleBits, ...poolArgs(info));
+  r.avgPoolGrad(heap.offset(dy), out.at, f32Bits(1 / (info.filterHeight * info.filterWidth)), ...poolArgs(info));
   return out.info;
 }
 

@@ -29,7 +29,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { heapOf, type WasmHeap } from './heap.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
+import { FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 const OPS = {
   add: { vector: SIMD.f32x4Add, scalar: OP.f32Add },
@@ -102,15 +102,8 @@ function binaryFunction(name: OpName): FunctionBuilder {
 }
 
 type BinaryRoutines = Record<OpName, (...args: number[]) => void>;
-const routines = new WeakMap<WasmHeap, BinaryRoutines>();
-
 function routinesOf(heap: WasmHeap): BinaryRoutines {
-  let r = routines.get(heap);
-  if (r === undefined) {
-    r = assemble(heap.memory, (Object.keys(OPS) as OpName[]).map(binaryFunction)) as unknown as BinaryRoutines;
-    routines.set(heap, r);
-  }
-  return r;
+  return heap.routines<BinaryRoutines>('binary-ops', () => (Object.keys(OPS) as OpName[]).map(binaryFunction));
 }
 
 /** The merged loop nest of a broadcast: sizes and element strides (0 = repeated). */

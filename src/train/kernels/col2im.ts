@@ -8,7 +8,7 @@
  * and stores; only windows that touch the padding go tap by tap.
  */
 import type { WasmHeap } from './heap.js';
-import { assemble, FunctionBuilder, I32, OP, SIMD } from '../../util/wasm-asm.js';
+import { FunctionBuilder, I32, OP, SIMD } from '../../util/wasm-asm.js';
 import type { Window } from './window.js';
 
 const PARAMS = ['x', 'N', 'H', 'W', 'C', 'KH', 'KW', 'sh', 'sw', 'dh', 'dw', 'top', 'left', 'OH', 'OW', 'cols'];
@@ -85,14 +85,8 @@ function col2imFunction(): FunctionBuilder {
   return f;
 }
 
-const routines = new WeakMap<WasmHeap, { col2im(...args: number[]): void }>();
-
 /** Scatter-adds the column-matrix gradient `cols` into x (byte offsets); returns nothing. */
 export function col2im(heap: WasmHeap, cols: number, w: Window, x: number): void {
-  let r = routines.get(heap);
-  if (r === undefined) {
-    r = assemble(heap.memory, [col2imFunction()]) as unknown as { col2im(...args: number[]): void };
-    routines.set(heap, r);
-  }
+  const r = heap.routines<{ col2im(...args: number[]): void }>('col2im', () => [col2imFunction()]);
   r.col2im(x, w.N, w.H, w.W, w.C, w.KH, w.KW, w.strideH, w.strideW, w.dilationH, w.dilationW, w.top, w.left, w.OH, w.OW, cols);
 }

@@ -94,12 +94,3 @@ export function elementwiseFunction(name: string, arrays: readonly string[], con
   f.for('off', 'vectorBytes', 'bytes', 4, () => body(scalar));
   return f;
 }
-
-const bitsF32 = new Float32Array(1);
-const bitsI32 = new Int32Array(bitsF32.buffer);
-
-/** Returns the bit pattern of `value` rounded to float32, as the i32 a routine's constant parameter takes. */
-export function f32Bits(value: number): number {
-  bitsF32[0] = value;
-  return bitsI32[0];
-}

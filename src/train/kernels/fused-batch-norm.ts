@@ -10,9 +10,9 @@
  * shipped kernel was as slow as the convolution in front of it on a CIFAR ResNet.
  */
 import { FusedBatchNorm, type FusedBatchNormAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { heapOf, type WasmHeap } from './heap.js';
+import { heapOf } from './heap.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, FunctionBuilder, I32, OP, SIMD } from '../../util/wasm-asm.js';
+import { FunctionBuilder, I32, OP, SIMD } from '../../util/wasm-asm.js';
 
 /** y[r, c] = (x[r, c] - m[c]) * a[c] + o[c] over `rows` rows of C floats. */
 function affineFunction(): FunctionBuilder {
@@ -52,8 +52,6 @@ function affineFunction(): FunctionBuilder {
   return f;
 }
 
-const routines = new WeakMap<WasmHeap, { affine(...args: number[]): void }>();
-
 function fusedBatchNorm(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] {
   const { x, mean, variance } = requiredInputs(args.inputs, 'fused-batch-norm', 'x', 'mean', 'variance');
   const { scale, offset } = args.inputs;
@@ -79,11 +77,7 @@ function fusedBatchNorm(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInf
     f32[a + c] = value(scale, c, 1) / Math.sqrt(value(variance, c, 1) + eps);
     f32[o + c] = value(offset, c, 0);
   }
-  let r = routines.get(heap);
-  if (r === undefined) {
-    r = assemble(heap.memory, [affineFunction()]) as unknown as { affine(...args: number[]): void };
-    routines.set(heap, r);
-  }
+  const r = heap.routines<{ affine(...args: number[]): void }>('fused-batch-norm', () => [affineFunction()]);
   const rows = x.shape.reduce((p, s) => p * s, 1) / C;
   r.affine(heap.offset(x), out.at, rows, C, table, table + C * 4, table + 2 * C * 4);
   return out.info;

@@ -20,7 +20,7 @@
  * back to a scalar triple loop. Here every transpose combination runs the same SIMD
  * inner loop, and packing is a single linear pass.
  */
-import { assemble, F32, FunctionBuilder, hasRelaxedSimd, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
+import { F32, FunctionBuilder, hasRelaxedSimd, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 import type { WasmHeap } from './heap.js';
 
 const PANEL = 8;
@@ -372,17 +372,11 @@ interface GemmRoutines {
   dot(a: number, lda: number, b: number, ldb: number, c: number, ldc: number, M: number, N: number, K: number): void;
 }
 
-const routines = new WeakMap<WasmHeap, GemmRoutines>();
-
 function routinesOf(heap: WasmHeap): GemmRoutines {
-  let r = routines.get(heap);
-  if (r === undefined) {
+  return heap.routines<GemmRoutines>('gemm', () => {
     const fused = hasRelaxedSimd();
-    const functions = [packFunction(), gemmFunction(STRIDED, fused), gemmFunction(INDIRECT, fused), dotFunction(fused)];
-    r = assemble(heap.memory, functions) as unknown as GemmRoutines;
-    routines.set(heap, r);
-  }
-  return r;
+    return [packFunction(), gemmFunction(STRIDED, fused), gemmFunction(INDIRECT, fused), dotFunction(fused)];
+  });
 }
 
 /** An operand on the heap: byte offset and element strides of its two indices. */

@@ -16,10 +16,10 @@ import {
   type MaxPoolGradAttrs,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { heapOf, type WasmHeap } from './heap.js';
+import { heapOf } from './heap.js';
 import { emitPoolWindows, POOL_PARAMS, poolArgs, poolInfo } from './pool-window.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
+import { F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 function maxPoolGradFunction(): FunctionBuilder {
   const f = new FunctionBuilder('maxPoolGrad', ['x', 'dy', 'dx', ...POOL_PARAMS]);
@@ -87,18 +87,12 @@ function maxPoolGradFunction(): FunctionBuilder {
   return f;
 }
 
-const routines = new WeakMap<WasmHeap, { maxPoolGrad(...args: number[]): void }>();
-
 function maxPoolGrad(args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] {
   const { dy, input } = requiredInputs(args.inputs, 'max-pool-grad', 'dy', 'input');
   if (dy.dtype !== 'float32' || input.dtype !== 'float32') return shippedKernel(MaxPoolGrad)(args);
   const info = poolInfo(input.shape, args.attrs as unknown as MaxPoolGradAttrs);
   const heap = heapOf(args.backend);
-  let r = routines.get(heap);
-  if (r === undefined) {
-    r = assemble(heap.memory, [maxPoolGradFunction()]) as unknown as { maxPoolGrad(...args: number[]): void };
-    routines.set(heap, r);
-  }
+  const r = heap.routines<{ maxPoolGrad(...args: number[]): void }>('max-pool-grad', () => [maxPoolGradFunction()]);
   const out = heap.output([...input.shape]);
   heap.f32().fill(0, out.at >>> 2, (out.at >>> 2) + out.info.shape.reduce((a, b) => a * b, 1));
   r.maxPoolGrad(heap.offset(input), heap.offset(dy), out.at, ...poolArgs(info));

@@ -9,7 +9,8 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { AdamUpdate, MomentumUpdate } from '../ops/kernel-names.js';
 import type { AdamUpdateAttrs, MomentumUpdateAttrs } from '../ops/kernel-names.js';
-import { elementwiseFunction, f32Bits } from './elementwise.js';
+import { f32Bits } from '../../util/wasm-asm.js';
+import { elementwiseFunction } from './elementwise.js';
 import { heapOf, type WasmHeap } from './heap.js';
 import { requiredInputs } from './shipped.js';
 

@@ -14,9 +14,9 @@
  * one block, and other dtypes, go to the shipped kernels.
  */
 import { Mean, Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import { heapOf, type WasmHeap } from './heap.js';
+import { heapOf } from './heap.js';
 import { requiredInputs, shippedKernel } from './shipped.js';
-import { assemble, F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
+import { F32, FunctionBuilder, I32, OP, SIMD, V128 } from '../../util/wasm-asm.js';
 
 /** out[i0, i2] = sum over i1 of x[i0, i1, i2]. */
 function reduceFunction(): FunctionBuilder {
@@ -81,8 +81,6 @@ function reduceFunction(): FunctionBuilder {
   return f;
 }
 
-const routines = new WeakMap<WasmHeap, { reduce(...args: number[]): void }>();
-
 /** Returns [D0, D1, D2] of a reduction over `axes`, or undefined when the axes do not form one block. */
 function reducePlan(shape: number[], axes: number[]): [number, number, number] | undefined {
   const dims: Array<{ size: number; reduced: boolean }> = [];
@@ -111,11 +109,7 @@ function reduceKernel(kernelName: string, mean: boolean): KernelConfig {
     const heap = heapOf(args.backend);
     const outShape = keepDims ? x.shape.map((s, d) => (axes.includes(d) ? 1 : s)) : x.shape.filter((_, d) => !axes.includes(d));
     const out = heap.output(outShape);
-    let r = routines.get(heap);
-    if (r === undefined) {
-      r = assemble(heap.memory, [reduceFunction()]) as unknown as { reduce(...args: number[]): void };
-      routines.set(heap, r);
-    }
+    const r = heap.routines<{ reduce(...args: number[]): void }>('reduce', () => [reduceFunction()]);
     const [D0, D1, D2] = plan;
     const perPeriod = D2 % 2 === 0 ? 2 : 4;
     if (D0 === 1 && D2 % 4 !== 0 && D2 < 64 && D1 >= 4 * perPeriod) {
