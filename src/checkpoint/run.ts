@@ -4,7 +4,7 @@
  * A run is `<run>/run.json` plus `<run>/checkpoints/epoch-NNNN.{safetensors,pt}`;
  * a zoo is a directory whose subdirectories are runs.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunFormatError } from '../errors.js';
 import { compareNatural } from '../util/natural-sort.js';
@@ -161,7 +161,8 @@ export async function readRun(runDir: string): Promise<Run> {
 
 /**
  * Lists the runs of a zoo: its subdirectories that contain a run.json, in natural order.
- * Returns their paths; throws `RunFormatError` if the zoo cannot be listed.
+ * Symbolic links to run directories count (a sub-zoo can be a directory of links); broken
+ * links are skipped. Returns their paths; throws `RunFormatError` if the zoo cannot be listed.
  */
 export async function listZoo(zooDir: string): Promise<string[]> {
   let entries;
@@ -172,8 +173,10 @@ export async function listZoo(zooDir: string): Promise<string[]> {
   }
   const runs: string[] = [];
   for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    const names = await readdir(join(zooDir, entry.name));
+    const path = join(zooDir, entry.name);
+    const directory = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isDirectory() === true);
+    if (!directory) continue;
+    const names = await readdir(path);
     if (names.includes(RUN_FILE)) runs.push(entry.name);
   }
   return runs.sort(compareNatural).map((name) => join(zooDir, name));

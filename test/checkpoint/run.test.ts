@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointFileName, listZoo, readRun } from '../../src/checkpoint/run.js';
@@ -81,5 +81,15 @@ describe('run directories', () => {
     writeFileSync(join(zoo, 'README'), '');
     expect(await listZoo(zoo)).toEqual(['run-1', 'run-2', 'run-10'].map((n) => join(zoo, n)));
     await expect(listZoo(join(zoo, 'missing'))).rejects.toThrow(/cannot list zoo directory/);
+  });
+
+  it('lists symbolic links to run directories (a sub-zoo of links) and skips broken links', async () => {
+    const zoo = tempDir();
+    for (const name of ['run-1', 'run-2']) makeRun(join(zoo, name), { id: name, config: {}, history: [] });
+    const sub = tempDir();
+    symlinkSync(join(zoo, 'run-2'), join(sub, 'run-2'));
+    symlinkSync(join(zoo, 'gone'), join(sub, 'run-3'));
+    symlinkSync(join(zoo, 'run-1', 'run.json'), join(sub, 'file-link'));
+    expect(await listZoo(sub)).toEqual([join(sub, 'run-2')]);
   });
 });
