@@ -66,6 +66,8 @@ export type { RidgeOptions } from './predict/ridge.js';
 export { ImputedRidge } from './predict/impute.js';
 export { PredictorPipeline, PIPELINE_DEFAULTS, CANDIDATES, conformalQuantile } from './predict/pipeline.js';
 export type { CandidateName, PipelineOptions, PipelineJson, Prediction } from './predict/pipeline.js';
+export { TARGET_TRANSFORMS, LOGIT_EPSILON, toTarget, fromTarget } from './predict/target.js';
+export type { TargetTransform } from './predict/target.js';
 export { evaluateMethods, metricsOf, selectColumns } from './predict/evaluate.js';
 export type { EvaluateOptions, Metrics, MethodEvaluation } from './predict/evaluate.js';
 export { METHODS, findMethod } from './predict/evaluate-methods.js';

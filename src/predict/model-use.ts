@@ -15,7 +15,7 @@ import { selectRows } from './matrix.js';
 import type { ModelFile } from './model-file.js';
 import { MODEL_FORMAT, MODEL_VERSION, libraryVersion } from './model-file.js';
 import { PredictorPipeline } from './pipeline.js';
-import type { Prediction } from './pipeline.js';
+import type { PipelineOptions, Prediction } from './pipeline.js';
 
 /** Feature blocks whose columns depend on the architecture (per-layer names). */
 const STRUCTURAL = new Set(['graph', 'graph-static', 'weights']);
@@ -34,6 +34,8 @@ export interface FitModelOptions {
   readonly chance: number;
   /** `config.arch` and `config.dataset` of each table row. */
   readonly runConfigs: readonly Readonly<Record<string, unknown>>[];
+  /** Pipeline options of both the cross-validation and the final fit (defaults: PIPELINE_DEFAULTS). */
+  readonly pipeline?: Partial<PipelineOptions>;
 }
 
 /**
@@ -43,10 +45,10 @@ export interface FitModelOptions {
 export function fitModel(table: FeatureTable, options: FitModelOptions): { model: ModelFile; evaluation: MethodEvaluation; pipeline: PredictorPipeline } {
   const { method, layout, window, folds, chance } = options;
   if (method.direct) throw new EpochgraphError(`--method ${method.name} has no model to fit`);
-  const [evaluation] = evaluateMethods(table, { methods: [method], windowEnd: window[window.length - 1], folds, seed: 0, chance });
+  const [evaluation] = evaluateMethods(table, { methods: [method], windowEnd: window[window.length - 1], folds, seed: 0, chance, pipeline: options.pipeline });
   const rows = labelledRows(table);
   const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
-  const pipeline = new PredictorPipeline().fit(
+  const pipeline = new PredictorPipeline(options.pipeline).fit(
     selectRows(selectColumns(table, columns), rows),
     rows.map((i) => table.targets[i]),
     rows.map((i) => table.groups[i]),

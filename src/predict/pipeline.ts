@@ -3,6 +3,8 @@
  * grouped inner cross-validation, a refit on all training rows, and a split-conformal
  * style interval whose half-width is the `coverage` quantile of the chosen candidate's
  * out-of-fold absolute residuals (cross-conformal; Vovk 2015, Barber et al. 2021).
+ * Candidates are fitted on a transform of the accuracy (by default its logit; target.ts)
+ * and their predictions mapped back; selection, residuals and intervals are in accuracy.
  * Predictions and bounds are clipped to [0, 1], the range of an accuracy.
  *
  * References:
@@ -17,6 +19,8 @@ import { ImputedRidge } from './impute.js';
 import type { Matrix } from './matrix.js';
 import { selectRows } from './matrix.js';
 import type { Regressor, RegressorJson } from './regressor.js';
+import { checkTargetTransform, fromTarget, toTarget } from './target.js';
+import type { TargetTransform } from './target.js';
 
 /** Candidate regressors: names and how to build each. */
 export const CANDIDATES = {
@@ -38,6 +42,8 @@ export interface PipelineOptions {
   readonly innerFolds: number;
   /** Target coverage of the interval. */
   readonly coverage: number;
+  /** What the candidates are fitted on: the logit of the accuracy, or the accuracy itself. */
+  readonly target: TargetTransform;
   readonly seed: number;
 }
 
@@ -45,6 +51,7 @@ export const PIPELINE_DEFAULTS: PipelineOptions = {
   candidates: Object.keys(CANDIDATES) as CandidateName[],
   innerFolds: 3,
   coverage: 0.9,
+  target: 'logit',
   seed: 0,
 };
 
@@ -65,6 +72,8 @@ export interface PipelineJson {
   readonly candidate: CandidateName;
   readonly halfWidth: number;
   readonly coverage: number;
+  /** Transform of the target the estimator was fitted on (absent in files written before transforms: `none`). */
+  readonly target?: TargetTransform;
   /** Inner cross-validated mean squared error of every candidate. */
   readonly selection: Readonly<Record<string, number>>;
   readonly estimator: RegressorJson;
@@ -102,11 +111,14 @@ export class PredictorPipeline {
   constructor(options: Partial<PipelineOptions> = {}) {
     this.options = { ...PIPELINE_DEFAULTS, ...options };
     if (!(this.options.coverage > 0 && this.options.coverage < 1)) throw new PredictError('pipeline', `coverage must be in (0, 1), got ${this.options.coverage}`);
+    checkTargetTransform(this.options.target);
   }
 
-  /** Fits on rows of `X` with targets `y` and configuration `groups`; returns the pipeline. */
+  /** Fits on rows of `X` with final accuracies `y` and configuration `groups`; returns the pipeline. */
   fit(X: Matrix, y: ArrayLike<number>, groups: readonly string[]): this {
     const targets = Float64Array.from(y);
+    const { target } = this.options;
+    const transformed = toTarget(target, targets);
     const distinct = new Set(groups).size;
     const folds = Math.min(this.options.innerFolds, distinct);
     if (folds < 2) throw new PredictError('pipeline', `need runs from at least 2 configurations to fit, got ${distinct}`);
@@ -114,14 +126,14 @@ export class PredictorPipeline {
     const selection: Record<string, number> = {};
     let best: { candidate: CandidateName; residuals: Float64Array; mse: number } | undefined;
     for (const candidate of this.options.candidates) {
-      const predicted = outOfFold(CANDIDATES[candidate], X, targets, fold, folds);
+      const predicted = fromTarget(target, outOfFold(CANDIDATES[candidate], X, transformed, fold, folds));
       const residuals = targets.map((t, i) => Math.abs(t - clip(predicted[i])));
       const mse = residuals.reduce((s, r) => s + r * r, 0) / residuals.length;
       selection[candidate] = mse;
       if (!best || mse < best.mse) best = { candidate, residuals, mse };
     }
     const chosen = best as { candidate: CandidateName; residuals: Float64Array };
-    const estimator = CANDIDATES[chosen.candidate]().fit(X, targets);
+    const estimator = CANDIDATES[chosen.candidate]().fit(X, transformed);
     this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: conformalQuantile(chosen.residuals, this.options.coverage), selection };
     return this;
   }
@@ -129,8 +141,7 @@ export class PredictorPipeline {
   /** Returns predictions (clipped to [0, 1]) and their intervals. Throws if not fitted. */
   predict(X: Matrix): Prediction {
     const fitted = this.#require();
-    const raw = fitted.estimator.predict(X);
-    const predicted = raw.map(clip);
+    const predicted = fromTarget(this.options.target, fitted.estimator.predict(X)).map(clip);
     return {
       predicted,
       lower: predicted.map((p) => clip(p - fitted.halfWidth)),
@@ -157,14 +168,15 @@ export class PredictorPipeline {
   /** Returns the fitted pipeline as JSON data. */
   toJSON(): PipelineJson {
     const fitted = this.#require();
-    return { candidate: fitted.candidate, halfWidth: fitted.halfWidth, coverage: this.options.coverage, selection: fitted.selection, estimator: fitted.estimator.toJSON() };
+    const { coverage, target } = this.options;
+    return { candidate: fitted.candidate, halfWidth: fitted.halfWidth, coverage, target, selection: fitted.selection, estimator: fitted.estimator.toJSON() };
   }
 
-  /** Restores a pipeline saved by `toJSON`. Throws `PredictError` for an unknown candidate. */
+  /** Restores a pipeline saved by `toJSON`. Throws `PredictError` for an unknown candidate or target transform. */
   static fromJSON(json: PipelineJson): PredictorPipeline {
     const restore = FROM_JSON[json.candidate];
     if (!restore) throw new PredictError('pipeline', `unknown estimator ${JSON.stringify(json.candidate)} in model file`);
-    const pipeline = new PredictorPipeline({ coverage: json.coverage });
+    const pipeline = new PredictorPipeline({ coverage: json.coverage, target: json.target ?? 'none' });
     pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth: json.halfWidth, selection: { ...json.selection } };
     return pipeline;
   }

@@ -27,6 +27,7 @@ describe('epochgraph evaluate, fit and predict', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
+    expect(out.target_transform).toBe('logit');
     expect(out.methods.map((m: { name: string }) => m.name)).toContain('graph');
     expect(out.methods.map((m: { name: string }) => m.name)).toContain('last-acc');
     for (const m of out.methods) {
@@ -37,6 +38,15 @@ describe('epochgraph evaluate, fit and predict', () => {
     }
   }, 120_000);
 
+  it('evaluate --target-transform none fits raw accuracy, and refuses an unknown transform', () => {
+    const raw = runCli(['evaluate', zoo, '--epochs', '0-2', '--folds', '4', '--method', 'curve', '--target-transform', 'none', '--json']);
+    expect(raw.code).toBe(0);
+    expect(JSON.parse(raw.stdout).target_transform).toBe('none');
+    const bad = runCli(['evaluate', zoo, '--epochs', '0-2', '--target-transform', 'probit']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--target-transform: expected one of logit, none, got "probit"/);
+  }, 120_000);
+
   it('fit writes a model file; predict --json returns run, predicted, lower, upper', () => {
     const model = join(tempDir(), 'model.json');
     const fit = runCli(['fit', zoo, '--epochs', '0-2', '--out', model, '--folds', '4', '--quiet']);
@@ -44,6 +54,7 @@ describe('epochgraph evaluate, fit and predict', () => {
     expect(fit.code).toBe(0);
     const saved = JSON.parse(readFileSync(model, 'utf8'));
     expect(saved).toMatchObject({ format: 'epochgraph-model', method: 'graph+curve', layout: 'per-layer', window: [0, 1, 2], architectures: ['mlp'], training_runs: 16 });
+    expect(saved.pipeline.target).toBe('logit');
     expect(saved.epochgraph_version).toBe(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version);
     const one = join(zoo, 'run-3-0');
     const predicted = runCli(['predict', one, zoo, '--model', model, '--json']);

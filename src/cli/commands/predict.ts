@@ -12,6 +12,8 @@ import { METHODS, findMethod } from '../../predict/evaluate-methods.js';
 import type { Method } from '../../predict/evaluate-methods.js';
 import { readModelFile, writeModelFile } from '../../predict/model-file.js';
 import { fitModel, modelPredictions } from '../../predict/model-use.js';
+import { TARGET_TRANSFORMS } from '../../predict/target.js';
+import type { TargetTransform } from '../../predict/target.js';
 import { FEATURE_BLOCKS } from '../../summary/features.js';
 import { LAYOUTS } from '../../summary/snapshot.js';
 import type { FeatureLayout } from '../../summary/snapshot.js';
@@ -45,6 +47,7 @@ export function registerPredict(program: Command): void {
     .option('--layout <layout>', `feature layout: ${LAYOUTS.join(' or ')}`, 'per-layer')
     .option('--method <list>', 'methods to compare (default: all)', METHODS.map((m) => m.name).join(','))
     .option('--seed <n>', 'seed of the fold assignment and the estimators', '0')
+    .option('--target-transform <t>', `what the estimators fit: ${TARGET_TRANSFORMS.join(' or ')} (raw accuracy)`, 'logit')
     .option('--json', 'print {"methods": [{name, r2, mae, kendall_tau, spearman, coverage, ...}]}')
     .option('--quiet', 'no progress')
     .addHelpText(
@@ -54,9 +57,10 @@ Runs sharing a configuration (differing only by seed) never straddle folds. Metr
 reported over runs that did not diverge (final accuracy > chance + 10 points).
 Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
     )
-    .action(async (zoo: string, options: { epochs: string; testZoo?: string; folds: string; layout: string; method: string; seed: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (zoo: string, options: { epochs: string; testZoo?: string; folds: string; layout: string; method: string; seed: string; targetTransform: string; json?: boolean; quiet?: boolean }) => {
       const window = parseEpochWindow(options.epochs);
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS) as FeatureLayout;
+      const target = parseChoice<TargetTransform>('--target-transform', options.targetTransform, TARGET_TRANSFORMS) as TargetTransform;
       const methods = parseMethods(options.method);
       const folds = parsePositiveInt('--folds', options.folds);
       const seed = parseNonNegativeInt('--seed', options.seed);
@@ -72,6 +76,7 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
           folds,
           seed,
           chance: CHANCE,
+          pipeline: { target },
           onMethod: (name, done, total) => {
             if (!quiet) live.update([`evaluating ${bar(done / total)} ${done}/${total} methods (${name})`]);
           },
@@ -85,13 +90,14 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
           test_zoo: options.testZoo ?? null,
           window: formatEpochWindow(window),
           layout,
+          target_transform: target,
           protocol: options.testZoo ? 'train-test' : `grouped-${folds}-fold`,
           methods: results.map(({ predictions: _p, ...rest }) => rest),
         });
         return;
       }
       const protocol = options.testZoo ? `fit on ${zoo}, tested on ${options.testZoo}` : `grouped ${folds}-fold cross-validation on ${zoo}`;
-      console.log(`${protocol}; window ${formatEpochWindow(window)}, ${layout} features`);
+      console.log(`${protocol}; window ${formatEpochWindow(window)}, ${layout} features, estimators fitted on ${target === 'logit' ? 'the logit of' : 'raw'} accuracy`);
       console.log(`\nall runs\n${metricsTable(results, 'all')}`);
       console.log(`\nruns that did not diverge (final accuracy > ${CHANCE + 0.1})\n${metricsTable(results, 'nondiverged')}`);
       const best = [...results].sort((a, b) => b.nondiverged.kendall_tau - a.nondiverged.kendall_tau)[0];
@@ -107,15 +113,17 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
     .option('--layout <layout>', `feature layout: ${LAYOUTS.join(' or ')}`, 'per-layer')
     .option('--method <name>', `feature set: ${METHODS.filter((m) => !m.direct).map((m) => m.name).join(', ')}`, DEFAULT_METHOD)
     .option('--folds <k>', 'folds of the cross-validated summary', '5')
+    .option('--target-transform <t>', `what the estimators fit: ${TARGET_TRANSFORMS.join(' or ')} (raw accuracy)`, 'logit')
     .option('--quiet', 'print only the summary line')
-    .action(async (zoo: string, options: { epochs: string; out: string; layout: string; method: string; folds: string; quiet?: boolean }) => {
+    .action(async (zoo: string, options: { epochs: string; out: string; layout: string; method: string; folds: string; targetTransform: string; quiet?: boolean }) => {
       const window = parseEpochWindow(options.epochs);
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS) as FeatureLayout;
+      const target = parseChoice<TargetTransform>('--target-transform', options.targetTransform, TARGET_TRANSFORMS) as TargetTransform;
       const [method] = parseMethods(options.method);
       const folds = parsePositiveInt('--folds', options.folds);
       const table = await zooTable(zoo, window, layout, [method], Boolean(options.quiet));
       const runConfigs = (await Promise.all(table.runs.map((r) => readRun(r)))).map((r) => r.config);
-      const { model, evaluation, pipeline } = fitModel(table, { method, layout, window, folds, chance: CHANCE, runConfigs });
+      const { model, evaluation, pipeline } = fitModel(table, { method, layout, window, folds, chance: CHANCE, runConfigs, pipeline: { target } });
       await writeModelFile(options.out, model);
       if (!options.quiet) {
         console.log(`cross-validated (${folds} folds, grouped by configuration) on ${model.training_runs} runs, window ${formatEpochWindow(window)}, method ${method.name}:`);

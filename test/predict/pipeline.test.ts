@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { EpochgraphError } from '../../src/errors.js';
+import { meanAbsoluteError } from '../../src/predict/evaluate-metrics.js';
+import { matrix, type Matrix } from '../../src/predict/matrix.js';
+import { PredictorPipeline } from '../../src/predict/pipeline.js';
+import type { PipelineJson } from '../../src/predict/pipeline.js';
+import { LOGIT_EPSILON, fromTarget, toTarget } from '../../src/predict/target.js';
+import { createRng } from '../../src/util/random.js';
+import { thrown } from '../helpers.js';
+
+/** Accuracies that are a logistic function of one feature: sigmoid(1.5 x) for x uniform on [-3, 4). */
+function logisticAccuracies(n: number, seed: number): { X: Matrix; y: Float64Array; groups: string[] } {
+  const rng = createRng(seed);
+  const x = Float64Array.from({ length: n }, () => -3 + 7 * rng.uniform());
+  return { X: matrix(x, n, 1), y: x.map((v) => 1 / (1 + Math.exp(-1.5 * v))), groups: Array.from({ length: n }, (_, i) => `config-${i}`) };
+}
+
+describe('target transforms', () => {
+  it('maps accuracies to logits and back, clamping 0 and 1', () => {
+    const logits = toTarget('logit', [0.5, 0.95, 0.1, 1, 0]);
+    expect(logits[0]).toBe(0);
+    expect(logits[1]).toBeCloseTo(Math.log(19), 12);
+    expect(logits[2]).toBeCloseTo(-Math.log(9), 12);
+    expect(logits[3]).toBeCloseTo(Math.log((1 - LOGIT_EPSILON) / LOGIT_EPSILON), 12);
+    expect(logits[4]).toBeCloseTo(-logits[3], 12);
+    const back = fromTarget('logit', logits);
+    [0.5, 0.95, 0.1, 1 - LOGIT_EPSILON, LOGIT_EPSILON].forEach((p, i) => expect(back[i]).toBeCloseTo(p, 12));
+    expect([...toTarget('none', [0.2, 1])]).toEqual([0.2, 1]);
+    expect([...fromTarget('none', [0.2, 1.3])]).toEqual([0.2, 1.3]);
+  });
+});
+
+describe('PredictorPipeline', () => {
+  const train = logisticAccuracies(120, 1);
+  const test = logisticAccuracies(200, 2);
+
+  it('fits the logit of accuracy by default: a linear model then recovers a logistic relation', () => {
+    const logit = new PredictorPipeline({ candidates: ['ridge'] }).fit(train.X, train.y, train.groups);
+    const raw = new PredictorPipeline({ candidates: ['ridge'], target: 'none' }).fit(train.X, train.y, train.groups);
+    const onLogit = logit.predict(test.X);
+    const onRaw = raw.predict(test.X);
+    expect(meanAbsoluteError(test.y, onLogit.predicted)).toBeLessThan(0.002);
+    expect(meanAbsoluteError(test.y, onRaw.predicted)).toBeGreaterThan(0.04);
+    // Intervals are in accuracy and come from out-of-fold residuals: tight when the fit is exact.
+    expect(logit.selection.halfWidth).toBeLessThan(0.01);
+    for (const p of [onLogit, onRaw]) {
+      for (let i = 0; i < test.X.rows; i++) {
+        expect(p.lower[i]).toBeGreaterThanOrEqual(0);
+        expect(p.upper[i]).toBeLessThanOrEqual(1);
+        expect(p.lower[i]).toBeLessThanOrEqual(p.predicted[i]);
+        expect(p.upper[i]).toBeGreaterThanOrEqual(p.predicted[i]);
+      }
+    }
+  });
+
+  it('saves the target transform and restores bit-identical predictions', () => {
+    const pipeline = new PredictorPipeline().fit(train.X, train.y, train.groups);
+    const json = JSON.parse(JSON.stringify(pipeline.toJSON())) as PipelineJson;
+    expect(json.target).toBe('logit');
+    const restored = PredictorPipeline.fromJSON(json);
+    expect([...restored.predict(test.X).predicted]).toEqual([...pipeline.predict(test.X).predicted]);
+  });
+
+  it('reads a saved pipeline without a target transform as fitted on raw accuracy', () => {
+    const raw = new PredictorPipeline({ candidates: ['ridge'], target: 'none' }).fit(train.X, train.y, train.groups);
+    const { target: _target, ...withoutTarget } = raw.toJSON();
+    expect([...PredictorPipeline.fromJSON(withoutTarget).predict(test.X).predicted]).toEqual([...raw.predict(test.X).predicted]);
+  });
+
+  it('rejects an unknown target transform, in options and in a saved pipeline', () => {
+    const bad = thrown(() => new PredictorPipeline({ target: 'probit' as never }));
+    expect(bad).toBeInstanceOf(EpochgraphError);
+    expect((bad as Error).message).toMatch(/^target: unknown target transform "probit"; expected one of logit, none/);
+    const json = new PredictorPipeline({ candidates: ['ridge'] }).fit(train.X, train.y, train.groups).toJSON();
+    expect(() => PredictorPipeline.fromJSON({ ...json, target: 'probit' as never })).toThrow(/^target: unknown target transform/);
+  });
+});
