@@ -10,7 +10,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { AdamUpdate, MomentumUpdate } from '../ops/kernel-names.js';
 import type { AdamUpdateAttrs, MomentumUpdateAttrs } from '../ops/kernel-names.js';
 import { f32Bits } from '../../util/wasm-asm.js';
-import { elementwiseFunction } from './elementwise.js';
+import { elementwiseFunction, type Lanes } from './elementwise.js';
 import { heapOf, type WasmHeap } from './heap.js';
 import { requiredInputs } from './shipped.js';
 
@@ -20,16 +20,21 @@ interface UpdateRoutines {
   adam: Routine;
 }
 
+/** Sets temporary `g` to g + wd·w, PyTorch's L2 weight decay. */
+function decayedGradient(l: Lanes): void {
+  l.load('g');
+  l.constant('wd');
+  l.load('w');
+  l.mul();
+  l.add();
+  l.set('g');
+}
+
 function routinesOf(heap: WasmHeap): UpdateRoutines {
   return heap.routines<UpdateRoutines>('optimizer-updates', () => [
     elementwiseFunction('momentum', ['w', 'v', 'g', 'wOut', 'vOut'], ['lr', 'momentum', 'wd'], (l) => {
       // g' = g + wd·w;  v' = momentum·v + g';  w' = w - lr·v'
-      l.load('g');
-      l.constant('wd');
-      l.load('w');
-      l.mul();
-      l.add();
-      l.set('g');
+      decayedGradient(l);
       l.constant('momentum');
       l.load('v');
       l.mul();
@@ -50,12 +55,7 @@ function routinesOf(heap: WasmHeap): UpdateRoutines {
       ['w', 'm', 'v', 'g', 'wOut', 'mOut', 'vOut'],
       ['beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'stepSize', 'sqrtCorrection2', 'eps', 'wd'],
       (l) => {
-        l.load('g');
-        l.constant('wd');
-        l.load('w');
-        l.mul();
-        l.add();
-        l.set('g');
+        decayedGradient(l);
         // m' = β1·m + (1-β1)·g'
         l.constant('beta1');
         l.load('m');
