@@ -6,7 +6,7 @@
  * Arithmetic is plain float32 multiplies and adds in PyTorch's order of operations (no
  * fused multiply-add), so vector and scalar elements round alike.
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { AdamUpdate, MomentumUpdate } from '../ops/kernel-names.js';
 import type { AdamUpdateAttrs, MomentumUpdateAttrs } from '../ops/kernel-names.js';
 import { f32Bits } from '../../util/wasm-asm.js';
@@ -102,11 +102,11 @@ function routinesOf(heap: WasmHeap): UpdateRoutines {
 function checkedSize(module: string, inputs: Record<string, TensorInfo>): number {
   const shape = inputs.variable.shape;
   for (const [name, t] of Object.entries(inputs)) {
-    if (t.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
+    if (t.dtype !== 'float32' || !util.arraysEqual(t.shape, shape)) {
       throw new Error(`${module}: input '${name}' is ${t.dtype} [${t.shape}], expected float32 [${shape}]`);
     }
   }
-  return shape.reduce((a, b) => a * b, 1);
+  return util.sizeFromShape(shape);
 }
 
 function momentumUpdate(args: Parameters<KernelFunc>[0]): TensorInfo[] {

@@ -2,7 +2,7 @@
  * ReluBackprop (dy where y > 0, else 0) for the wasm backend: one SIMD pass with a
  * compare-and-mask, where tfjs's ReLU gradient runs Step, Cast and Multiply.
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { ReluBackprop } from '../ops/kernel-names.js';
 import { elementwiseFunction } from './elementwise.js';
 import { heapOf } from './heap.js';
@@ -10,7 +10,7 @@ import { requiredInputs } from './shipped.js';
 
 function reluBackprop(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { dy, y } = requiredInputs(args.inputs, 'relu-backprop', 'dy', 'y');
-  if (dy.dtype !== 'float32' || y.dtype !== 'float32' || dy.shape.length !== y.shape.length || dy.shape.some((s, i) => s !== y.shape[i])) {
+  if (dy.dtype !== 'float32' || y.dtype !== 'float32' || !util.arraysEqual(dy.shape, y.shape)) {
     throw new Error(`relu-backprop: dy (${dy.dtype} [${dy.shape}]) and y (${y.dtype} [${y.shape}]) must be float32 of one shape`);
   }
   const heap = heapOf(args.backend);
@@ -25,7 +25,7 @@ function reluBackprop(args: Parameters<KernelFunc>[0]): TensorInfo {
       ),
     ),
   ]);
-  mask(heap.offset(dy), heap.offset(y), out.at, dy.shape.reduce((a, b) => a * b, 1));
+  mask(heap.offset(dy), heap.offset(y), out.at, util.sizeFromShape(dy.shape));
   return out.info;
 }
 
