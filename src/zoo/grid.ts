@@ -2,11 +2,13 @@
  * Zoo grid files (YAML, documented in docs/zoo-grid.md): fixed values, choices
  * (cartesian product), ranges (uniform / log-uniform, drawn `samples` times per cell
  * from `sampling_seed`) and seeds, expanded into one training configuration per run.
- * Every error names the file and line of the offending value.
+ * `config` is one such block or a list of them (a union: say, a learning-rate range per
+ * optimizer), expanded one after another. Every error names the file and line of the
+ * offending value.
  */
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
-import type { Node } from 'yaml';
+import type { Node, YAMLMap } from 'yaml';
 import { EpochgraphError } from '../errors.js';
 import { parseCheckpointPolicy } from '../train/checkpoint-policy.js';
 import type { CheckpointPolicy } from '../train/checkpoint-policy.js';
@@ -25,11 +27,17 @@ export interface Range {
   readonly high: number;
 }
 
-/** A parsed, validated grid. */
-export interface Grid {
+/** One `config` mapping: fixed settings, choices and ranges. */
+export interface GridBlock {
   readonly fixed: Readonly<Record<string, unknown>>;
   readonly choices: Readonly<Record<string, readonly unknown[]>>;
   readonly ranges: Readonly<Record<string, Range>>;
+}
+
+/** A parsed, validated grid. */
+export interface Grid {
+  /** The `config` blocks, expanded in order. */
+  readonly blocks: readonly GridBlock[];
   readonly seeds: readonly number[];
   readonly samples: number;
   readonly samplingSeed: number;
@@ -72,8 +80,65 @@ export function parseGrid(file: string, text: string): Grid {
     topKeys.set(key, pair.key as Node);
   }
   const configNode = top.get('config');
-  if (!isMap(configNode)) return fail(configNode ?? root, 'missing "config" mapping of training settings');
+  const blockNodes = isSeq(configNode) && configNode.items.length > 0 ? configNode.items : [configNode];
+  if (!blockNodes.every(isMap)) return fail(configNode ?? root, 'missing "config" mapping of training settings (or a non-empty list of such mappings)');
+  const blocks = (blockNodes as YAMLMap[]).map((node) => parseBlock(node, fail));
+  const samplesNode = top.get('samples');
+  const seedsNode = top.get('seeds');
+  let seeds = [0];
+  if (seedsNode) {
+    const value = seedsNode.toJSON();
+    if (Number.isSafeInteger(value) && value > 0) seeds = Array.from({ length: value }, (_, i) => i);
+    else if (Array.isArray(value) && value.length > 0 && value.every((s) => Number.isSafeInteger(s) && s >= 0)) seeds = value;
+    else fail(seedsNode, 'seeds: expected a count N (seeds 0..N-1) or a non-empty list of non-negative integers');
+    if (new Set(seeds).size !== seeds.length) fail(seedsNode, 'seeds: duplicated seed');
+  }
+  const integer = (name: string, fallback: number, min: number) => {
+    const node = top.get(name);
+    if (!node) return fallback;
+    const value = node.toJSON();
+    if (!Number.isSafeInteger(value) || value < min) fail(node, `${name}: expected an integer >= ${min}`);
+    return value as number;
+  };
+  const samples = integer('samples', 1, 1);
+  const samplingSeed = integer('sampling_seed', 0, 0);
+  let keepCheckpoints = parseCheckpointPolicy('all');
+  const keepNode = top.get('keep_checkpoints');
+  if (keepNode) {
+    try {
+      keepCheckpoints = parseCheckpointPolicy(String(keepNode.toJSON()));
+    } catch (error) {
+      fail(keepNode, (error as Error).message.replace(/^--keep-checkpoints/, 'keep_checkpoints'));
+    }
+  }
+  const dataDirNode = top.get('data_dir');
+  const dataDir = dataDirNode?.toJSON();
+  if (dataDirNode && typeof dataDir !== 'string') fail(dataDirNode, 'data_dir: expected a path');
+  blocks.forEach((block, i) => {
+    if (Object.keys(block.ranges).length === 0 && samples > 1) {
+      fail(blocks.length > 1 ? blockNodes[i] : samplesNode, `samples > 1 needs at least one uniform or log_uniform range${blocks.length > 1 ? ' in every config block' : ''}`);
+    }
+  });
+  const grid: Grid = { blocks, seeds, samples, samplingSeed, keepCheckpoints, ...(dataDir ? { dataDir } : {}) };
+  // Expand each block once so that a missing required setting or an architecture that does not fit its dataset fails now, with the line.
+  (blockNodes as YAMLMap[]).forEach((node, i) => {
+    try {
+      expandGrid({ ...grid, blocks: [blocks[i]] });
+    } catch (error) {
+      const at = blockNodes.length > 1 ? node : topKeys.get('config');
+      if (error instanceof ConfigError) {
+        const pair = node.items.find((p) => String((p.key as { value?: unknown }).value) === error.key);
+        fail((pair?.value as Node) ?? at, error.message);
+      }
+      if (error instanceof EpochgraphError) fail(at, error.message);
+      throw error;
+    }
+  });
+  return grid;
+}
 
+/** Parses one `config` mapping; `fail` throws with the node's line. */
+function parseBlock(configNode: YAMLMap, fail: (node: Node | null | undefined, message: string) => never): GridBlock {
   const fixed: Record<string, unknown> = {};
   const choices: Record<string, unknown[]> = {};
   const ranges: Record<string, Range> = {};
@@ -125,51 +190,7 @@ export function parseGrid(file: string, text: string): Grid {
       fixed[key] = check(value, valueNode);
     }
   }
-
-  const seedsNode = top.get('seeds');
-  let seeds = [0];
-  if (seedsNode) {
-    const value = seedsNode.toJSON();
-    if (Number.isSafeInteger(value) && value > 0) seeds = Array.from({ length: value }, (_, i) => i);
-    else if (Array.isArray(value) && value.length > 0 && value.every((s) => Number.isSafeInteger(s) && s >= 0)) seeds = value;
-    else fail(seedsNode, 'seeds: expected a count N (seeds 0..N-1) or a non-empty list of non-negative integers');
-    if (new Set(seeds).size !== seeds.length) fail(seedsNode, 'seeds: duplicated seed');
-  }
-  const integer = (name: string, fallback: number, min: number) => {
-    const node = top.get(name);
-    if (!node) return fallback;
-    const value = node.toJSON();
-    if (!Number.isSafeInteger(value) || value < min) fail(node, `${name}: expected an integer >= ${min}`);
-    return value as number;
-  };
-  const samples = integer('samples', 1, 1);
-  const samplingSeed = integer('sampling_seed', 0, 0);
-  let keepCheckpoints = parseCheckpointPolicy('all');
-  const keepNode = top.get('keep_checkpoints');
-  if (keepNode) {
-    try {
-      keepCheckpoints = parseCheckpointPolicy(String(keepNode.toJSON()));
-    } catch (error) {
-      fail(keepNode, (error as Error).message.replace(/^--keep-checkpoints/, 'keep_checkpoints'));
-    }
-  }
-  const dataDirNode = top.get('data_dir');
-  const dataDir = dataDirNode?.toJSON();
-  if (dataDirNode && typeof dataDir !== 'string') fail(dataDirNode, 'data_dir: expected a path');
-  if (Object.keys(ranges).length === 0 && samples > 1) fail(top.get('samples'), 'samples > 1 needs at least one uniform or log_uniform range');
-  const grid: Grid = { fixed, choices, ranges, seeds, samples, samplingSeed, keepCheckpoints, ...(dataDir ? { dataDir } : {}) };
-  // Expand once so that a missing required setting or an architecture that does not fit its dataset fails now, with the line.
-  try {
-    expandGrid(grid);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      const node = configNode.items.find((p) => String((p.key as { value?: unknown }).value) === error.key);
-      fail((node?.value as Node) ?? topKeys.get('config'), error.message);
-    }
-    if (error instanceof EpochgraphError) fail(topKeys.get('config'), error.message);
-    throw error;
-  }
-  return grid;
+  return { fixed, choices, ranges };
 }
 
 /** Reads and parses a grid file. Returns the grid; throws `GridError`. */
@@ -190,26 +211,27 @@ function draw(range: Range, u: number): number {
 }
 
 /**
- * Expands a grid into runs: the cartesian product of choices (in file order), then
- * `samples` draws of the ranges per cell, then each seed. Ids are `run-0000`, ...
+ * Expands a grid into runs: for each block in order, the cartesian product of choices (in
+ * file order), then `samples` draws of the ranges per cell (one random stream across blocks),
+ * then each seed. Ids are `run-0000`, ...
  * Returns the runs; throws `ConfigError` if a configuration is incomplete or invalid.
  */
 export function expandGrid(grid: Grid): PlannedRun[] {
-  const keys = Object.keys(grid.choices);
-  let cells: Record<string, unknown>[] = [{}];
-  for (const key of keys) cells = cells.flatMap((cell) => grid.choices[key].map((value) => ({ ...cell, [key]: value })));
   const rng = createRng(grid.samplingSeed);
-  const rangeKeys = Object.keys(grid.ranges);
   const runs: PlannedRun[] = [];
-  for (const cell of cells) {
-    for (let s = 0; s < grid.samples; s++) {
-      const drawn: Record<string, number> = {};
-      for (const key of rangeKeys) drawn[key] = draw(grid.ranges[key], rng.uniform());
-      for (const seed of grid.seeds) {
-        const config = resolveConfig({ ...grid.fixed, ...cell, ...drawn, seed });
-        const shape = DATASET_SHAPES[config.dataset];
-        programOf(config, shape, shape.classes);
-        runs.push({ id: `run-${String(runs.length).padStart(4, '0')}`, config });
+  for (const block of grid.blocks) {
+    let cells: Record<string, unknown>[] = [{}];
+    for (const [key, values] of Object.entries(block.choices)) cells = cells.flatMap((cell) => values.map((value) => ({ ...cell, [key]: value })));
+    for (const cell of cells) {
+      for (let s = 0; s < grid.samples; s++) {
+        const drawn: Record<string, number> = {};
+        for (const [key, range] of Object.entries(block.ranges)) drawn[key] = draw(range, rng.uniform());
+        for (const seed of grid.seeds) {
+          const config = resolveConfig({ ...block.fixed, ...cell, ...drawn, seed });
+          const shape = DATASET_SHAPES[config.dataset];
+          programOf(config, shape, shape.classes);
+          runs.push({ id: `run-${String(runs.length).padStart(4, '0')}`, config });
+        }
       }
     }
   }

@@ -48,6 +48,30 @@ describe('grid files', () => {
     expect(a.map((r) => r.config.lr)).not.toEqual(c.map((r) => r.config.lr));
   });
 
+  it('expands a list of config blocks one after another, each with its own ranges', () => {
+    const text = `config:
+  - optimizer: sgd
+    arch: [mlp, lenet5]
+    lr: {log_uniform: [0.01, 0.1]}
+  - optimizer: adam
+    arch: mlp
+    lr: {log_uniform: [0.0001, 0.001]}
+    dropout: 0.25
+samples: 3
+seeds: 2
+`;
+    const runs = expandGrid(parseGrid('g.yaml', text));
+    expect(runs).toHaveLength((2 + 1) * 3 * 2);
+    expect(runs.map((r) => r.id)).toEqual(runs.map((_, i) => `run-${String(i).padStart(4, '0')}`));
+    const sgd = runs.slice(0, 12);
+    const adam = runs.slice(12);
+    expect(sgd.every((r) => r.config.optimizer === 'sgd' && r.config.lr >= 0.01 && r.config.lr <= 0.1 && r.config.dropout === 0)).toBe(true);
+    expect(adam.every((r) => r.config.optimizer === 'adam' && r.config.arch === 'mlp' && r.config.lr >= 0.0001 && r.config.lr <= 0.001 && r.config.dropout === 0.25)).toBe(true);
+    // The first block expands exactly as it would alone.
+    const alone = expandGrid(parseGrid('g.yaml', text.slice(0, text.indexOf('  - optimizer: adam')) + 'samples: 3\nseeds: 2\n'));
+    expect(sgd).toEqual(alone);
+  });
+
   const errors: [string, string, RegExp][] = [
     ['bad YAML', 'config:\n  arch: [mlp,\n', /^g\.yaml:\d+: invalid YAML/],
     ['an unknown setting', 'config:\n  arch: mlp\n  learning_rate: 0.1\n', /^g\.yaml:3: unknown setting "learning_rate"/],
@@ -63,6 +87,10 @@ describe('grid files', () => {
     ['a bad checkpoint policy', 'config:\n  arch: mlp\nkeep_checkpoints: first\n', /^g\.yaml:3: keep_checkpoints: expected all/],
     ['an impossible architecture', 'config:\n  arch: resnet\n  depth: 9\n', /^g\.yaml:3: depth: resnet depth must be 6n\+2/],
     ['a seed in config', 'config:\n  arch: mlp\n  seed: 3\n', /^g\.yaml:3: give seeds with the top-level "seeds" key/],
+    ['a bad value in the second block', 'config:\n  - arch: mlp\n  - arch: mlp\n    optimizer: rmsprop\n', /^g\.yaml:4: optimizer: expected one of sgd, adam/],
+    ['a block missing its architecture', 'config:\n  - arch: mlp\n  - epochs: 3\n', /^g\.yaml:3: arch: is required/],
+    ['a block without ranges when sampling', 'config:\n  - arch: mlp\n    lr: {uniform: [0.01, 0.1]}\n  - arch: lenet5\nsamples: 2\n', /^g\.yaml:4: samples > 1 needs .* in every config block/],
+    ['a list that is not of mappings', 'config:\n  - arch: mlp\n  - 3\n', /^g\.yaml:2: missing "config" mapping/],
   ];
   for (const [what, text, message] of errors) {
     it(`names the line of ${what}`, () => {

@@ -29,9 +29,13 @@ export const DEMO_DEFAULTS = { runs: 48, epochs: 10, window: [0, 1, 2, 3], train
 export function demoGrid(runs: number, epochs: number, trainLimit: number): Grid {
   const cells = 2 * 2 * 3;
   return {
-    fixed: { dataset: 'mnist', epochs, train_limit: trainLimit, batch_size: 64 },
-    choices: { arch: ['mlp', 'lenet5'], optimizer: ['sgd', 'adam'], init: ['kaiming', 'xavier', 'small_normal'] },
-    ranges: { lr: { kind: 'log_uniform', low: 1e-4, high: 0.3 }, dropout: { kind: 'uniform', low: 0, high: 0.5 } },
+    blocks: [
+      {
+        fixed: { dataset: 'mnist', epochs, train_limit: trainLimit, batch_size: 64 },
+        choices: { arch: ['mlp', 'lenet5'], optimizer: ['sgd', 'adam'], init: ['kaiming', 'xavier', 'small_normal'] },
+        ranges: { lr: { kind: 'log_uniform', low: 1e-4, high: 0.3 }, dropout: { kind: 'uniform', low: 0, high: 0.5 } },
+      },
+    ],
     seeds: [0],
     samples: Math.max(1, Math.ceil(runs / cells)),
     samplingSeed: 0,
