@@ -31,11 +31,11 @@ export async function zooTable(zoo: string, window: number[], layout: FeatureLay
 /** Renders every method's metrics over all runs or over the runs that did not diverge. Returns the table text. */
 export function metricsTable(results: readonly MethodEvaluation[], subset: 'all' | 'nondiverged'): string {
   return renderTable(
-    ['method', 'runs', 'R^2', 'MAE', 'Kendall tau', 'Spearman', 'top-25% acc', 'top-25% AUC', 'coverage'],
+    ['method', 'runs', 'R^2', 'MAE', 'Kendall tau', 'Spearman', 'top-25% acc', 'top-25% AUC', 'coverage', 'width'],
     results.map((r) => {
       const m = subset === 'all' ? r : r.nondiverged;
-      return [r.name, String(m.n), ...[m.r2, m.mae, m.kendall_tau, m.spearman, m.top_quarter_accuracy, m.top_quarter_auc, m.coverage].map((v) => (Number.isNaN(v) ? '-' : v.toFixed(3)))];
+      return [r.name, String(m.n), ...[m.r2, m.mae, m.kendall_tau, m.spearman, m.top_quarter_accuracy, m.top_quarter_auc, m.coverage, m.interval_width].map((v) => (Number.isNaN(v) ? '-' : v.toFixed(3)))];
     }),
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
 }

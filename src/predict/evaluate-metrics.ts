@@ -175,6 +175,14 @@ export function topQuarter(actual: ArrayLike<number>, predicted: ArrayLike<numbe
   return { accuracy: correct / n, auc: rocAuc(labels, predicted) };
 }
 
+/** Mean width of the intervals [lower, upper] (NaN for none). */
+export function meanIntervalWidth(lower: ArrayLike<number>, upper: ArrayLike<number>): number {
+  const n = check(lower, upper, 'interval width');
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += upper[i] - lower[i];
+  return n > 0 ? sum / n : NaN;
+}
+
 /** Fraction of `actual` values inside [lower, upper]. */
 export function intervalCoverage(actual: ArrayLike<number>, lower: ArrayLike<number>, upper: ArrayLike<number>): number {
   const n = check(actual, lower, 'coverage');

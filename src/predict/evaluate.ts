@@ -10,7 +10,7 @@ import { columnsOf } from '../summary/table.js';
 import { PredictError } from './errors.js';
 import { groupedFolds } from './evaluate-folds.js';
 import type { Method } from './evaluate-methods.js';
-import { intervalCoverage, kendallTau, meanAbsoluteError, r2Score, spearmanRho, topQuarter } from './evaluate-metrics.js';
+import { intervalCoverage, kendallTau, meanAbsoluteError, meanIntervalWidth, r2Score, spearmanRho, topQuarter } from './evaluate-metrics.js';
 import type { Matrix } from './matrix.js';
 import { selectRows } from './matrix.js';
 import { PredictorPipeline, conformalQuantile } from './pipeline.js';
@@ -26,6 +26,8 @@ export interface Metrics {
   readonly top_quarter_accuracy: number;
   readonly top_quarter_auc: number;
   readonly coverage: number;
+  /** Mean width of the intervals, in accuracy: how much the coverage costs. */
+  readonly interval_width: number;
 }
 
 /** One method's evaluation. */
@@ -84,6 +86,7 @@ export function metricsOf(actual: ArrayLike<number>, prediction: Prediction, row
     top_quarter_accuracy: top.accuracy,
     top_quarter_auc: top.auc,
     coverage: intervalCoverage(a, pick(prediction.lower), pick(prediction.upper)),
+    interval_width: meanIntervalWidth(pick(prediction.lower), pick(prediction.upper)),
   };
 }
 

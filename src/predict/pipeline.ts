@@ -4,7 +4,10 @@
  * style interval whose half-width is the `coverage` quantile of the chosen candidate's
  * out-of-fold absolute residuals (cross-conformal; Vovk 2015, Barber et al. 2021).
  * Candidates are fitted on a transform of the accuracy (by default its logit; target.ts)
- * and their predictions mapped back; selection, residuals and intervals are in accuracy.
+ * and their predictions mapped back. Selection is by squared error in accuracy; residuals
+ * and intervals are in the estimators' space, so that with the logit an interval is
+ * symmetric in log-odds and, mapped back, narrow for runs predicted near 100% and wider
+ * in the middle (a monotone map keeps the coverage of the conformal interval).
  * Predictions and bounds are clipped to [0, 1], the range of an accuracy.
  *
  * References:
@@ -70,7 +73,9 @@ export interface Prediction {
 /** The saved form of a fitted pipeline. */
 export interface PipelineJson {
   readonly candidate: CandidateName;
+  /** Half-width of the interval, in the estimators' space (`interval_space` "target"), or in accuracy (absent: files written before). */
   readonly halfWidth: number;
+  readonly interval_space?: 'target';
   readonly coverage: number;
   /** Transform of the target the estimator was fitted on (absent in files written before transforms: `none`). */
   readonly target?: TargetTransform;
@@ -105,7 +110,7 @@ export function outOfFold(make: () => Regressor, X: Matrix, y: Float64Array, fol
 
 /** A fitted pipeline: `fit` selects, refits and calibrates; `predict` returns values with intervals. */
 export class PredictorPipeline {
-  #fitted: { candidate: CandidateName; estimator: Regressor; halfWidth: number; selection: Record<string, number> } | undefined;
+  #fitted: { candidate: CandidateName; estimator: Regressor; halfWidth: number; selection: Record<string, number>; inTarget: boolean } | undefined;
   readonly options: PipelineOptions;
 
   constructor(options: Partial<PipelineOptions> = {}) {
@@ -126,30 +131,30 @@ export class PredictorPipeline {
     const selection: Record<string, number> = {};
     let best: { candidate: CandidateName; residuals: Float64Array; mse: number } | undefined;
     for (const candidate of this.options.candidates) {
-      const predicted = fromTarget(target, outOfFold(CANDIDATES[candidate], X, transformed, fold, folds));
-      const residuals = targets.map((t, i) => Math.abs(t - clip(predicted[i])));
-      const mse = residuals.reduce((s, r) => s + r * r, 0) / residuals.length;
+      const outputs = outOfFold(CANDIDATES[candidate], X, transformed, fold, folds);
+      const predicted = fromTarget(target, outputs);
+      const mse = targets.reduce((s, t, i) => s + (t - clip(predicted[i])) ** 2, 0) / targets.length;
       selection[candidate] = mse;
-      if (!best || mse < best.mse) best = { candidate, residuals, mse };
+      if (!best || mse < best.mse) best = { candidate, residuals: outputs.map((v, i) => Math.abs(transformed[i] - v)), mse };
     }
     const chosen = best as { candidate: CandidateName; residuals: Float64Array };
     const estimator = CANDIDATES[chosen.candidate]().fit(X, transformed);
-    this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: conformalQuantile(chosen.residuals, this.options.coverage), selection };
+    this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: conformalQuantile(chosen.residuals, this.options.coverage), selection, inTarget: true };
     return this;
   }
 
   /** Returns predictions (clipped to [0, 1]) and their intervals. Throws if not fitted. */
   predict(X: Matrix): Prediction {
     const fitted = this.#require();
-    const predicted = fromTarget(this.options.target, fitted.estimator.predict(X)).map(clip);
-    return {
-      predicted,
-      lower: predicted.map((p) => clip(p - fitted.halfWidth)),
-      upper: predicted.map((p) => clip(p + fitted.halfWidth)),
-    };
+    const { target } = this.options;
+    const outputs = fitted.estimator.predict(X);
+    const predicted = fromTarget(target, outputs).map(clip);
+    const bound = (sign: number) =>
+      fitted.inTarget ? fromTarget(target, outputs.map((v) => v + sign * fitted.halfWidth)).map(clip) : predicted.map((p) => clip(p + sign * fitted.halfWidth));
+    return { predicted, lower: bound(-1), upper: bound(1) };
   }
 
-  /** The chosen candidate and each candidate's inner cross-validated MSE. */
+  /** The chosen candidate, each candidate's inner cross-validated MSE, and the interval's half-width in the estimators' space. */
   get selection(): { candidate: CandidateName; mse: Readonly<Record<string, number>>; halfWidth: number } {
     const fitted = this.#require();
     return { candidate: fitted.candidate, mse: fitted.selection, halfWidth: fitted.halfWidth };
@@ -169,7 +174,15 @@ export class PredictorPipeline {
   toJSON(): PipelineJson {
     const fitted = this.#require();
     const { coverage, target } = this.options;
-    return { candidate: fitted.candidate, halfWidth: fitted.halfWidth, coverage, target, selection: fitted.selection, estimator: fitted.estimator.toJSON() };
+    return {
+      candidate: fitted.candidate,
+      halfWidth: fitted.halfWidth,
+      ...(fitted.inTarget ? { interval_space: 'target' as const } : {}),
+      coverage,
+      target,
+      selection: fitted.selection,
+      estimator: fitted.estimator.toJSON(),
+    };
   }
 
   /** Restores a pipeline saved by `toJSON`. Throws `PredictError` for an unknown candidate or target transform. */
@@ -177,7 +190,11 @@ export class PredictorPipeline {
     const restore = FROM_JSON[json.candidate];
     if (!restore) throw new PredictError('pipeline', `unknown estimator ${JSON.stringify(json.candidate)} in model file`);
     const pipeline = new PredictorPipeline({ coverage: json.coverage, target: json.target ?? 'none' });
-    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth: json.halfWidth, selection: { ...json.selection } };
+    if (json.interval_space !== undefined && json.interval_space !== 'target') {
+      throw new PredictError('pipeline', `unknown interval_space ${JSON.stringify(json.interval_space)} in model file; expected "target"`);
+    }
+    const inTarget = json.interval_space === 'target';
+    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth: json.halfWidth, selection: { ...json.selection }, inTarget };
     return pipeline;
   }
 }

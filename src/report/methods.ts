@@ -17,8 +17,8 @@ export interface ReportMethod {
 
 /** The report's view of an evaluation. */
 export function fromEvaluation(evaluation: MethodEvaluation): ReportMethod {
-  const { name, description, nondiverged, predictions, n, r2, mae, kendall_tau, spearman, top_quarter_accuracy, top_quarter_auc, coverage } = evaluation;
-  return { name, description, nondiverged, predictions, metrics: { n, r2, mae, kendall_tau, spearman, top_quarter_accuracy, top_quarter_auc, coverage } };
+  const { name, description, nondiverged, predictions, n, r2, mae, kendall_tau, spearman, top_quarter_accuracy, top_quarter_auc, coverage, interval_width } = evaluation;
+  return { name, description, nondiverged, predictions, metrics: { n, r2, mae, kendall_tau, spearman, top_quarter_accuracy, top_quarter_auc, coverage, interval_width } };
 }
 
 /** Methods the report features when no model is given, in order of preference: the default of `epochgraph fit`, then the graph alone. */

@@ -25,6 +25,7 @@ const COLUMNS: readonly Column[] = [
   { key: 'top_quarter_accuracy', heading: 'top-25% acc.', title: 'accuracy of calling a run top-quarter from its prediction', best: 'max' },
   { key: 'top_quarter_auc', heading: 'top-25% AUC', title: 'ROC AUC of the predictions for being in the top quarter', best: 'max' },
   { key: 'coverage', heading: 'coverage', title: 'fraction of actual values inside the prediction interval (best: closest to nominal)', best: 'target' },
+  { key: 'interval_width', heading: 'width', title: 'mean width of the prediction intervals, in accuracy', best: 'min' },
 ];
 
 /** The two subsets a table can show. */

@@ -219,7 +219,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
           `<h3>Runs that did not diverge (final accuracy above ${Math.round((chance + 0.1) * 100)}%)</h3>${metricsTableHtml(methods, 'nondiverged', coverage)}` +
           `<p class="note">Predictions are ${escapeHtml(protocol)}. R² and MAE measure the accuracy values (MAE in accuracy points as a fraction); ` +
           `Kendall τ and Spearman ρ measure the ranking; top-25% acc. and AUC measure picking the best quarter of runs; coverage is the share of ` +
-          `runs inside the ${Math.round(coverage * 100)}% prediction interval. Bold: best in the column (coverage: closest to ${Math.round(coverage * 100)}%). ` +
+          `runs inside the ${Math.round(coverage * 100)}% prediction interval, width its mean width. Bold: best in the column (coverage: closest to ${Math.round(coverage * 100)}%). ` +
           `Hover a method for its description.</p>`,
       },
       { id: 'predicted-vs-actual', heading: 'Predicted vs actual final accuracy', html: figure('predicted-vs-actual') },

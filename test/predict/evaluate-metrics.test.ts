@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intervalCoverage, kendallTau, meanAbsoluteError, midRanks, r2Score, rocAuc, spearmanRho, topQuarter } from '../../src/predict/evaluate-metrics.js';
+import { intervalCoverage, kendallTau, meanAbsoluteError, meanIntervalWidth, midRanks, r2Score, rocAuc, spearmanRho, topQuarter } from '../../src/predict/evaluate-metrics.js';
 import { createRng } from '../../src/util/random.js';
 
 /** Kendall's tau-b by its O(n^2) definition, as an independent reference. */
@@ -59,6 +59,8 @@ describe('metrics', () => {
     expect(topQuarter(actual, actual)).toEqual({ accuracy: 1, auc: 1 });
     expect(topQuarter(actual, [...actual].reverse()).auc).toBe(0);
     expect(intervalCoverage([1, 2, 3, 4], [0, 2.5, 2, 5], [2, 3, 4, 6])).toBe(0.5);
+    expect(meanIntervalWidth([0, 2.5, 2, 5], [2, 3, 4, 6])).toBe((2 + 0.5 + 2 + 1) / 4);
+    expect(meanIntervalWidth([], [])).toBeNaN();
   });
 });
 

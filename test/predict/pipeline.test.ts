@@ -41,7 +41,7 @@ describe('PredictorPipeline', () => {
     const onRaw = raw.predict(test.X);
     expect(meanAbsoluteError(test.y, onLogit.predicted)).toBeLessThan(0.002);
     expect(meanAbsoluteError(test.y, onRaw.predicted)).toBeGreaterThan(0.04);
-    // Intervals are in accuracy and come from out-of-fold residuals: tight when the fit is exact.
+    // Intervals come from out-of-fold residuals (here in log-odds): tight when the fit is exact.
     expect(logit.selection.halfWidth).toBeLessThan(0.01);
     for (const p of [onLogit, onRaw]) {
       for (let i = 0; i < test.X.rows; i++) {
@@ -51,6 +51,47 @@ describe('PredictorPipeline', () => {
         expect(p.upper[i]).toBeGreaterThanOrEqual(p.predicted[i]);
       }
     }
+  });
+
+  it('puts intervals in log-odds: narrow near 100%, wide in the middle, covering held-out runs', () => {
+    // The same relation with noise of sd 0.5 in log-odds.
+    const noisy = (n: number, seed: number) => {
+      const rng = createRng(seed + 100);
+      const base = logisticAccuracies(n, seed);
+      const y = base.y.map((p) => 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + 0.5 * rng.normal()))));
+      return { ...base, y };
+    };
+    const fit = noisy(300, 3);
+    const held = noisy(2000, 4);
+    const pipeline = new PredictorPipeline({ candidates: ['ridge'] }).fit(fit.X, fit.y, fit.groups);
+    const p = pipeline.predict(held.X);
+    const h = pipeline.selection.halfWidth;
+    // Bounds are the predicted log-odds plus or minus the half-width, mapped back.
+    for (let i = 0; i < 20; i++) {
+      const logit = Math.log(p.predicted[i] / (1 - p.predicted[i]));
+      expect(p.lower[i]).toBeCloseTo(1 / (1 + Math.exp(-(logit - h))), 12);
+      expect(p.upper[i]).toBeCloseTo(1 / (1 + Math.exp(-(logit + h))), 12);
+    }
+    const width = (keep: (v: number) => boolean) => {
+      const rows = [...p.predicted.keys()].filter((i) => keep(p.predicted[i]));
+      return rows.reduce((s, i) => s + p.upper[i] - p.lower[i], 0) / rows.length;
+    };
+    expect(width((v) => v > 0.98)).toBeLessThan(width((v) => v > 0.4 && v < 0.6) / 4);
+    let inside = 0;
+    held.y.forEach((y, i) => (inside += Number(y >= p.lower[i] && y <= p.upper[i])));
+    expect(inside / held.y.length).toBeGreaterThan(0.86);
+    expect(inside / held.y.length).toBeLessThan(0.94);
+  });
+
+  it('reads a saved pipeline without interval_space as an interval in accuracy', () => {
+    const pipeline = new PredictorPipeline({ candidates: ['ridge'] }).fit(train.X, train.y, train.groups);
+    const { interval_space: _space, ...older } = { ...pipeline.toJSON(), halfWidth: 0.05 };
+    const p = PredictorPipeline.fromJSON(older).predict(test.X);
+    for (let i = 0; i < 20; i++) {
+      expect(p.lower[i]).toBeCloseTo(Math.max(0, p.predicted[i] - 0.05), 12);
+      expect(p.upper[i]).toBeCloseTo(Math.min(1, p.predicted[i] + 0.05), 12);
+    }
+    expect(() => PredictorPipeline.fromJSON({ ...pipeline.toJSON(), interval_space: 'accuracy' as never })).toThrow(/^pipeline: unknown interval_space "accuracy"/);
   });
 
   it('saves the target transform and restores bit-identical predictions', () => {
