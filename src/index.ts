@@ -46,6 +46,8 @@ export { pagerank } from './properties/pagerank.js';
 export type { PageRankOptions } from './properties/pagerank.js';
 export { spectralRadius } from './properties/spectral-radius.js';
 export type { SpectralRadiusOptions } from './properties/spectral-radius.js';
+export { layerSpectralRadii } from './properties/layer-spectral-radius.js';
+export type { LayerSpectralRadiusOptions, LayerWeights } from './properties/layer-spectral-radius.js';
 export { largestEigenpair, LANCZOS_DEFAULTS } from './properties/lanczos.js';
 export type { Eigenpair, LanczosOptions } from './properties/lanczos.js';
 export { aggregate, layerAggregates } from './properties/layer-aggregates.js';

@@ -1,7 +1,8 @@
 /**
  * Every property of a graph, or of a checkpoint, in one call: per-node strengths,
- * eigenvector centrality and PageRank, per-layer aggregates of each, and graph-level
- * figures (spectral radius, total edge weight). The strengths pass is shared with PageRank
+ * eigenvector centrality and PageRank, per-layer aggregates of each, per-layer figures of
+ * the incoming weights (total, spectral radius), and graph-level figures (spectral radius,
+ * total edge weight). The strengths pass is shared with PageRank
  * and one Lanczos run gives both the centrality and the spectral radius.
  */
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
@@ -17,6 +18,8 @@ import type { EigenvectorCentralityOptions } from './eigenvector-centrality.js';
 import { eigenvectorCentrality } from './eigenvector-centrality.js';
 import type { Aggregate } from './layer-aggregates.js';
 import { aggregate } from './layer-aggregates.js';
+import type { LayerWeights } from './layer-spectral-radius.js';
+import { layerSpectralRadii } from './layer-spectral-radius.js';
 import { DEFAULTS as PAGERANK_DEFAULTS, pagerank } from './pagerank.js';
 import { strength } from './strength.js';
 
@@ -45,6 +48,8 @@ export interface LayerProperties {
   readonly offset: number;
   readonly size: number;
   readonly aggregates: Readonly<Record<NodeProperty, Aggregate>>;
+  /** The layer's incoming edges: count, total weight, spectral radius (0 for the input layer). */
+  readonly incoming: LayerWeights;
 }
 
 /** All properties of one graph. */
@@ -83,12 +88,14 @@ export function computeProperties(graph: Graph, options: PropertiesOptions = {})
   };
   let totalWeight = 0;
   for (let v = 0; v < graph.nodeCount; v++) totalWeight += strengths.in[v];
-  const layers = graph.layers.map((layer) => ({
+  const incoming = layerSpectralRadii(graph, options.eigenvector);
+  const layers = graph.layers.map((layer, i) => ({
     name: layer.name,
     kind: layer.kind,
     offset: layer.offset,
     size: layer.size,
     aggregates: Object.fromEntries(NODE_PROPERTIES.map((p) => [p, aggregate(values[p], layer.offset, layer.size)])) as Record<NodeProperty, Aggregate>,
+    incoming: incoming[i],
   }));
   return {
     kind: graph.kind,

@@ -3,13 +3,16 @@
  *
  * Two layouts:
  * - `per-layer`: statistics of every node property over every node layer, named by the
- *   layer (`fc1.eigenvector.q75`), plus graph-level figures. For zoos of one architecture.
+ *   layer (`fc1.eigenvector.q75`), each layer's incoming weights (`fc1.total_weight`,
+ *   `fc1.spectral_radius`), plus graph-level figures. For zoos of one architecture.
  * - `agnostic`: the same statistics pooled over groups defined by relative depth
  *   (`input`, `first_hidden`, `hidden` = every hidden layer, `last_hidden`, `output`),
  *   with values normalised so that narrow and wide networks are comparable: strengths
  *   divided by the node's degree (mean incident edge weight), eigenvector centrality
  *   times sqrt(nodes) (a uniform vector scores 1), PageRank times nodes (uniform = 1),
- *   the spectral radius times sqrt(edges) / total weight (about 1 for i.i.d. weights).
+ *   the spectral radius times sqrt(edges) / total weight (about 1 for i.i.d. weights), for
+ *   the whole graph and averaged over each group's layers, whose incoming weights are also
+ *   summarised by their mean edge weight.
  *   For width transfer and unseen architectures.
  */
 import type { Graph } from '../graph/graph.js';
@@ -43,12 +46,19 @@ interface NodeGroup {
   readonly nodes: Uint32Array;
   /** Properties that are identically zero on this group by construction, left out. */
   readonly skip: ReadonlySet<NodeProperty>;
+  /** Indices of the layers the group holds. */
+  readonly layers: readonly number[];
 }
 
 function range(offset: number, size: number): Uint32Array {
   return Uint32Array.from({ length: size }, (_, i) => offset + i);
 }
 
+
+/** A spectral radius made comparable across widths: times sqrt(edges) / total weight, about 1 for i.i.d. weights. */
+function normalisedRadius(radius: number, edges: number, totalWeight: number): number {
+  return (radius * Math.sqrt(edges)) / Math.max(totalWeight, Number.MIN_VALUE);
+}
 
 const NO_IN = new Set<NodeProperty>(['strengthIn']);
 const NO_OUT = new Set<NodeProperty>(['strengthOut']);
@@ -58,17 +68,18 @@ function groupsOf(graph: Graph, layout: FeatureLayout): NodeGroup[] {
   const layers = graph.layers;
   const last = layers.length - 1;
   const skipFor = (i: number) => (i === 0 ? NO_IN : i === last ? NO_OUT : NONE);
-  if (layout === 'per-layer') return layers.map((l, i) => ({ name: l.name, nodes: range(l.offset, l.size), skip: skipFor(i) }));
+  if (layout === 'per-layer') return layers.map((l, i) => ({ name: l.name, nodes: range(l.offset, l.size), skip: skipFor(i), layers: [i] }));
   const hidden = layers.slice(1, last);
-  const groups: NodeGroup[] = [{ name: 'input', nodes: range(layers[0].offset, layers[0].size), skip: NO_IN }];
+  const hiddenIndices = hidden.map((_, i) => i + 1);
+  const groups: NodeGroup[] = [{ name: 'input', nodes: range(layers[0].offset, layers[0].size), skip: NO_IN, layers: [0] }];
   if (hidden.length > 0) {
     groups.push(
-      { name: 'first_hidden', nodes: range(hidden[0].offset, hidden[0].size), skip: NONE },
-      { name: 'hidden', nodes: concatArrays(hidden.map((l) => range(l.offset, l.size)), (n) => new Uint32Array(n)), skip: NONE },
-      { name: 'last_hidden', nodes: range(hidden.at(-1)!.offset, hidden.at(-1)!.size), skip: NONE },
+      { name: 'first_hidden', nodes: range(hidden[0].offset, hidden[0].size), skip: NONE, layers: [1] },
+      { name: 'hidden', nodes: concatArrays(hidden.map((l) => range(l.offset, l.size)), (n) => new Uint32Array(n)), skip: NONE, layers: hiddenIndices },
+      { name: 'last_hidden', nodes: range(hidden.at(-1)!.offset, hidden.at(-1)!.size), skip: NONE, layers: [last - 1] },
     );
   }
-  groups.push({ name: 'output', nodes: range(layers[last].offset, layers[last].size), skip: NO_OUT });
+  groups.push({ name: 'output', nodes: range(layers[last].offset, layers[last].size), skip: NO_OUT, layers: [last] });
   return groups;
 }
 
@@ -132,11 +143,23 @@ export class SnapshotFeaturizer {
           values.push(stats[k]);
         });
       }
+      const incoming = group.layers.map((i) => properties.layers[i].incoming).filter((l) => l.edges > 0);
+      if (incoming.length === 0) continue;
+      if (agnostic) {
+        const edges = incoming.reduce((s, l) => s + l.edges, 0);
+        const total = incoming.reduce((s, l) => s + l.totalWeight, 0);
+        const radius = incoming.reduce((s, l) => s + normalisedRadius(l.spectralRadius, l.edges, l.totalWeight), 0) / incoming.length;
+        names.push(`${group.name}.mean_edge_weight`, `${group.name}.spectral_radius_normalised`);
+        values.push(total / edges, radius);
+      } else {
+        names.push(`${group.name}.total_weight`, `${group.name}.spectral_radius`);
+        values.push(incoming[0].totalWeight, incoming[0].spectralRadius);
+      }
     }
     const meanEdgeWeight = properties.totalWeight / Math.max(1, properties.edges);
     if (agnostic) {
       names.push('graph.mean_edge_weight', 'graph.spectral_radius_normalised');
-      values.push(meanEdgeWeight, (properties.spectralRadius * Math.sqrt(properties.edges)) / Math.max(properties.totalWeight, Number.MIN_VALUE));
+      values.push(meanEdgeWeight, normalisedRadius(properties.spectralRadius, properties.edges, properties.totalWeight));
     } else {
       names.push('graph.total_weight', 'graph.spectral_radius');
       values.push(properties.totalWeight, properties.spectralRadius);

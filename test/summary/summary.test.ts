@@ -87,6 +87,11 @@ describe('snapshot features', () => {
     expect(features.names).not.toContain('input.strength_in.mean');
     expect(features.names).not.toContain('fc2.strength_out.mean');
     expect(get('graph.total_weight')).toBeCloseTo(0.5 * (8 * 4 + 3 * 8), 10);
+    // A constant block is rank one: its spectral norm is weight x sqrt(rows x columns).
+    expect(get('fc1.total_weight')).toBeCloseTo(0.5 * 8 * 4, 10);
+    expect(get('fc1.spectral_radius')).toBeCloseTo(0.5 * Math.sqrt(8 * 4), 10);
+    expect(get('fc2.spectral_radius')).toBeCloseTo(0.5 * Math.sqrt(3 * 8), 10);
+    expect(features.names).not.toContain('input.spectral_radius');
   });
 
   it('agnostic: normalised values do not depend on width', () => {
@@ -97,9 +102,14 @@ describe('snapshot features', () => {
     const b = f(wide);
     expect(a.names).toEqual(b.names);
     const get = (v: typeof a, name: string) => v.values[v.names.indexOf(name)];
-    for (const name of ['hidden.strength_in.mean', 'hidden.strength.mean', 'output.strength_in.mean', 'graph.mean_edge_weight']) {
+    for (const name of ['hidden.strength_in.mean', 'hidden.strength.mean', 'output.strength_in.mean', 'graph.mean_edge_weight', 'hidden.mean_edge_weight', 'output.mean_edge_weight']) {
       expect(get(a, name)).toBeCloseTo(0.5, 10);
       expect(get(b, name)).toBeCloseTo(0.5, 10);
+    }
+    // Rank-one blocks: a normalised layer radius of exactly 1 at any width.
+    for (const name of ['first_hidden.spectral_radius_normalised', 'output.spectral_radius_normalised']) {
+      expect(get(a, name)).toBeCloseTo(1, 10);
+      expect(get(b, name)).toBeCloseTo(1, 10);
     }
     // PageRank times node count has mean 1 over the graph whatever its size.
     const meanRank = (v: typeof a, g: typeof narrow) =>

@@ -110,7 +110,7 @@ Examples:
         console.log(`  ${p.kind} graph: ${p.nodes} nodes, ${p.edges} edges, total weight ${formatNumber(p.totalWeight)}, spectral radius ${formatNumber(p.spectralRadius)}`);
         console.log(
           renderTable(
-            ['layer', 'kind', 'nodes', 'strength in', 'strength out', 'eigenvector mean', 'eigenvector max', 'pagerank mean', 'pagerank max'],
+            ['layer', 'kind', 'nodes', 'strength in', 'strength out', 'eigenvector mean', 'eigenvector max', 'pagerank mean', 'pagerank max', 'spectral radius in'],
             p.layers.map((l) => [
               l.name,
               l.kind,
@@ -121,8 +121,9 @@ Examples:
               formatNumber(l.aggregates.eigenvector.max),
               formatNumber(l.aggregates.pagerank.mean),
               formatNumber(l.aggregates.pagerank.max),
+              l.incoming.edges > 0 ? formatNumber(l.incoming.spectralRadius) : '-',
             ]),
-            ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+            ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
           )
             .split('\n')
             .map((line) => `  ${line}`)
