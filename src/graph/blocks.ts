@@ -126,12 +126,28 @@ export class BlockAdjacency implements Adjacency {
     kernel(this.addresses[k], b.groups, b.rows, b.cols, xs + from, xd + to, ys + from, yd + to);
   }
 
-  symmetricProduct(x: Float64Array, y: Float64Array): void {
+  symmetricProduct(x: Float64Array, y: Float64Array, firstTarget = 0, endTarget = this.nodeCount): void {
     const [X, Y] = this.slots;
     this.views[0].set(x);
     this.views[1].fill(0);
-    for (let k = 0; k < this.blocks.length; k++) this.run(this.sym, k, X, X, Y, Y);
+    for (const k of this.blocksInto(firstTarget, endTarget)) this.run(this.sym, k, X, X, Y, Y);
     y.set(this.views[1]);
+  }
+
+  edgeCountInto(firstTarget: number, endTarget: number): number {
+    return this.blocksInto(firstTarget, endTarget).reduce((sum, k) => sum + this.blocks[k].weights.length, 0);
+  }
+
+  /** Indices of the blocks whose target layer lies in [firstTarget, endTarget); throws `GraphError` if the range splits a layer. */
+  private blocksInto(firstTarget: number, endTarget: number): number[] {
+    return this.blocks.flatMap((block, k) => {
+      const { offset, size } = this.layers[block.to];
+      if (offset + size <= firstTarget || offset >= endTarget) return [];
+      if (offset < firstTarget || offset + size > endTarget) {
+        throw new GraphError(`edges into nodes [${firstTarget}, ${endTarget}) split layer ${this.layers[block.to].name}; a rolled graph's range must cover whole layers`);
+      }
+      return [k];
+    });
   }
 
   strengths(): Strengths {

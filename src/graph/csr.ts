@@ -25,10 +25,10 @@ export class CsrAdjacency implements Adjacency {
     this.productBytes = this.edgeCount * 12 + start.byteLength + 3 * 8 * this.nodeCount;
   }
 
-  symmetricProduct(x: Float64Array, y: Float64Array): void {
+  symmetricProduct(x: Float64Array, y: Float64Array, firstTarget = 0, endTarget = this.nodeCount): void {
     const { start, sources, weights } = this;
     y.fill(0);
-    for (let v = 0; v < this.nodeCount; v++) {
+    for (let v = Math.max(0, firstTarget); v < Math.min(endTarget, this.nodeCount); v++) {
       const xv = x[v];
       let sum = 0;
       for (let k = start[v]; k < start[v + 1]; k++) {
@@ -39,6 +39,11 @@ export class CsrAdjacency implements Adjacency {
       }
       y[v] += sum;
     }
+  }
+
+  edgeCountInto(firstTarget: number, endTarget: number): number {
+    const clamp = (v: number) => Math.min(this.nodeCount, Math.max(0, v));
+    return Math.max(0, this.start[clamp(endTarget)] - this.start[clamp(firstTarget)]);
   }
 
   strengths(): Strengths {

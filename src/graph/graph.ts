@@ -53,8 +53,14 @@ export interface Adjacency {
   readonly edgeCount: number;
   /** Bytes one product reads from memory: edge weights, any index arrays, and the x and y vectors. */
   readonly productBytes: number;
-  /** y = (A + A^T) x: the undirected graph's adjacency times x. */
-  symmetricProduct(x: Float64Array, y: Float64Array): void;
+  /**
+   * y = (A + A^T) x: the undirected graph's adjacency times x; with a target range, only the
+   * edges whose target is in [firstTarget, endTarget) (a rolled graph's range must cover
+   * whole layers).
+   */
+  symmetricProduct(x: Float64Array, y: Float64Array, firstTarget?: number, endTarget?: number): void;
+  /** Number of edges whose target is in [firstTarget, endTarget) (a rolled graph's range must cover whole layers). */
+  edgeCountInto(firstTarget: number, endTarget: number): number;
   /** Column sums (out) and row sums (in) of A. */
   strengths(): Strengths;
   /**

@@ -6,8 +6,8 @@
  * (of the edge magnitudes |W|, or kernel norms for a convolution). Per-layer spectral norms
  * are the layer-level figure that generalisation bounds (Bartlett et al. 2017) and
  * WeightWatcher-style analyses read; the whole graph's radius mixes every layer into one.
- * Computed with the same Lanczos solver as the graph's radius, on the layer's edges
- * gathered once into coordinate arrays.
+ * Computed with the same Lanczos solver as the graph's radius, on the adjacency's product
+ * restricted to the layer's incoming edges.
  *
  * References:
  * - P. L. Bartlett, D. J. Foster, M. J. Telgarsky, Spectrally-normalized margin bounds for
@@ -31,35 +31,20 @@ export interface LayerWeights {
   readonly spectralRadius: number;
 }
 
-/** Returns, for every layer of `graph` in node order, its incoming edges' count, total weight and spectral radius. */
-export function layerSpectralRadii(graph: Graph, options: LayerSpectralRadiusOptions = {}): LayerWeights[] {
-  return graph.layers.map((layer) => {
-    // Coordinate arrays of the layer's edges; node indices stay global (vectors of nodeCount).
-    const sources: number[] = [];
-    const targets: number[] = [];
-    const weights: number[] = [];
+/**
+ * Returns, for every layer of `graph` in node order, its incoming edges' count, total weight
+ * and spectral radius, given the graph's in-strengths `strengthIn` (node order).
+ */
+export function layerSpectralRadii(graph: Graph, strengthIn: Float64Array, options: LayerSpectralRadiusOptions = {}): LayerWeights[] {
+  const { adjacency } = graph;
+  return graph.layers.map(({ offset, size }) => {
+    const end = offset + size;
+    const edges = adjacency.edgeCountInto(offset, end);
     let totalWeight = 0;
-    graph.adjacency.forEachEdge(
-      (source, target, weight) => {
-        sources.push(source);
-        targets.push(target);
-        weights.push(weight);
-        totalWeight += weight;
-      },
-      layer.offset,
-      layer.offset + layer.size,
-    );
-    if (weights.length === 0) return { edges: 0, totalWeight: 0, spectralRadius: 0 };
-    const from = Uint32Array.from(sources);
-    const to = Uint32Array.from(targets);
-    const w = Float64Array.from(weights);
-    const multiply = (x: Float64Array, y: Float64Array) => {
-      y.fill(0);
-      for (let e = 0; e < w.length; e++) {
-        y[to[e]] += w[e] * x[from[e]];
-        y[from[e]] += w[e] * x[to[e]];
-      }
-    };
-    return { edges: w.length, totalWeight, spectralRadius: largestEigenpair(graph.nodeCount, multiply, options).value };
+    for (let v = offset; v < end; v++) totalWeight += strengthIn[v];
+    // All-zero weights (or none): the radius is 0, and Lanczos would have no direction to take.
+    if (!(totalWeight > 0)) return { edges, totalWeight, spectralRadius: 0 };
+    const radius = largestEigenpair(graph.nodeCount, (x, y) => adjacency.symmetricProduct(x, y, offset, end), options).value;
+    return { edges, totalWeight, spectralRadius: radius };
   });
 }

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Graph } from '../../src/graph/graph.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
+import { buildUnrolledGraph } from '../../src/graph/unrolled.js';
 import { checkpointProperties, computeProperties, NODE_PROPERTIES, propertiesToJson } from '../../src/properties/compute.js';
 import { aggregate, layerAggregates } from '../../src/properties/layer-aggregates.js';
 import { FIXTURE_NAMES, FIXTURES, loadFixture, maxAbsDiff } from '../graph/fixtures.js';
+import type { Reference } from '../graph/fixtures.js';
 
 describe('all properties', () => {
   it('of a graph: per-node values, per-layer aggregates and graph figures', async () => {
@@ -25,37 +28,52 @@ describe('all properties', () => {
     expect(p.layers[0].aggregates.strengthIn.max).toBe(0);
   });
 
+  const graphsOf = async (name: (typeof FIXTURE_NAMES)[number]) => {
+    const fixture = await loadFixture(name);
+    const graphs: [Graph, Reference][] = [[buildRolledGraph(fixture.checkpoint), fixture.rolled]];
+    if (fixture.unrolled) graphs.push([buildUnrolledGraph(fixture.checkpoint, { architecture: fixture.spec }), fixture.unrolled]);
+    return graphs;
+  };
   for (const name of FIXTURE_NAMES) {
-    it(`per layer of the ${name} fixture: incoming edges, their total and the spectral norm of their block`, async () => {
-      const fixture = await loadFixture(name);
-      const graph = buildRolledGraph(fixture.checkpoint);
-      const p = computeProperties(graph);
-      const n = fixture.rolled.nodes;
-      for (const [i, layer] of fixture.rolled.layers.entries()) {
-        // The layer's block from the reference edge list, dense; its largest singular value by
-        // plain power iteration on B^T B, an algorithm independent of the Lanczos solver.
-        const edges = fixture.rolled.edge_list.filter(([, t]) => t >= layer.offset && t < layer.offset + layer.size);
-        const block = new Float64Array(n * n);
-        for (const [s, t, w] of edges) block[s * n + t] += w;
-        let x = new Float64Array(n).fill(1);
-        let sigma = 0;
-        for (let iteration = 0; iteration < 5000 && edges.length > 0; iteration++) {
-          const bx = new Float64Array(n);
-          for (let s = 0; s < n; s++) for (let t = 0; t < n; t++) bx[s] += block[s * n + t] * x[t];
-          const next = new Float64Array(n);
-          for (let s = 0; s < n; s++) for (let t = 0; t < n; t++) next[t] += block[s * n + t] * bx[s];
-          const norm = Math.hypot(...next);
-          sigma = Math.sqrt(norm);
-          x = next.map((v) => v / norm);
+    it(`per layer of the ${name} fixture, rolled and unrolled: incoming edges, their total and the spectral norm of their block`, async () => {
+      for (const [graph, reference] of await graphsOf(name)) {
+        const p = computeProperties(graph);
+        const n = reference.nodes;
+        for (const [i, layer] of reference.layers.entries()) {
+          // The layer's block from the reference edge list, dense; its largest singular value by
+          // plain power iteration on B^T B, an algorithm independent of the Lanczos solver.
+          const edges = reference.edge_list.filter(([, t]) => t >= layer.offset && t < layer.offset + layer.size);
+          const block = new Float64Array(n * n);
+          for (const [s, t, w] of edges) block[s * n + t] += w;
+          let x = new Float64Array(n).fill(1);
+          let sigma = 0;
+          for (let iteration = 0; iteration < 5000 && edges.length > 0; iteration++) {
+            const bx = new Float64Array(n);
+            for (let s = 0; s < n; s++) for (let t = 0; t < n; t++) bx[s] += block[s * n + t] * x[t];
+            const next = new Float64Array(n);
+            for (let s = 0; s < n; s++) for (let t = 0; t < n; t++) next[t] += block[s * n + t] * bx[s];
+            const norm = Math.hypot(...next);
+            sigma = Math.sqrt(norm);
+            x = next.map((v) => v / norm);
+          }
+          const incoming = p.layers[i].incoming;
+          expect(incoming.edges).toBe(edges.length);
+          expect(incoming.totalWeight).toBeCloseTo(edges.reduce((s, e) => s + e[2], 0), 12);
+          expect(Math.abs(incoming.spectralRadius - sigma)).toBeLessThan(1e-9 * Math.max(1, sigma));
         }
-        const incoming = p.layers[i].incoming;
-        expect(incoming.edges).toBe(edges.length);
-        expect(incoming.totalWeight).toBeCloseTo(edges.reduce((s, e) => s + e[2], 0), 12);
-        expect(Math.abs(incoming.spectralRadius - sigma)).toBeLessThan(1e-9 * Math.max(1, sigma));
+        expect(p.layers[0].incoming).toEqual({ edges: 0, totalWeight: 0, spectralRadius: 0 });
       }
-      expect(p.layers[0].incoming).toEqual({ edges: 0, totalWeight: 0, spectralRadius: 0 });
     });
   }
+
+  it('refuses a restricted product of a rolled graph that splits a layer', async () => {
+    const graph = buildRolledGraph((await loadFixture('mlp')).checkpoint);
+    const layer = graph.layers[1];
+    const x = new Float64Array(graph.nodeCount).fill(1);
+    expect(() => graph.adjacency.symmetricProduct(x, new Float64Array(graph.nodeCount), layer.offset + 1, layer.offset + layer.size)).toThrow(
+      /split layer .*; a rolled graph's range must cover whole layers/,
+    );
+  });
 
   it('of a checkpoint file, rolled or unrolled', async () => {
     const file = join(FIXTURES, 'cnn.safetensors');
