@@ -62,6 +62,8 @@ export interface GbtOptions {
   readonly minSamplesLeaf: number;
   /** L2 regularisation of leaf values. */
   readonly l2Regularization: number;
+  /** Fraction of the features searched at each split, in (0, 1] (drawn per node from `randomState`). */
+  readonly maxFeatures: number;
   /** Bins for the non-missing values of a feature, 2 to 255. */
   readonly maxBins: number;
   /** Early stopping on a validation split: 'auto' turns it on above 10,000 rows. */
@@ -72,7 +74,7 @@ export interface GbtOptions {
   readonly nIterNoChange: number;
   /** Minimum improvement of the validation score that counts. */
   readonly tol: number;
-  /** Seed of the validation split and the binning subsample. */
+  /** Seed of the validation split, the binning subsample and the features drawn per split. */
   readonly randomState: number;
 }
 
@@ -86,6 +88,7 @@ export const DEFAULTS: GbtOptions = {
   maxDepth: null,
   minSamplesLeaf: 20,
   l2Regularization: 0,
+  maxFeatures: 1,
   maxBins: 255,
   earlyStopping: 'auto',
   validationFraction: 0.1,
@@ -144,6 +147,7 @@ function checkOptions(options: GbtOptions): void {
   if (options.maxDepth !== null) integerAtLeast('maxDepth', 1);
   integerAtLeast('minSamplesLeaf', 1);
   if (!(options.l2Regularization >= 0 && Number.isFinite(options.l2Regularization))) throw fail(`l2Regularization must be >= 0, got ${options.l2Regularization}`);
+  if (!(options.maxFeatures > 0 && options.maxFeatures <= 1)) throw fail(`maxFeatures must be in (0, 1], got ${options.maxFeatures}`);
   integerAtLeast('maxBins', 2);
   if (options.maxBins > 255) throw fail(`maxBins must be at most 255, got ${options.maxBins}`);
   if (options.earlyStopping !== 'auto' && typeof options.earlyStopping !== 'boolean') throw fail(`earlyStopping must be 'auto', true or false`);
@@ -276,7 +280,7 @@ export class HistGradientBoostingRegressor implements Regressor {
     const thresholds = fitBinThresholds(X, trainRows, options.maxBins, rng);
     const { bins, hasMissing } = binRows(X, trainRows, thresholds);
     const nBinsNonMissing = Uint16Array.from(thresholds, (edges) => edges.length + 1);
-    const grower = new TreeGrower({ bins, nRows: nTrain, nFeatures: X.cols, nBinsNonMissing, hasMissing }, options);
+    const grower = new TreeGrower({ bins, nRows: nTrain, nFeatures: X.cols, nBinsNonMissing, hasMissing }, options, rng);
 
     const yTrain = Float64Array.from(trainRows, (i) => target[i]);
     const baseline = options.loss === 'squared_error' ? yTrain.reduce((s, v) => s + v, 0) / nTrain : quantileInPlace(yTrain.slice(), options.quantile);

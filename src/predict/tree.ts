@@ -21,6 +21,8 @@
  * Reference: G. Ke, Q. Meng, T. Finley, T. Wang, W. Chen, W. Ma, Q. Ye, T.-Y. Liu, LightGBM:
  * a highly efficient gradient boosting decision tree, NeurIPS 2017.
  */
+import type { Rng } from '../util/random.js';
+import { PredictError } from './errors.js';
 
 /** Limits on a tree's growth. */
 export interface TreeLimits {
@@ -32,6 +34,11 @@ export interface TreeLimits {
   readonly minSamplesLeaf: number;
   /** L2 regularisation lambda of leaf values. */
   readonly l2Regularization: number;
+  /**
+   * Fraction of the features searched at each split, drawn afresh per node: max(1,
+   * floor(maxFeatures x features)) of them (scikit-learn's `max_features`); 1 searches all.
+   */
+  readonly maxFeatures: number;
 }
 
 /** The binned training data a grower works on. */
@@ -110,11 +117,19 @@ export class TreeGrower {
   readonly #offsets: Uint32Array;
   /** Free histograms. */
   readonly #pool: Float64Array[] = [];
+  /** Feature indices; with `maxFeatures` < 1, each split searches a random prefix of a partial shuffle. */
+  readonly #features: Uint32Array;
+  readonly #featuresPerSplit: number;
 
+  /** `rng` draws the features of each split when `limits.maxFeatures` < 1. */
   constructor(
     readonly data: BinnedTrainingData,
     readonly limits: TreeLimits,
+    private readonly rng?: Rng,
   ) {
+    this.#features = Uint32Array.from({ length: data.nFeatures }, (_, f) => f);
+    this.#featuresPerSplit = limits.maxFeatures >= 1 ? data.nFeatures : Math.max(1, Math.floor(limits.maxFeatures * data.nFeatures));
+    if (this.#featuresPerSplit < data.nFeatures && !rng) throw new PredictError('tree', 'maxFeatures < 1 needs a random generator');
     this.rows = new Uint32Array(data.nRows);
     this.#scratch = new Uint32Array(data.nRows);
     this.#ordered = new Float64Array(data.nRows);
@@ -257,7 +272,20 @@ export class TreeGrower {
     // Only the children's terms of the gain vary between candidates.
     let bestScore = -Infinity;
     let best: Split | null = null;
-    for (let f = 0; f < nFeatures; f++) {
+    const features = this.#features;
+    const searched = this.#featuresPerSplit;
+    if (searched < nFeatures) {
+      // Partial Fisher-Yates: the first `searched` entries become a uniform sample without replacement.
+      const rng = this.rng as Rng;
+      for (let k = 0; k < searched; k++) {
+        const j = k + Math.floor(rng.uniform() * (nFeatures - k));
+        const t = features[k];
+        features[k] = features[j];
+        features[j] = t;
+      }
+    }
+    for (let s = 0; s < searched; s++) {
+      const f = features[s];
       const base = this.#offsets[f] * 2;
       const nBins = nBinsNonMissing[f];
       const missing = hasMissing[f];

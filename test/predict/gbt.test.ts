@@ -120,6 +120,28 @@ describe('HistGradientBoostingRegressor', () => {
     expect(float64Bits(c)).not.toEqual(float64Bits(a));
   });
 
+  it('searches a random fraction of the features at each split with maxFeatures', () => {
+    // Stumps: the root split of each tree is the only one. With every feature searched, all
+    // stumps split on informative features; with one feature of ten per split, the drawn
+    // feature changes from tree to tree and uninformative ones get split on too.
+    const rootFeatures = (maxFeatures: number, randomState = 0) => {
+      const json = new HistGradientBoostingRegressor({ maxIter: 40, maxLeafNodes: 2, maxFeatures, randomState }).fit(train.X, train.y).toJSON();
+      const feature = json.feature as number[];
+      return (json.roots as number[]).map((root) => feature[root]);
+    };
+    expect(new Set(rootFeatures(1)).size).toBeLessThanOrEqual(5);
+    expect(rootFeatures(1).every((f) => f < 5)).toBe(true);
+    const drawn = rootFeatures(0.1);
+    expect(drawn.some((f) => f >= 5)).toBe(true);
+    expect(new Set(drawn).size).toBeGreaterThanOrEqual(8);
+    // Deterministic given randomState, different for another.
+    expect(rootFeatures(0.1)).toEqual(drawn);
+    expect(rootFeatures(0.1, 3)).not.toEqual(drawn);
+    // A forest of partly random splits still fits: within 0.05 of the full search.
+    const half = new HistGradientBoostingRegressor({ maxFeatures: 0.5 }).fit(train.X, train.y);
+    expect(r2Score(test.y, half.predict(test.X))).toBeGreaterThan(r2Score(test.y, model.predict(test.X)) - 0.05);
+  });
+
   it('round-trips through JSON to bit-identical predictions', () => {
     const random = createRng(4);
     const fitSet = informativeMissing(500, random);
@@ -128,6 +150,7 @@ describe('HistGradientBoostingRegressor', () => {
       [model, test.X],
       [new HistGradientBoostingRegressor().fit(fitSet.X, fitSet.y), heldOut.X],
       [new HistGradientBoostingRegressor({ loss: 'quantile', quantile: 0.9, earlyStopping: true }).fit(fitSet.X, fitSet.y), heldOut.X],
+      [new HistGradientBoostingRegressor({ maxFeatures: 0.3, randomState: 5 }).fit(fitSet.X, fitSet.y), heldOut.X],
     ] as [HistGradientBoostingRegressor, Matrix][]) {
       const loaded = HistGradientBoostingRegressor.fromJSON(JSON.parse(JSON.stringify(fitted)));
       expect(float64Bits(loaded.predict(X))).toEqual(float64Bits(fitted.predict(X)));
@@ -179,6 +202,8 @@ describe('HistGradientBoostingRegressor', () => {
     expectError(() => new HistGradientBoostingRegressor({ learningRate: 0 }), /learningRate/);
     expectError(() => new HistGradientBoostingRegressor({ quantile: 1 }), /quantile/);
     expectError(() => new HistGradientBoostingRegressor({ maxLeafNodes: 1 }), /maxLeafNodes/);
+    expectError(() => new HistGradientBoostingRegressor({ maxFeatures: 0 }), /maxFeatures must be in \(0, 1\], got 0/);
+    expectError(() => new HistGradientBoostingRegressor({ maxFeatures: 1.5 }), /maxFeatures/);
     expectError(() => new HistGradientBoostingRegressor().predict(X), /not fitted/);
     expectError(() => model.predict(X), /fitted on 10 features, X has 1/);
   });
