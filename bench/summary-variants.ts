@@ -3,8 +3,11 @@
  * scored on the same grouped k-fold cross-validation and epoch window as `epochgraph
  * evaluate`, repeated over fold seeds:
  * - feature layouts `per-layer` and `agnostic`;
- * - the graph block whole, restricted to its per-epoch values (`graph:e<k>.*`), or to its
- *   changes between consecutive epochs (`graph:d<i>_<j>.*`), alone and with the learning curve;
+ * - the graph block whole, restricted to its per-epoch values (`graph:e<k>.*`), to its
+ *   changes between consecutive epochs (`graph:d<i>_<j>.*`), or to its layer-level values
+ *   (total weight and spectral radius of the graph and of each layer, or their normalised
+ *   forms in the agnostic layout; every epoch, change
+ *   and relative change), alone and with the learning curve;
  * - estimators fitted on the logit of the final accuracy or on the accuracy itself;
  * - all runs, and each architecture's runs alone (columns empty for all of them dropped);
  * beside the baselines curve, weights and last-acc. Prints, per variant, the mean (and
@@ -12,6 +15,7 @@
  * not diverge, and of R^2 over all runs.
  *
  * Usage: npm run bench:summary -- ZOO [--epochs 0-3] [--seeds 0-4] [--targets logit,none] [--folds 5]
+ *        [--layouts per-layer,agnostic] [--subsets all,arch]
  */
 import { parseArgs } from 'node:util';
 import { listZoo, readRun } from '../src/checkpoint/run.js';
@@ -22,6 +26,7 @@ import type { Method } from '../src/predict/evaluate-methods.js';
 import type { TargetTransform } from '../src/predict/target.js';
 import { FEATURE_BLOCKS } from '../src/summary/features.js';
 import { LAYOUTS } from '../src/summary/snapshot.js';
+import type { FeatureLayout } from '../src/summary/snapshot.js';
 import { buildFeatureTable } from '../src/summary/table.js';
 import type { FeatureTable } from '../src/summary/table.js';
 import { parseEpochWindow } from '../src/summary/temporal.js';
@@ -34,6 +39,8 @@ const { values, positionals } = parseArgs({
     seeds: { type: 'string', default: '0-4' },
     targets: { type: 'string', default: 'logit,none' },
     folds: { type: 'string', default: '5' },
+    layouts: { type: 'string', default: LAYOUTS.join(',') },
+    subsets: { type: 'string', default: 'all,arch' },
   },
 });
 if (positionals.length !== 1) throw new Error('usage: npm run bench:summary -- ZOO [--epochs 0-3] [--seeds 0-4] [--targets logit,none]');
@@ -49,7 +56,10 @@ const GRAPH_VARIANTS: Readonly<Record<string, (column: string) => boolean>> = {
   whole: () => true,
   values: (column) => /^graph:e\d/.test(column),
   changes: (column) => /^graph:d\d/.test(column),
+  'layer-level': (column) => /\.(spectral_radius|total_weight|spectral_radius_normalised|mean_edge_weight)$/.test(column),
 };
+const layouts = values.layouts.split(',') as FeatureLayout[];
+for (const layout of layouts) if (!(LAYOUTS as readonly string[]).includes(layout)) throw new Error(`--layouts: unknown layout ${layout}`);
 
 const method = (name: string): Method => findMethod(name) as Method;
 
@@ -82,10 +92,11 @@ const record = (key: string, m: Metrics & { nondiverged: Metrics }) => scores.se
 
 const runDirs = await listZoo(zoo);
 const archs = await Promise.all(runDirs.map(async (dir) => String((await readRun(dir)).config.arch)));
-const subsets: [string, number[]][] = [['all runs', runDirs.map((_, i) => i)]];
-for (const arch of [...new Set(archs)].sort()) subsets.push([`${arch} only`, archs.flatMap((a, i) => (a === arch ? [i] : []))]);
+const subsetNames = values.subsets.split(',');
+const subsets: [string, number[]][] = subsetNames.includes('all') ? [['all runs', runDirs.map((_, i) => i)]] : [];
+if (subsetNames.includes('arch')) for (const arch of [...new Set(archs)].sort()) subsets.push([`${arch} only`, archs.flatMap((a, i) => (a === arch ? [i] : []))]);
 const tables = new Map<string, FeatureTable>();
-for (const layout of LAYOUTS) tables.set(layout, await buildFeatureTable(runDirs, { window, layout, blocks: [...FEATURE_BLOCKS] }));
+for (const layout of layouts) tables.set(layout, await buildFeatureTable(runDirs, { window, layout, blocks: [...FEATURE_BLOCKS] }));
 
 const started = performance.now();
 for (const seed of seeds) {
@@ -95,10 +106,10 @@ for (const seed of seeds) {
         const results = evaluateMethods(table, { methods, windowEnd: window.at(-1) as number, folds, seed, chance: CHANCE, pipeline: { target } });
         for (const r of results) record(`${subset}|${r.name === 'last-acc' ? '-' : target}|${label(r.name)}`, r);
       };
-      const perLayer = tables.get('per-layer') as FeatureTable;
+      const perLayer = (tables.get('per-layer') ?? tables.get(layouts[0])) as FeatureTable;
       const baselines = [method('curve'), ...(target === targets[0] ? [method('last-acc')] : [])];
       evaluate(restrict(perLayer, rows, () => true), baselines, (name) => `-|${name}`);
-      for (const layout of LAYOUTS) {
+      for (const layout of layouts) {
         for (const [variant, keep] of Object.entries(GRAPH_VARIANTS)) {
           const methods = [method('graph'), method('graph+curve'), ...(variant === 'whole' ? [method('weights')] : [])];
           evaluate(restrict(tables.get(layout) as FeatureTable, rows, keep), methods, (name) => `${layout}|${name === 'weights' ? name : `${name} [${variant}]`}`);
