@@ -6,8 +6,8 @@
  * - the graph block whole, restricted to its per-epoch values (`graph:e<k>.*`), to its
  *   changes between consecutive epochs (`graph:d<i>_<j>.*`), or to its layer-level values
  *   (total weight and spectral radius of the graph and of each layer, or their normalised
- *   forms in the agnostic layout; every epoch, change
- *   and relative change), alone and with the learning curve;
+ *   forms in the agnostic layout; every epoch, change and relative change), alone and with
+ *   the learning curve;
  * - estimators fitted on the logit of the final accuracy or on the accuracy itself;
  * - all runs, and each architecture's runs alone (columns empty for all of them dropped);
  * beside the baselines curve, weights and last-acc. Prints, per variant, the mean (and
