@@ -15,7 +15,7 @@
  * depthwise conv one 1 x 1 group per channel (a diagonal).
  */
 import { GraphError } from './errors.js';
-import type { Adjacency, GraphLayer, Strengths } from './graph.js';
+import type { Adjacency, GraphLayer, Strengths, SubgraphOperator } from './graph.js';
 import type { BlockKernel, BlockKernels } from './wasm-kernels.js';
 import { blockKernels } from './wasm-kernels.js';
 
@@ -126,16 +126,41 @@ export class BlockAdjacency implements Adjacency {
     kernel(this.addresses[k], b.groups, b.rows, b.cols, xs + from, xd + to, ys + from, yd + to);
   }
 
-  symmetricProduct(x: Float64Array, y: Float64Array, firstTarget = 0, endTarget = this.nodeCount): void {
+  symmetricProduct(x: Float64Array, y: Float64Array): void {
     const [X, Y] = this.slots;
     this.views[0].set(x);
     this.views[1].fill(0);
-    for (const k of this.blocksInto(firstTarget, endTarget)) this.run(this.sym, k, X, X, Y, Y);
+    for (let k = 0; k < this.blocks.length; k++) this.run(this.sym, k, X, X, Y, Y);
     y.set(this.views[1]);
   }
 
-  edgeCountInto(firstTarget: number, endTarget: number): number {
-    return this.blocksInto(firstTarget, endTarget).reduce((sum, k) => sum + this.blocks[k].weights.length, 0);
+  incoming(firstTarget: number, endTarget: number): SubgraphOperator {
+    const blocks = this.blocksInto(firstTarget, endTarget);
+    // Local layout: the layers the blocks touch, one after another, in layer order.
+    const position = new Map<number, number>();
+    let size = 0;
+    for (const l of [...new Set(blocks.flatMap((k) => [this.blocks[k].from, this.blocks[k].to]))].sort((a, b) => a - b)) {
+      position.set(l, size);
+      size += this.layers[l].size;
+    }
+    const [X, Y] = this.slots;
+    const calls = blocks.map((k) => {
+      const b = this.blocks[k];
+      return { k, from: (position.get(b.from) as number) * 8, to: (position.get(b.to) as number) * 8 };
+    });
+    return {
+      size,
+      edges: blocks.reduce((sum, k) => sum + this.blocks[k].weights.length, 0),
+      multiply: (x: Float64Array, y: Float64Array): void => {
+        this.views[0].set(x);
+        this.views[1].fill(0, 0, size);
+        for (const { k, from, to } of calls) {
+          const b = this.blocks[k];
+          this.sym(this.addresses[k], b.groups, b.rows, b.cols, X + from, X + to, Y + from, Y + to);
+        }
+        y.set(this.views[1].subarray(0, size));
+      },
+    };
   }
 
   /** Indices of the blocks whose target layer lies in [firstTarget, endTarget); throws `GraphError` if the range splits a layer. */

@@ -6,7 +6,7 @@
  * source node `sources[k]` (< v: node order is topological) and weight `weights[k]`.
  * `start` is float64 so edge counts may pass 2^31; a product reads 12 bytes per edge.
  */
-import type { Adjacency, Strengths } from './graph.js';
+import type { Adjacency, Strengths, SubgraphOperator } from './graph.js';
 
 /** CSR adjacency over incoming edges (rows = targets). */
 export class CsrAdjacency implements Adjacency {
@@ -25,10 +25,10 @@ export class CsrAdjacency implements Adjacency {
     this.productBytes = this.edgeCount * 12 + start.byteLength + 3 * 8 * this.nodeCount;
   }
 
-  symmetricProduct(x: Float64Array, y: Float64Array, firstTarget = 0, endTarget = this.nodeCount): void {
+  symmetricProduct(x: Float64Array, y: Float64Array): void {
     const { start, sources, weights } = this;
     y.fill(0);
-    for (let v = Math.max(0, firstTarget); v < Math.min(endTarget, this.nodeCount); v++) {
+    for (let v = 0; v < this.nodeCount; v++) {
       const xv = x[v];
       let sum = 0;
       for (let k = start[v]; k < start[v + 1]; k++) {
@@ -41,9 +41,42 @@ export class CsrAdjacency implements Adjacency {
     }
   }
 
-  edgeCountInto(firstTarget: number, endTarget: number): number {
-    const clamp = (v: number) => Math.min(this.nodeCount, Math.max(0, v));
-    return Math.max(0, this.start[clamp(endTarget)] - this.start[clamp(firstTarget)]);
+  incoming(firstTarget: number, endTarget: number): SubgraphOperator {
+    const first = Math.min(this.nodeCount, Math.max(0, firstTarget));
+    const end = Math.max(first, Math.min(this.nodeCount, endTarget));
+    const begin = this.start[first];
+    const edges = this.start[end] - begin;
+    // Local numbering: the targets first, then each source in order of first appearance.
+    const local = new Int32Array(this.nodeCount).fill(-1);
+    for (let v = first; v < end; v++) local[v] = v - first;
+    let size = end - first;
+    const sources = new Int32Array(edges);
+    for (let k = 0; k < edges; k++) {
+      const u = this.sources[begin + k];
+      if (local[u] < 0) local[u] = size++;
+      sources[k] = local[u];
+    }
+    const weights = this.weights.subarray(begin, begin + edges);
+    const start = this.start;
+    return {
+      size,
+      edges,
+      multiply(x: Float64Array, y: Float64Array): void {
+        y.fill(0);
+        for (let v = first; v < end; v++) {
+          const t = v - first;
+          const xt = x[t];
+          let sum = 0;
+          for (let k = start[v] - begin; k < start[v + 1] - begin; k++) {
+            const u = sources[k];
+            const w = weights[k];
+            sum += w * x[u];
+            y[u] += w * xt;
+          }
+          y[t] += sum;
+        }
+      },
+    };
   }
 
   strengths(): Strengths {

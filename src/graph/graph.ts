@@ -45,6 +45,17 @@ export interface Strengths {
 }
 
 /**
+ * The adjacency B + B^T of a subgraph, on local vectors: entries index the nodes its edges
+ * touch (`size` of them), so that an eigensolver's vectors are as short as the subgraph.
+ */
+export interface SubgraphOperator {
+  readonly size: number;
+  readonly edges: number;
+  /** y = (B + B^T) x, both of length `size`. */
+  multiply(x: Float64Array, y: Float64Array): void;
+}
+
+/**
  * The weighted adjacency of a layered DAG, with the products graph properties need.
  * Vectors are float64, one entry per node, in node order.
  */
@@ -53,14 +64,13 @@ export interface Adjacency {
   readonly edgeCount: number;
   /** Bytes one product reads from memory: edge weights, any index arrays, and the x and y vectors. */
   readonly productBytes: number;
+  /** y = (A + A^T) x: the undirected graph's adjacency times x. */
+  symmetricProduct(x: Float64Array, y: Float64Array): void;
   /**
-   * y = (A + A^T) x: the undirected graph's adjacency times x; with a target range, only the
-   * edges whose target is in [firstTarget, endTarget) (a rolled graph's range must cover
-   * whole layers).
+   * The undirected subgraph of the edges whose target is in [firstTarget, endTarget), as an
+   * operator on local vectors (a rolled graph's range must cover whole layers).
    */
-  symmetricProduct(x: Float64Array, y: Float64Array, firstTarget?: number, endTarget?: number): void;
-  /** Number of edges whose target is in [firstTarget, endTarget) (a rolled graph's range must cover whole layers). */
-  edgeCountInto(firstTarget: number, endTarget: number): number;
+  incoming(firstTarget: number, endTarget: number): SubgraphOperator;
   /** Column sums (out) and row sums (in) of A. */
   strengths(): Strengths;
   /**

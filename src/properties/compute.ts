@@ -88,7 +88,7 @@ export function computeProperties(graph: Graph, options: PropertiesOptions = {})
   };
   let totalWeight = 0;
   for (let v = 0; v < graph.nodeCount; v++) totalWeight += strengths.in[v];
-  const incoming = layerSpectralRadii(graph, strengths.in, options.eigenvector);
+  const incoming = layerSpectralRadii(graph, strengths.in);
   const layers = graph.layers.map((layer, i) => ({
     name: layer.name,
     kind: layer.kind,

@@ -66,13 +66,32 @@ describe('all properties', () => {
     });
   }
 
-  it('refuses a restricted product of a rolled graph that splits a layer', async () => {
-    const graph = buildRolledGraph((await loadFixture('mlp')).checkpoint);
-    const layer = graph.layers[1];
-    const x = new Float64Array(graph.nodeCount).fill(1);
-    expect(() => graph.adjacency.symmetricProduct(x, new Float64Array(graph.nodeCount), layer.offset + 1, layer.offset + layer.size)).toThrow(
-      /split layer .*; a rolled graph's range must cover whole layers/,
-    );
+  it("gives a layer's subgraph on local vectors: its sources and nodes, rolled or unrolled", async () => {
+    const fixture = await loadFixture('cnn');
+    for (const graph of [buildRolledGraph(fixture.checkpoint), buildUnrolledGraph(fixture.checkpoint, { architecture: fixture.spec })]) {
+      const layer = graph.layers[2];
+      const source = graph.layers[1];
+      const subgraph = graph.adjacency.incoming(layer.offset, layer.offset + layer.size);
+      // Rolled: every source channel connects; unrolled: only the positions some kernel reads.
+      if (graph.kind === 'rolled') expect(subgraph.size).toBe(source.size + layer.size);
+      else expect(subgraph.size).toBeLessThanOrEqual(source.size + layer.size);
+      expect(subgraph.size).toBeGreaterThan(layer.size);
+      // B + B^T on the all-ones vector: the block's in-strengths on the layer's nodes and its
+      // out-strengths on the sources, whose values sum to twice the block's weight.
+      const y = new Float64Array(subgraph.size);
+      subgraph.multiply(new Float64Array(subgraph.size).fill(1), y);
+      const strengthIn = graph.adjacency.strengths().in.subarray(layer.offset, layer.offset + layer.size);
+      const total = (values: Float64Array) => values.reduce((s, v) => s + v, 0);
+      expect(total(y)).toBeCloseTo(2 * total(strengthIn), 9);
+      const sorted = (values: Float64Array) => Array.from(values).sort((a, b) => a - b);
+      const inLayer = sorted(strengthIn);
+      // Every in-strength of the layer appears among the outputs.
+      const outputs = sorted(y);
+      for (const value of inLayer) expect(outputs.some((o) => Math.abs(o - value) <= 1e-9 * Math.max(1, value))).toBe(true);
+    }
+    const rolled = buildRolledGraph(fixture.checkpoint);
+    const layer = rolled.layers[1];
+    expect(() => rolled.adjacency.incoming(layer.offset + 1, layer.offset + layer.size)).toThrow(/split layer .*; a rolled graph's range must cover whole layers/);
   });
 
   it('of a checkpoint file, rolled or unrolled', async () => {
