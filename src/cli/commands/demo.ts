@@ -25,17 +25,18 @@ import { createZooProgress } from '../zoo-progress.js';
 /** Defaults sized to finish in about five minutes on two cores. */
 export const DEMO_DEFAULTS = { runs: 48, epochs: 10, window: [0, 1, 2, 3], trainLimit: 4000, folds: 5 };
 
-/** The demo's grid: every (architecture, optimizer, init) cell, `samples` draws of learning rate and dropout. */
+/** Learning-rate ranges per optimizer, those of examples/mnist-zoo.yaml. */
+const DEMO_LEARNING_RATES = { sgd: [3e-4, 0.2], adam: [5e-5, 0.02] } as const;
+
+/** The demo's grid: every (architecture, optimizer, init) cell, `samples` draws of learning rate (per optimizer's range) and dropout. */
 export function demoGrid(runs: number, epochs: number, trainLimit: number): Grid {
   const cells = 2 * 2 * 3;
   return {
-    blocks: [
-      {
-        fixed: { dataset: 'mnist', epochs, train_limit: trainLimit, batch_size: 64 },
-        choices: { arch: ['mlp', 'lenet5'], optimizer: ['sgd', 'adam'], init: ['kaiming', 'xavier', 'small_normal'] },
-        ranges: { lr: { kind: 'log_uniform', low: 1e-4, high: 0.3 }, dropout: { kind: 'uniform', low: 0, high: 0.5 } },
-      },
-    ],
+    blocks: Object.entries(DEMO_LEARNING_RATES).map(([optimizer, [low, high]]) => ({
+      fixed: { dataset: 'mnist', epochs, train_limit: trainLimit, batch_size: 64, optimizer },
+      choices: { arch: ['mlp', 'lenet5'], init: ['kaiming', 'xavier', 'small_normal'] },
+      ranges: { lr: { kind: 'log_uniform', low, high }, dropout: { kind: 'uniform', low: 0, high: 0.5 } },
+    })),
     seeds: [0],
     samples: Math.max(1, Math.ceil(runs / cells)),
     samplingSeed: 0,
