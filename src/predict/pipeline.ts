@@ -4,10 +4,13 @@
  * style interval whose half-width is the `coverage` quantile of the chosen candidate's
  * out-of-fold absolute residuals (cross-conformal; Vovk 2015, Barber et al. 2021).
  * Candidates are fitted on a transform of the accuracy (by default its logit; target.ts)
- * and their predictions mapped back. Selection is by squared error in accuracy; residuals
- * and intervals are in the estimators' space, so that with the logit an interval is
- * symmetric in log-odds and, mapped back, narrow for runs predicted near 100% and wider
- * in the middle (a monotone map keeps the coverage of the conformal interval).
+ * and their predictions mapped back. Selection is by squared error in accuracy. The interval
+ * is taken on one of two scales, both from the same out-of-fold residuals: the estimators'
+ * (symmetric in log-odds with the logit: mapped back, narrow for runs predicted near 100%,
+ * wide in the middle; a monotone map keeps the conformal coverage) or accuracy itself
+ * (constant width). A few runs predicted far off in log-odds, typically diverged runs in a
+ * small zoo, make the first very wide everywhere; the fit keeps the scale whose intervals
+ * are narrower on average over the training runs' out-of-fold predictions.
  * Predictions and bounds are clipped to [0, 1], the range of an accuracy.
  *
  * References:
@@ -63,6 +66,10 @@ const FROM_JSON: Record<CandidateName, (json: RegressorJson) => Regressor> = {
   ridge: (json) => ImputedRidge.fromJSON(json),
 };
 
+/** Scales of the interval: the estimators' (`target`: log-odds with the logit transform) or accuracy. */
+export const INTERVAL_SPACES = ['target', 'accuracy'] as const;
+export type IntervalSpace = (typeof INTERVAL_SPACES)[number];
+
 /** A prediction with its interval. */
 export interface Prediction {
   readonly predicted: Float64Array;
@@ -73,9 +80,9 @@ export interface Prediction {
 /** The saved form of a fitted pipeline. */
 export interface PipelineJson {
   readonly candidate: CandidateName;
-  /** Half-width of the interval, in the estimators' space (`interval_space` "target"), or in accuracy (absent: files written before). */
+  /** Half-width of the interval on the scale `interval_space` names (absent in files written before scales: accuracy). */
   readonly halfWidth: number;
-  readonly interval_space?: 'target';
+  readonly interval_space?: IntervalSpace;
   readonly coverage: number;
   /** Transform of the target the estimator was fitted on (absent in files written before transforms: `none`). */
   readonly target?: TargetTransform;
@@ -85,6 +92,15 @@ export interface PipelineJson {
 }
 
 const clip = (v: number) => Math.min(1, Math.max(0, v));
+
+/** Bounds, in accuracy clipped to [0, 1], of intervals of `halfWidth` on scale `space` around estimator `outputs`. */
+function intervalOf(target: TargetTransform, space: IntervalSpace, outputs: Float64Array, halfWidth: number): { lower: Float64Array; upper: Float64Array } {
+  if (space === 'target') {
+    return { lower: fromTarget(target, outputs.map((v) => v - halfWidth)).map(clip), upper: fromTarget(target, outputs.map((v) => v + halfWidth)).map(clip) };
+  }
+  const predicted = fromTarget(target, outputs).map(clip);
+  return { lower: predicted.map((p) => clip(p - halfWidth)), upper: predicted.map((p) => clip(p + halfWidth)) };
+}
 
 /** The `q` empirical quantile for conformal intervals: the ceil((n + 1) q)-th smallest value (the largest when beyond n). */
 export function conformalQuantile(values: Float64Array, q: number): number {
@@ -110,7 +126,7 @@ export function outOfFold(make: () => Regressor, X: Matrix, y: Float64Array, fol
 
 /** A fitted pipeline: `fit` selects, refits and calibrates; `predict` returns values with intervals. */
 export class PredictorPipeline {
-  #fitted: { candidate: CandidateName; estimator: Regressor; halfWidth: number; selection: Record<string, number>; inTarget: boolean } | undefined;
+  #fitted: { candidate: CandidateName; estimator: Regressor; halfWidth: number; selection: Record<string, number>; space: IntervalSpace } | undefined;
   readonly options: PipelineOptions;
 
   constructor(options: Partial<PipelineOptions> = {}) {
@@ -129,35 +145,40 @@ export class PredictorPipeline {
     if (folds < 2) throw new PredictError('pipeline', `need runs from at least 2 configurations to fit, got ${distinct}`);
     const fold = groupedFolds(groups, folds, this.options.seed);
     const selection: Record<string, number> = {};
-    let best: { candidate: CandidateName; residuals: Float64Array; mse: number } | undefined;
+    let best: { candidate: CandidateName; outputs: Float64Array; mse: number } | undefined;
     for (const candidate of this.options.candidates) {
       const outputs = outOfFold(CANDIDATES[candidate], X, transformed, fold, folds);
       const predicted = fromTarget(target, outputs);
       const mse = targets.reduce((s, t, i) => s + (t - clip(predicted[i])) ** 2, 0) / targets.length;
       selection[candidate] = mse;
-      if (!best || mse < best.mse) best = { candidate, residuals: outputs.map((v, i) => Math.abs(transformed[i] - v)), mse };
+      if (!best || mse < best.mse) best = { candidate, outputs, mse };
     }
-    const chosen = best as { candidate: CandidateName; residuals: Float64Array };
+    const chosen = best as { candidate: CandidateName; outputs: Float64Array };
+    const { coverage } = this.options;
+    const scales = INTERVAL_SPACES.map((space) => {
+      const predicted = space === 'target' ? chosen.outputs : fromTarget(target, chosen.outputs).map(clip);
+      const actual = space === 'target' ? transformed : targets;
+      const halfWidth = conformalQuantile(predicted.map((p, i) => Math.abs(actual[i] - p)), coverage);
+      const { lower, upper } = intervalOf(target, space, chosen.outputs, halfWidth);
+      return { space, halfWidth, width: upper.reduce((s, u, i) => s + u - lower[i], 0) };
+    });
+    const interval = scales[1].width < scales[0].width ? scales[1] : scales[0];
     const estimator = CANDIDATES[chosen.candidate]().fit(X, transformed);
-    this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: conformalQuantile(chosen.residuals, this.options.coverage), selection, inTarget: true };
+    this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: interval.halfWidth, selection, space: interval.space };
     return this;
   }
 
   /** Returns predictions (clipped to [0, 1]) and their intervals. Throws if not fitted. */
   predict(X: Matrix): Prediction {
     const fitted = this.#require();
-    const { target } = this.options;
     const outputs = fitted.estimator.predict(X);
-    const predicted = fromTarget(target, outputs).map(clip);
-    const bound = (sign: number) =>
-      fitted.inTarget ? fromTarget(target, outputs.map((v) => v + sign * fitted.halfWidth)).map(clip) : predicted.map((p) => clip(p + sign * fitted.halfWidth));
-    return { predicted, lower: bound(-1), upper: bound(1) };
+    return { predicted: fromTarget(this.options.target, outputs).map(clip), ...intervalOf(this.options.target, fitted.space, outputs, fitted.halfWidth) };
   }
 
-  /** The chosen candidate, each candidate's inner cross-validated MSE, and the interval's half-width in the estimators' space. */
-  get selection(): { candidate: CandidateName; mse: Readonly<Record<string, number>>; halfWidth: number } {
+  /** The chosen candidate, each candidate's inner cross-validated MSE, and the interval's half-width on its scale. */
+  get selection(): { candidate: CandidateName; mse: Readonly<Record<string, number>>; halfWidth: number; intervalSpace: IntervalSpace } {
     const fitted = this.#require();
-    return { candidate: fitted.candidate, mse: fitted.selection, halfWidth: fitted.halfWidth };
+    return { candidate: fitted.candidate, mse: fitted.selection, halfWidth: fitted.halfWidth, intervalSpace: fitted.space };
   }
 
   /** The fitted estimator (for feature importances). */
@@ -177,7 +198,7 @@ export class PredictorPipeline {
     return {
       candidate: fitted.candidate,
       halfWidth: fitted.halfWidth,
-      ...(fitted.inTarget ? { interval_space: 'target' as const } : {}),
+      interval_space: fitted.space,
       coverage,
       target,
       selection: fitted.selection,
@@ -190,11 +211,11 @@ export class PredictorPipeline {
     const restore = FROM_JSON[json.candidate];
     if (!restore) throw new PredictError('pipeline', `unknown estimator ${JSON.stringify(json.candidate)} in model file`);
     const pipeline = new PredictorPipeline({ coverage: json.coverage, target: json.target ?? 'none' });
-    if (json.interval_space !== undefined && json.interval_space !== 'target') {
-      throw new PredictError('pipeline', `unknown interval_space ${JSON.stringify(json.interval_space)} in model file; expected "target"`);
+    const space = json.interval_space ?? 'accuracy';
+    if (!(INTERVAL_SPACES as readonly unknown[]).includes(space)) {
+      throw new PredictError('pipeline', `unknown interval_space ${JSON.stringify(space)} in model file; expected one of ${INTERVAL_SPACES.join(', ')}`);
     }
-    const inTarget = json.interval_space === 'target';
-    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth: json.halfWidth, selection: { ...json.selection }, inTarget };
+    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth: json.halfWidth, selection: { ...json.selection }, space };
     return pipeline;
   }
 }

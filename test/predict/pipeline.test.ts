@@ -6,7 +6,7 @@ import { PredictorPipeline } from '../../src/predict/pipeline.js';
 import type { PipelineJson } from '../../src/predict/pipeline.js';
 import { LOGIT_EPSILON, fromTarget, toTarget } from '../../src/predict/target.js';
 import { createRng } from '../../src/util/random.js';
-import { thrown } from '../helpers.js';
+import { float64Bits, thrown } from '../helpers.js';
 
 /** Accuracies that are a logistic function of one feature: sigmoid(1.5 x) for x uniform on [-3, 4). */
 function logisticAccuracies(n: number, seed: number): { X: Matrix; y: Float64Array; groups: string[] } {
@@ -65,6 +65,7 @@ describe('PredictorPipeline', () => {
     const held = noisy(2000, 4);
     const pipeline = new PredictorPipeline({ candidates: ['ridge'] }).fit(fit.X, fit.y, fit.groups);
     const p = pipeline.predict(held.X);
+    expect(pipeline.selection.intervalSpace).toBe('target');
     const h = pipeline.selection.halfWidth;
     // Bounds are the predicted log-odds plus or minus the half-width, mapped back.
     for (let i = 0; i < 20; i++) {
@@ -83,6 +84,24 @@ describe('PredictorPipeline', () => {
     expect(inside / held.y.length).toBeLessThan(0.94);
   });
 
+  it('keeps intervals in accuracy when errors are even in accuracy', () => {
+    // Noise of sd 0.02 in accuracy around accuracies from 0.3 to 0.97: in log-odds it is ten
+    // times larger near the top, and one half-width for every run would span half the range
+    // in the middle; in accuracy the interval is a narrow band.
+    const rng = createRng(7);
+    const base = logisticAccuracies(200, 5);
+    const y = base.y.map((p) => Math.min(0.999, Math.max(0.001, 0.3 + 0.67 * p + 0.02 * rng.normal())));
+    const pipeline = new PredictorPipeline({ candidates: ['ridge'] }).fit(base.X, y, base.groups);
+    expect(pipeline.selection.intervalSpace).toBe('accuracy');
+    const p = pipeline.predict(base.X);
+    for (let i = 0; i < 20; i++) {
+      expect(p.upper[i] - p.lower[i]).toBeCloseTo(Math.min(1, p.predicted[i] + pipeline.selection.halfWidth) - Math.max(0, p.predicted[i] - pipeline.selection.halfWidth), 12);
+    }
+    const json = pipeline.toJSON();
+    expect(json.interval_space).toBe('accuracy');
+    expect(float64Bits(PredictorPipeline.fromJSON(JSON.parse(JSON.stringify(json))).predict(base.X).upper)).toEqual(float64Bits(p.upper));
+  });
+
   it('reads a saved pipeline without interval_space as an interval in accuracy', () => {
     const pipeline = new PredictorPipeline({ candidates: ['ridge'] }).fit(train.X, train.y, train.groups);
     const { interval_space: _space, ...older } = { ...pipeline.toJSON(), halfWidth: 0.05 };
@@ -91,7 +110,7 @@ describe('PredictorPipeline', () => {
       expect(p.lower[i]).toBeCloseTo(Math.max(0, p.predicted[i] - 0.05), 12);
       expect(p.upper[i]).toBeCloseTo(Math.min(1, p.predicted[i] + 0.05), 12);
     }
-    expect(() => PredictorPipeline.fromJSON({ ...pipeline.toJSON(), interval_space: 'accuracy' as never })).toThrow(/^pipeline: unknown interval_space "accuracy"/);
+    expect(() => PredictorPipeline.fromJSON({ ...pipeline.toJSON(), interval_space: 'probit' as never })).toThrow(/^pipeline: unknown interval_space "probit"/);
   });
 
   it('saves the target transform and restores bit-identical predictions', () => {

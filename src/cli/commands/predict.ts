@@ -129,7 +129,7 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
         console.log(`cross-validated (${folds} folds, grouped by configuration) on ${model.training_runs} runs, window ${formatEpochWindow(window)}, method ${method.name}:`);
         console.log(metricsTable([evaluation], 'all'));
       }
-      const scale = target === 'logit' ? ' in log-odds of accuracy' : '';
+      const scale = target === 'logit' && pipeline.selection.intervalSpace === 'target' ? ' in log-odds of accuracy' : '';
       console.log(`${options.out}: ${pipeline.selection.candidate} on ${model.columns.length} features, 90% interval +/- ${formatNumber(pipeline.selection.halfWidth)}${scale}`);
     });
 
