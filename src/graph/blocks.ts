@@ -118,12 +118,15 @@ export class BlockAdjacency implements Adjacency {
     this.byTarget = byTarget;
   }
 
-  /** Runs `kernel` over block k with the given vector slots (byte offsets of node 0). */
-  private run(kernel: BlockKernel, k: number, xs: number, xd: number, ys: number, yd: number): void {
+  /**
+   * Runs `kernel` over block k with the given vector slots (byte offsets of entry 0); its
+   * source and target layers start at byte `from` and `to` of a slot (default: their node offsets).
+   */
+  private run(kernel: BlockKernel, k: number, xs: number, xd: number, ys: number, yd: number, from?: number, to?: number): void {
     const b = this.blocks[k];
-    const from = this.layers[b.from].offset * 8;
-    const to = this.layers[b.to].offset * 8;
-    kernel(this.addresses[k], b.groups, b.rows, b.cols, xs + from, xd + to, ys + from, yd + to);
+    const source = from ?? this.layers[b.from].offset * 8;
+    const target = to ?? this.layers[b.to].offset * 8;
+    kernel(this.addresses[k], b.groups, b.rows, b.cols, xs + source, xd + target, ys + source, yd + target);
   }
 
   symmetricProduct(x: Float64Array, y: Float64Array): void {
@@ -154,10 +157,7 @@ export class BlockAdjacency implements Adjacency {
       multiply: (x: Float64Array, y: Float64Array): void => {
         this.views[0].set(x);
         this.views[1].fill(0, 0, size);
-        for (const { k, from, to } of calls) {
-          const b = this.blocks[k];
-          this.sym(this.addresses[k], b.groups, b.rows, b.cols, X + from, X + to, Y + from, Y + to);
-        }
+        for (const { k, from, to } of calls) this.run(this.sym, k, X, X, Y, Y, from, to);
         y.set(this.views[1].subarray(0, size));
       },
     };

@@ -13,7 +13,7 @@ import type { Method } from './evaluate-methods.js';
 import { intervalCoverage, kendallTau, meanAbsoluteError, meanIntervalWidth, r2Score, spearmanRho, topQuarter } from './evaluate-metrics.js';
 import type { Matrix } from './matrix.js';
 import { selectRows } from './matrix.js';
-import { PredictorPipeline, conformalQuantile } from './pipeline.js';
+import { PredictorPipeline, conformalQuantile, intervalOf } from './pipeline.js';
 import type { PipelineOptions, Prediction } from './pipeline.js';
 
 /** Metrics of one method on a set of runs. */
@@ -99,11 +99,10 @@ function fitPredict(
   options: EvaluateOptions,
 ): { prediction: Prediction; chosen: string } {
   if (method.direct) {
-    const clip = (v: number) => Math.min(1, Math.max(0, v));
     const trainResiduals = train.y.map((t, i) => Math.abs(t - train.X.data[i * train.X.cols + directColumn]));
     const half = conformalQuantile(trainResiduals.filter((r) => !Number.isNaN(r)), options.pipeline?.coverage ?? 0.9);
     const predicted = Float64Array.from({ length: test.rows }, (_, i) => test.data[i * test.cols + directColumn]);
-    return { prediction: { predicted, lower: predicted.map((p) => clip(p - half)), upper: predicted.map((p) => clip(p + half)) }, chosen: 'none' };
+    return { prediction: { predicted, ...intervalOf('none', 'accuracy', predicted, half) }, chosen: 'none' };
   }
   const pipeline = new PredictorPipeline({ seed: options.seed, ...options.pipeline }).fit(train.X, train.y, train.groups);
   return { prediction: pipeline.predict(test), chosen: pipeline.selection.candidate };

@@ -94,7 +94,7 @@ export interface PipelineJson {
 const clip = (v: number) => Math.min(1, Math.max(0, v));
 
 /** Bounds, in accuracy clipped to [0, 1], of intervals of `halfWidth` on scale `space` around estimator `outputs`. */
-function intervalOf(target: TargetTransform, space: IntervalSpace, outputs: Float64Array, halfWidth: number): { lower: Float64Array; upper: Float64Array } {
+export function intervalOf(target: TargetTransform, space: IntervalSpace, outputs: Float64Array, halfWidth: number): { lower: Float64Array; upper: Float64Array } {
   if (space === 'target') {
     return { lower: fromTarget(target, outputs.map((v) => v - halfWidth)).map(clip), upper: fromTarget(target, outputs.map((v) => v + halfWidth)).map(clip) };
   }

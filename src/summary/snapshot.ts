@@ -54,7 +54,6 @@ function range(offset: number, size: number): Uint32Array {
   return Uint32Array.from({ length: size }, (_, i) => offset + i);
 }
 
-
 /** A spectral radius made comparable across widths: times sqrt(edges) / total weight, about 1 for i.i.d. weights. */
 function normalisedRadius(radius: number, edges: number, totalWeight: number): number {
   return (radius * Math.sqrt(edges)) / Math.max(totalWeight, Number.MIN_VALUE);
