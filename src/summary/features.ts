@@ -2,7 +2,7 @@
  * Feature blocks of a run, for the predictor and every baseline, over one epoch window:
  *
  * - `graph`: the temporal graph summary (snapshot features at every window epoch, their
- *   changes, relative change over the window);
+ *   changes, relative change over the window, and the update between consecutive epochs);
  * - `graph-static`: snapshot features of the window's last epoch only;
  * - `curve`: the learning curve so far (train/test loss and accuracy at each epoch <= the
  *   window's end; a diverged run's last entry stands for the epochs after it);
@@ -12,7 +12,8 @@
  *   quantiles 0/25/50/75/100 of each layer's weights and biases; Unterthiner et al. 2020);
  * - `hyper`: the hyperparameters (log scale for rates and sizes, one-hot categories).
  *
- * Snapshots are read one at a time: a run never holds more than one checkpoint in memory.
+ * Snapshots are read one at a time: a run never holds more than one checkpoint in memory
+ * (and, for the update features, the previous snapshot's graph).
  * A run that diverged inside the window has no checkpoints after it: its later epochs
  * repeat the diverged snapshot. A snapshot with non-finite weights has no graph: its graph
  * features are NaN (a run with no finite snapshot in the window has no graph features).
@@ -23,7 +24,9 @@ import { readCheckpoint } from '../checkpoint/open.js';
 import { tensorToFloat64 } from '../checkpoint/tensor.js';
 import { concatArrays } from '../util/arrays.js';
 import { NonFiniteWeightsError } from '../graph/errors.js';
+import type { Graph } from '../graph/graph.js';
 import { checkpointProperties } from '../properties/compute.js';
+import { updateStrength } from '../properties/update-strength.js';
 import { CONFIG_SCHEMA } from '../train/config.js';
 import { SnapshotFeaturizer } from './snapshot.js';
 import type { FeatureLayout, FeatureVector } from './snapshot.js';
@@ -162,25 +165,33 @@ export async function runFeatures(run: Run, options: RunFeatureOptions): Promise
   if (wants('graph') || wants('graph-static')) {
     const featurizer = new SnapshotFeaturizer(layout);
     const needed = wants('graph') ? paths : paths.slice(-1);
-    const cache = new Map<string, FeatureVector | null>();
-    const snapshots: (FeatureVector | null)[] = [];
-    for (const path of needed) {
-      if (!cache.has(path)) {
-        try {
-          const { graph, properties } = await checkpointProperties(path);
-          cache.set(path, featurizer.features(graph, properties));
-        } catch (error) {
-          // A diverged snapshot (NaN weights) has no graph: its features are missing, not an error.
-          if (!(error instanceof NonFiniteWeightsError)) throw error;
-          cache.set(path, null);
-        }
+    const snapshotAt = async (path: string): Promise<{ path: string; graph: Graph | null; features: FeatureVector | null }> => {
+      try {
+        const { graph, properties } = await checkpointProperties(path);
+        return { path, graph, features: featurizer.features(graph, properties) };
+      } catch (error) {
+        // A diverged snapshot (NaN weights) has no graph: its features are missing, not an error.
+        if (!(error instanceof NonFiniteWeightsError)) throw error;
+        return { path, graph: null, features: null };
       }
-      snapshots.push(cache.get(path) as FeatureVector | null);
+    };
+    // The previous snapshot's graph is kept (not its checkpoint) for the update features.
+    let previous: Awaited<ReturnType<typeof snapshotAt>> | undefined;
+    const snapshots: (FeatureVector | null)[] = [];
+    const updates: (FeatureVector | null)[] = [];
+    for (const path of needed) {
+      const current = previous?.path === path ? previous : await snapshotAt(path);
+      if (previous) updates.push(previous.graph && current.graph ? featurizer.updateFeatures(current.graph, updateStrength(previous.graph, current.graph)) : null);
+      snapshots.push(current.features);
+      previous = current;
     }
     const template = snapshots.find((s) => s !== null);
+    const updateTemplate = updates.find((u) => u !== null);
+    const missing = (like: FeatureVector) => ({ names: like.names, values: new Float64Array(like.names.length).fill(NaN) });
     if (template) {
-      const filled = snapshots.map((s) => s ?? { names: template.names, values: new Float64Array(template.names.length).fill(NaN) });
-      if (wants('graph')) out.graph = temporalSummary(window, filled, true);
+      const filled = snapshots.map((s) => s ?? missing(template));
+      const filledUpdates = updateTemplate ? updates.map((u) => u ?? missing(updateTemplate)) : [];
+      if (wants('graph')) out.graph = temporalSummary(window, filled, true, filledUpdates);
       if (wants('graph-static')) out['graph-static'] = temporalSummary(window.slice(-1), filled.slice(-1), false);
     }
   }

@@ -14,10 +14,18 @@
  *   the whole graph and averaged over each group's layers, whose incoming weights are also
  *   summarised by their mean edge weight.
  *   For width transfer and unseen architectures.
+ *
+ * Between consecutive snapshots, `updateFeatures` describes the update graph (edges
+ * weighted by how far they moved, `properties/update-strength.ts`) over the same groups:
+ * statistics of every node's relative update in and out (its update strength over its
+ * strength in the earlier snapshot), and the relative update of the group's incoming
+ * weights (`fc1.relative_update_in.q50`, `fc1.relative_update`). Ratios do not depend on
+ * width, so both layouts use them as they are.
  */
 import type { Graph } from '../graph/graph.js';
 import { NODE_PROPERTIES } from '../properties/compute.js';
 import type { GraphProperties, NodeProperty } from '../properties/compute.js';
+import type { UpdateStrengths } from '../properties/update-strength.js';
 import { concatArrays } from '../util/arrays.js';
 import { STATISTICS, describeInto } from './statistics.js';
 
@@ -162,6 +170,47 @@ export class SnapshotFeaturizer {
     } else {
       names.push('graph.total_weight', 'graph.spectral_radius');
       values.push(properties.totalWeight, properties.spectralRadius);
+    }
+    return { names, values: Float64Array.from(values) };
+  }
+
+  /**
+   * Returns the features of the update from the earlier snapshot to `graph`: per group,
+   * statistics of the nodes' relative updates in and out (nodes without edges that way in
+   * the earlier snapshot left out) and the relative update of the group's incoming weights.
+   */
+  updateFeatures(graph: Graph, update: UpdateStrengths): FeatureVector {
+    const { groups } = this.structure(graph);
+    const names: string[] = [];
+    const values: number[] = [];
+    const stats = new Float64Array(STATISTICS.length);
+    const ratios = (nodes: Uint32Array, moved: Float64Array, before: Float64Array) => {
+      const sample: number[] = [];
+      for (const v of nodes) if (before[v] > 0) sample.push(moved[v] / before[v]);
+      return Float64Array.from(sample);
+    };
+    for (const group of groups) {
+      const sides = [
+        ['in', update.in, update.previousIn, 'strengthIn'],
+        ['out', update.out, update.previousOut, 'strengthOut'],
+      ] as const;
+      for (const [side, moved, before, property] of sides) {
+        if (group.skip.has(property)) continue;
+        describeInto(ratios(group.nodes, moved, before), stats, 0);
+        STATISTICS.forEach((stat, k) => {
+          names.push(`${group.name}.relative_update_${side}.${stat}`);
+          values.push(stats[k]);
+        });
+      }
+      if (group.skip.has('strengthIn')) continue;
+      let moved = 0;
+      let before = 0;
+      for (const v of group.nodes) {
+        moved += update.in[v];
+        before += update.previousIn[v];
+      }
+      names.push(`${group.name}.relative_update`);
+      values.push(before > 0 ? moved / before : NaN);
     }
     return { names, values: Float64Array.from(values) };
   }

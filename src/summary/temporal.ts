@@ -2,7 +2,8 @@
  * Temporal summary over an epoch window: each snapshot feature at every epoch of the
  * window (`e3.fc1.eigenvector.mean`), its change between consecutive epochs
  * (`d2_3.fc1.eigenvector.mean` = value at 3 - value at 2) and its relative change over
- * the whole window (`rel0_3.fc1...` = (last - first) / (|first| + 1e-12)).
+ * the whole window (`rel0_3.fc1...` = (last - first) / (|first| + 1e-12)), and the
+ * features of the update between consecutive epochs (`u2_3.fc1.relative_update`).
  */
 import { EpochgraphError } from '../errors.js';
 import type { FeatureVector } from './snapshot.js';
@@ -28,18 +29,26 @@ export function formatEpochWindow(epochs: readonly number[]): string {
   return contiguous && epochs.length > 1 ? `${epochs[0]}-${epochs.at(-1)}` : epochs.join(',');
 }
 
-/**
- * Combines per-epoch snapshot features (same names, window order) into the temporal summary.
- * With `temporal` false, only the last epoch's values (a static summary).
- * Returns the named features; throws if the snapshots' feature names differ (architecture changed).
- */
-export function temporalSummary(epochs: readonly number[], snapshots: readonly FeatureVector[], temporal = true): FeatureVector {
-  const base = snapshots[0].names;
-  for (const s of snapshots) {
+function sameNames(vectors: readonly FeatureVector[]): void {
+  const base = vectors[0]?.names ?? [];
+  for (const s of vectors) {
     if (s.names.length !== base.length || s.names.some((n, i) => n !== base[i])) {
       throw new EpochgraphError('summary: snapshots of one run have different structures');
     }
   }
+}
+
+/**
+ * Combines per-epoch snapshot features (same names, window order) into the temporal summary;
+ * `updates[i - 1]`, when given, are the features of the update from epoch `epochs[i - 1]` to
+ * `epochs[i]`. With `temporal` false, only the last epoch's values (a static summary).
+ * Returns the named features; throws if the snapshots' feature names differ (architecture changed).
+ */
+export function temporalSummary(epochs: readonly number[], snapshots: readonly FeatureVector[], temporal = true, updates: readonly FeatureVector[] = []): FeatureVector {
+  const base = snapshots[0].names;
+  sameNames(snapshots);
+  sameNames(updates);
+  if (updates.length > 0 && updates.length !== epochs.length - 1) throw new EpochgraphError(`summary: ${updates.length} updates for a window of ${epochs.length} epochs`);
   if (!temporal) {
     const last = epochs.length - 1;
     return { names: base.map((n) => `e${epochs[last]}.${n}`), values: Float64Array.from(snapshots[last].values) };
@@ -66,5 +75,11 @@ export function temporalSummary(epochs: readonly number[], snapshots: readonly F
       values.push((last[k] - first[k]) / (Math.abs(first[k]) + 1e-12));
     });
   }
+  updates.forEach((update, i) => {
+    update.names.forEach((n, k) => {
+      names.push(`u${epochs[i]}_${epochs[i + 1]}.${n}`);
+      values.push(update.values[k]);
+    });
+  });
   return { names, values: Float64Array.from(values) };
 }

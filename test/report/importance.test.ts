@@ -6,6 +6,9 @@ describe('feature importance figure', () => {
     expect(featureParts('graph:e3.fc1.eigenvector.q75')).toEqual({ block: 'graph', property: 'eigenvector', layer: 'fc1', term: 'value at an epoch' });
     expect(featureParts('graph:d2_3.layers.0.strength_in.max')).toEqual({ block: 'graph', property: 'strength_in', layer: 'layers.0', term: 'change between epochs' });
     expect(featureParts('graph:rel0_3.graph.spectral_radius')).toEqual({ block: 'graph', property: 'spectral_radius', layer: 'whole graph', term: 'relative change over window' });
+    expect(featureParts('graph:e1.layers.0.spectral_radius')).toEqual({ block: 'graph', property: 'spectral_radius', layer: 'layers.0', term: 'value at an epoch' });
+    expect(featureParts('graph:u0_1.fc1.relative_update_in.q50')).toEqual({ block: 'graph', property: 'relative_update_in', layer: 'fc1', term: 'update between epochs' });
+    expect(featureParts('graph:u2_3.layers.1.relative_update')).toEqual({ block: 'graph', property: 'relative_update', layer: 'layers.1', term: 'update between epochs' });
     expect(featureParts('graph-static:e3.conv1.pagerank.mean')).toMatchObject({ block: 'graph-static', property: 'pagerank', layer: 'conv1' });
     expect(featureParts('curve:e2.test_acc')).toEqual({ block: 'curve', property: 'curve', layer: 'curve', term: 'curve' });
   });

@@ -7,6 +7,7 @@ import { makeTensor } from '../../src/checkpoint/tensor.js';
 import { readRun } from '../../src/checkpoint/run.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
 import { computeProperties } from '../../src/properties/compute.js';
+import { updateStrength } from '../../src/properties/update-strength.js';
 import { runFeatures, windowCheckpoints } from '../../src/summary/features.js';
 import { SnapshotFeaturizer } from '../../src/summary/snapshot.js';
 import { STATISTICS, describeInto } from '../../src/summary/statistics.js';
@@ -64,6 +65,15 @@ describe('epoch windows', () => {
     const still = temporalSummary([0, 1, 2], [snap(1, 10), snap(2, 10), snap(4, 5)], false);
     expect(still.names).toEqual(['e2.x', 'e2.y']);
   });
+
+  it('names update features by the pair of epochs they join', () => {
+    const snap = (a: number) => ({ names: ['x'], values: Float64Array.of(a) });
+    const update = (a: number) => ({ names: ['moved'], values: Float64Array.of(a) });
+    const summary = temporalSummary([0, 2, 5], [snap(1), snap(2), snap(3)], true, [update(0.5), update(0.25)]);
+    expect(summary.names.filter((n) => n.startsWith('u'))).toEqual(['u0_2.moved', 'u2_5.moved']);
+    expect(summary.values[summary.names.indexOf('u2_5.moved')]).toBe(0.25);
+    expect(() => temporalSummary([0, 1, 2], [snap(1), snap(2), snap(3)], true, [update(1)])).toThrow(/1 updates for a window of 3 epochs/);
+  });
 });
 
 describe('snapshot features', () => {
@@ -117,6 +127,35 @@ describe('snapshot features', () => {
     expect(meanRank(a, narrow)).toBeCloseTo(1, 10);
     expect(meanRank(b, wide)).toBeCloseTo(1, 10);
   });
+
+  it('update features: every weight moving from 0.5 to 0.6 is a relative update of 0.2 at any width, in either layout', () => {
+    for (const layout of ['per-layer', 'agnostic'] as const) {
+      for (const width of [8, 64]) {
+        const update = new SnapshotFeaturizer(layout).updateFeatures(buildRolledGraph(uniformNet(width, 0.6)), updateStrength(buildRolledGraph(uniformNet(width, 0.5)), buildRolledGraph(uniformNet(width, 0.6))));
+        const hidden = layout === 'per-layer' ? 'fc1' : 'hidden';
+        const output = layout === 'per-layer' ? 'fc2' : 'output';
+        expect(update.names).toContain(`${hidden}.relative_update_in.q50`);
+        expect(update.names).not.toContain(`${output}.relative_update_out.q50`);
+        expect(update.names).not.toContain('input.relative_update');
+        for (const [k, name] of update.names.entries()) {
+          if (/\.(std|skew)$/.test(name)) expect(update.values[k]).toBeCloseTo(0, 12);
+          else expect(update.values[k]).toBeCloseTo((Math.fround(0.6) - 0.5) / 0.5, 12);
+        }
+      }
+    }
+  });
+
+  it('update features: a node without earlier edges that way is left out of the ratios', () => {
+    // fc1's first row starts at zero: its in-ratio is undefined, so the sample is the other rows.
+    const net = (first: number) => [
+      makeTensor('fc1.weight', 'F32', [2, 2], Float32Array.of(first, first, 1, 1)),
+      makeTensor('fc2.weight', 'F32', [1, 2], Float32Array.of(1, 1)),
+    ];
+    const update = new SnapshotFeaturizer('per-layer').updateFeatures(buildRolledGraph(net(1)), updateStrength(buildRolledGraph(net(0)), buildRolledGraph(net(1))));
+    const get = (name: string) => update.values[update.names.indexOf(name)];
+    expect(get('fc1.relative_update_in.max')).toBe(0);
+    expect(get('fc1.relative_update')).toBe(1); // 2 moved over 2 before
+  });
 });
 
 describe('features of a tiny zoo', () => {
@@ -145,6 +184,7 @@ describe('features of a tiny zoo', () => {
     const blocks = await runFeatures(run, { window: [0, 1, 2], layout: 'per-layer', blocks: ['graph', 'graph-static', 'curve', 'tse', 'weights', 'hyper'] });
     expect(blocks.graph?.names).toContain('e2.layers.0.eigenvector.mean');
     expect(blocks.graph?.names).toContain('d1_2.graph.spectral_radius');
+    expect(blocks.graph?.names).toContain('u1_2.layers.0.relative_update_in.q50');
     expect(blocks['graph-static']?.names.every((n) => n.startsWith('e2.'))).toBe(true);
     expect(blocks.curve?.names).toEqual(['e0', 'e1', 'e2'].flatMap((e) => ['train_loss', 'train_acc', 'test_loss', 'test_acc'].map((k) => `${e}.${k}`)));
     const tse = (run.history[1].train_loss as number) + (run.history[2].train_loss as number);
@@ -190,6 +230,8 @@ describe('features of a tiny zoo', () => {
     expect(Number.isNaN(at('e2.layers.0.eigenvector.mean'))).toBe(true);
     expect(Number.isFinite(at('e1.layers.0.eigenvector.mean'))).toBe(true);
     expect(Number.isNaN(at('d1_2.graph.spectral_radius'))).toBe(true);
+    expect(Number.isNaN(at('u1_2.layers.0.relative_update'))).toBe(true);
+    expect(Number.isFinite(at('u0_1.layers.0.relative_update'))).toBe(true);
     await writeSafetensors(second.path, checkpoint.tensors, checkpoint.metadata);
   });
 

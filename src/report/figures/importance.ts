@@ -4,6 +4,7 @@
  * which is steadier than single features when many of them are correlated.
  */
 import type { Figure } from '../figure.js';
+import { STATISTICS } from '../../summary/statistics.js';
 import type { FeatureImportance } from '../model.js';
 import { SCHEMA } from './common.js';
 
@@ -14,7 +15,7 @@ export interface FeatureParts {
   readonly property: string;
   /** Node layer (or "whole graph"); the block for non-graph features. */
   readonly layer: string;
-  /** Temporal term: value at an epoch, change between two epochs, relative change over the window. */
+  /** Temporal term: value at an epoch, change between two epochs, relative change over the window, update between two epochs. */
   readonly term: string;
 }
 
@@ -22,7 +23,10 @@ const TERMS: readonly [RegExp, string][] = [
   [/^e\d+$/, 'value at an epoch'],
   [/^d\d+_\d+$/, 'change between epochs'],
   [/^rel\d+_\d+$/, 'relative change over window'],
+  [/^u\d+_\d+$/, 'update between epochs'],
 ];
+
+const STATISTIC_NAMES = new Set<string>(STATISTICS);
 
 /**
  * Splits a column name (`graph:e3.fc1.eigenvector.q75`, `graph:d2_3.graph.spectral_radius`,
@@ -34,9 +38,11 @@ export function featureParts(column: string): FeatureParts {
   const parts = column.slice(colon + 1).split('.');
   if (block !== 'graph' && block !== 'graph-static') return { block, property: block, layer: block, term: block };
   const term = TERMS.find(([pattern]) => pattern.test(parts[0]))?.[1] ?? parts[0];
-  // Layer names may hold dots: the property and statistic are the last two parts.
-  if (parts[1] === 'graph' && parts.length === 3) return { block, property: parts[2], layer: 'whole graph', term };
-  return { block, property: parts[parts.length - 2], layer: parts.slice(1, -2).join('.'), term };
+  // Layer names may hold dots: a node property ends in its statistic (`fc1.eigenvector.q75`),
+  // a layer-level figure does not (`fc1.spectral_radius`).
+  const propertyAt = STATISTIC_NAMES.has(parts[parts.length - 1]) ? parts.length - 2 : parts.length - 1;
+  const layer = parts.slice(1, propertyAt).join('.');
+  return { block, property: parts[propertyAt], layer: layer === 'graph' ? 'whole graph' : layer, term };
 }
 
 /** The groupings of the right-hand panels. */
@@ -122,7 +128,7 @@ export function importanceFigure(importances: readonly FeatureImportance[], opti
       `Which features the ${options.modelName} model relies on (${options.provenance}). Left: the ${topRows.length} features with the largest share ` +
       `of the total split gain of the gradient-boosted trees, out of ${importances.length} features used in at least one split. ` +
       `Names follow the feature table (epochgraph features): block:term.layer.property.statistic, where term e3 is the value at epoch 3, ` +
-      `d2_3 the change from epoch 2 to 3 and rel0_3 the relative change over the window. Right: the same gains summed by graph property, ` +
+      `d2_3 the change from epoch 2 to 3, rel0_3 the relative change over the window and u2_3 the update from epoch 2 to 3. Right: the same gains summed by graph property, ` +
       `by node layer and by temporal term (non-graph features are grouped by their block; groups under 0.1% are left out). Gain importances describe the fitted model, ` +
       `not causal effects, and spread over correlated features.`,
     spec,
