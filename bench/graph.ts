@@ -5,7 +5,9 @@
  *    1,861,632 edges): strengths, eigenvector centrality and PageRank, median of `--runs`
  *    after a warm-up, for float64 and float32 edge storage; the same graph timed with scipy,
  *    igraph and networkx in a child /usr/bin/python3 (bench/graph_peers.py), with the largest
- *    deviation of each peer's values from ours.
+ *    deviation of each peer's values from ours. Then the update strengths between that graph
+ *    and a perturbed copy of it (every weight times 1 + 0.01 N(0, 1)), against scipy's
+ *    |B - A| row and column sums.
  * 2. The memory-bandwidth bound of one product: a product must read every stored edge weight
  *    and the node vectors (`productBytes`); the bound is the time the machine takes to move
  *    that many bytes through memory with the same footprint, measured as a plain
@@ -33,6 +35,7 @@ import { computeProperties } from '../src/properties/compute.js';
 import { eigenvectorCentrality } from '../src/properties/eigenvector-centrality.js';
 import { pagerank } from '../src/properties/pagerank.js';
 import { strength } from '../src/properties/strength.js';
+import { updateStrength } from '../src/properties/update-strength.js';
 import { createRng } from '../src/util/random.js';
 import { median } from './report.js';
 import { resnet50Tensors } from './resnet50.js';
@@ -122,19 +125,21 @@ function productAndBound(graph: Graph, runs: number): { product: number; bound: 
   return { product: median(product), bound: median(copy), sum: median(sums) };
 }
 
-/** |He-init| dense weights of an MLP 784-1024-1024-10 (fan-in normal, absolute values). */
-function mlpTensors(): Tensor[] {
-  const rng = createRng(1);
+/** |He-init| dense weights of an MLP 784-1024-1024-10 (fan-in normal, absolute values), or `base`'s perturbed by 1% noise. */
+function mlpTensors(seed = 1, base?: Tensor[]): Tensor[] {
+  const rng = createRng(seed);
   const sizes = [784, 1024, 1024, 10];
   return sizes.slice(1).map((out, k) => {
     const fanIn = sizes[k];
     const data = new Float32Array(out * fanIn);
-    for (let i = 0; i < data.length; i++) data[i] = Math.abs(rng.normal() * Math.sqrt(2 / fanIn));
+    const earlier = base?.[k].data as Float32Array | undefined;
+    for (let i = 0; i < data.length; i++) data[i] = earlier ? Math.abs(earlier[i] * (1 + 0.01 * rng.normal())) : Math.abs(rng.normal() * Math.sqrt(2 / fanIn));
     return makeTensor(`layers.${k}.weight`, 'F32', [out, fanIn], data);
   });
 }
 
 interface PeerResult {
+  update?: Timing;
   strength: Timing;
   eigenvector: Timing;
   pagerank: Timing;
@@ -143,7 +148,7 @@ interface PeerResult {
 }
 
 /** Runs bench/graph_peers.py on `graph`; returns its JSON (seconds) or the reason it could not run. */
-function runPeers(graph: Graph, ours: Float64Array[], runs: number, networkxRuns: number): Record<string, PeerResult> | string {
+function runPeers(graph: Graph, later: Graph, ours: Float64Array[], runs: number, networkxRuns: number): Record<string, PeerResult> | string {
   const dir = mkdtempSync(join(tmpdir(), 'epochgraph-bench-'));
   try {
     const src = new Int32Array(graph.edgeCount);
@@ -158,7 +163,10 @@ function runPeers(graph: Graph, ours: Float64Array[], runs: number, networkxRuns
     writeFileSync(join(dir, 'src.i32'), src);
     writeFileSync(join(dir, 'dst.i32'), dst);
     writeFileSync(join(dir, 'w.f64'), w);
-    const all = new Float64Array(4 * graph.nodeCount);
+    e = 0;
+    later.adjacency.forEachEdge((_s, _t, weight) => (w[e++] = weight));
+    writeFileSync(join(dir, 'w2.f64'), w);
+    const all = new Float64Array(ours.length * graph.nodeCount);
     ours.forEach((values, k) => all.set(values, k * graph.nodeCount));
     writeFileSync(join(dir, 'ours.f64'), all);
     const result = spawnSync(PYTHON, [join(HERE, 'graph_peers.py'), dir, String(runs), String(networkxRuns)], {
@@ -175,7 +183,7 @@ function runPeers(graph: Graph, ours: Float64Array[], runs: number, networkxRuns
 const PROPERTIES = ['strength', 'eigenvector', 'pagerank'] as const;
 const PEERS = ['scipy', 'igraph', 'networkx'] as const;
 
-interface Measured extends Record<(typeof PROPERTIES)[number], Timing> {
+interface Measured extends Record<(typeof PROPERTIES)[number] | 'update', Timing> {
   products: number;
   product: number;
   bound: number;
@@ -185,18 +193,23 @@ interface Measured extends Record<(typeof PROPERTIES)[number], Timing> {
 
 async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, peers: boolean): Promise<void> {
   const tensors = mlpTensors();
+  const laterTensors = mlpTensors(2, tensors);
   const measured: Record<string, Measured> = {};
   let reference: Graph | undefined;
+  let referenceLater: Graph | undefined;
   let ours: Float64Array[] = [];
   for (const precision of ['float64', 'float32'] as Precision[]) {
     const graph = buildRolledGraph(tensors, { precision });
+    const later = buildRolledGraph(laterTensors, { precision });
     // Warm-up: JIT and WebAssembly tier-up.
     for (let k = 0; k < 3; k++) {
       strength(graph);
       eigenvectorCentrality(graph);
       pagerank(graph);
+      updateStrength(graph, later);
     }
     measured[precision] = {
+      update: time(() => updateStrength(graph, later), runs),
       strength: time(() => strength(graph), runs),
       eigenvector: time(() => eigenvectorCentrality(graph), runs),
       pagerank: time(() => pagerank(graph), runs),
@@ -206,8 +219,10 @@ async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, 
     };
     if (precision === 'float64') {
       reference = graph;
+      referenceLater = later;
       const s = strength(graph);
-      ours = [s.in, s.out, eigenvectorCentrality(graph).values, pagerank(graph)];
+      const u = updateStrength(graph, later);
+      ours = [s.in, s.out, eigenvectorCentrality(graph).values, pagerank(graph), u.in, u.out];
     }
   }
   const graph = reference as Graph;
@@ -223,7 +238,7 @@ async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, 
     );
   }
 
-  const peerResults = peers ? runPeers(graph, ours, peerRuns, networkxRuns) : 'skipped (--no-peers)';
+  const peerResults = peers ? runPeers(graph, referenceLater as Graph, ours, peerRuns, networkxRuns) : 'skipped (--no-peers)';
   const passes = { strength: () => 1, eigenvector: (m: Measured) => m.products, pagerank: () => 2 };
   for (const clock of ['wall', 'cpu'] as const) {
     console.log(`\n${clock === 'wall' ? 'Wall-clock' : 'CPU'} time`);
@@ -244,6 +259,13 @@ async function mlpSection(runs: number, peerRuns: number, networkxRuns: number, 
     }
   }
   console.log(`  (x bound: time / (passes over the edges x one-product bound); passes: strength 1, eigenvector ${measured.float64.products}, pagerank 2)`);
+  console.log('\nUpdate strengths to a perturbed copy (|B - A| summed in and out, with A\'s strengths), median wall clock / CPU');
+  const scipyUpdate = typeof peerResults === 'string' ? undefined : peerResults.scipy.update;
+  for (const precision of ['float64', 'float32']) {
+    const ours = measured[precision].update;
+    const versus = scipyUpdate ? `; scipy ${fmtMs(scipyUpdate.wall * 1000)} / ${fmtMs(scipyUpdate.cpu * 1000)}, scipy / ours ${((scipyUpdate.wall * 1000) / ours.wall).toFixed(1)}x (wall)` : '';
+    console.log(`  ${pad(precision, 8)} ours ${fmtMs(ours.wall)} / ${fmtMs(ours.cpu)}${versus}`);
+  }
   if (typeof peerResults === 'string') {
     console.log(`\npeers: ${peerResults}`);
     return;

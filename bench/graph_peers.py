@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Peer timings for `npm run bench:graph`: scipy, igraph and networkx on the graph that
-bench/graph.ts wrote to DIR (src.i32, dst.i32, w.f64: one entry per edge; ours.f64: our
-strength in, strength out, eigenvector centrality and PageRank, n values each).
+bench/graph.ts wrote to DIR (src.i32, dst.i32, w.f64: one entry per edge; w2.f64: the
+perturbed copy's weights; ours.f64: our strength in, strength out, eigenvector centrality,
+PageRank, update strength in and out, n values each).
 
 Prints one JSON object: per peer and property the median wall-clock and CPU seconds over
 the runs, and the largest absolute difference from epochgraph's values. Graph construction is not timed;
@@ -65,9 +66,10 @@ def main():
     src = np.fromfile(folder + "/src.i32", dtype="<i4")
     dst = np.fromfile(folder + "/dst.i32", dtype="<i4")
     w = np.fromfile(folder + "/w.f64", dtype="<f8")
-    ours = np.fromfile(folder + "/ours.f64", dtype="<f8").reshape(4, -1)
+    w2 = np.fromfile(folder + "/w2.f64", dtype="<f8")
+    ours = np.fromfile(folder + "/ours.f64", dtype="<f8").reshape(6, -1)
     n = ours.shape[1]
-    ours_in, ours_out, ours_eig, ours_pr = ours
+    ours_in, ours_out, ours_eig, ours_pr, ours_update_in, ours_update_out = ours
 
     def deviation(strengths=None, eig=None, pr=None):
         out = {}
@@ -87,8 +89,17 @@ def main():
     t_s, s = timed(lambda: (np.asarray(a.sum(axis=0)).ravel(), np.asarray(a.sum(axis=1)).ravel()), runs)
     t_e, e = timed(lambda: scipy.sparse.linalg.eigsh(sym, k=1, which="LA")[1][:, 0], runs)
     t_p, p = timed(lambda: scipy_pagerank(a), runs)
-    result["scipy"] = {"strength": t_s, "eigenvector": t_e, "pagerank": t_p, "deviation": deviation(s, e, p),
-                       "notes": "A.sum over CSR; eigsh(A + A^T, k=1, which='LA', tol=0); networkx's power iteration on CSR, tol 1e-6"}
+    b = scipy.sparse.csr_matrix((w2, (src, dst)), shape=(n, n))
+
+    def update():
+        moved = abs(b - a)
+        return (np.asarray(moved.sum(axis=0)).ravel(), np.asarray(moved.sum(axis=1)).ravel(),
+                np.asarray(a.sum(axis=0)).ravel(), np.asarray(a.sum(axis=1)).ravel())
+    t_u, u = timed(update, runs)
+    update_deviation = float(max(np.max(np.abs(u[0] - ours_update_in)), np.max(np.abs(u[1] - ours_update_out))))
+    result["scipy"] = {"update": t_u, "strength": t_s, "eigenvector": t_e, "pagerank": t_p,
+                       "deviation": {**deviation(s, e, p), "update": update_deviation},
+                       "notes": "A.sum over CSR; |B - A| sums for the update; eigsh(A + A^T, k=1, which='LA', tol=0); networkx's power iteration on CSR, tol 1e-6"}
 
     g = ig.Graph(n=n, edges=np.column_stack([src, dst]).tolist(), directed=True)
     g.es["weight"] = w

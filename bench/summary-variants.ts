@@ -6,8 +6,9 @@
  * - the graph block whole, restricted to its per-epoch values (`graph:e<k>.*`), to its
  *   changes between consecutive epochs (`graph:d<i>_<j>.*`), or to its layer-level values
  *   (total weight and spectral radius of the graph and of each layer, or their normalised
- *   forms in the agnostic layout; every epoch, change and relative change), alone and with
- *   the learning curve;
+ *   forms in the agnostic layout; every epoch, change and relative change), to its update
+ *   features between consecutive epochs (`graph:u<i>_<j>.*`), or without them, alone and
+ *   with the learning curve;
  * - estimators fitted on the logit of the final accuracy or on the accuracy itself;
  * - all runs, and each architecture's runs alone (columns empty for all of them dropped);
  * beside the baselines curve, weights and last-acc. Prints, per variant, the mean (and
@@ -57,6 +58,8 @@ const GRAPH_VARIANTS: Readonly<Record<string, (column: string) => boolean>> = {
   values: (column) => /^graph:e\d/.test(column),
   changes: (column) => /^graph:d\d/.test(column),
   'layer-level': (column) => /\.(spectral_radius|total_weight|spectral_radius_normalised|mean_edge_weight)$/.test(column),
+  updates: (column) => /^graph:u\d/.test(column),
+  'without updates': (column) => !/^graph:u\d/.test(column),
 };
 const layouts = values.layouts.split(',') as FeatureLayout[];
 for (const layout of layouts) if (!(LAYOUTS as readonly string[]).includes(layout)) throw new Error(`--layouts: unknown layout ${layout}`);

@@ -183,6 +183,39 @@ export class BlockAdjacency implements Adjacency {
     return { in: this.views[2].slice(), out: this.views[1].slice() };
   }
 
+  updateStrengths(earlier: Adjacency): Strengths {
+    const same =
+      earlier instanceof BlockAdjacency &&
+      earlier.blocks.length === this.blocks.length &&
+      earlier.blocks.every((b, k) => {
+        const c = this.blocks[k];
+        return b.from === c.from && b.to === c.to && b.groups === c.groups && b.rows === c.rows && b.cols === c.cols;
+      });
+    if (!same) throw new GraphError('update strengths: the earlier adjacency has a different block structure');
+    const inStrength = new Float64Array(this.nodeCount);
+    const outStrength = new Float64Array(this.nodeCount);
+    this.blocks.forEach((b, k) => {
+      const before = earlier.blocks[k].weights;
+      const w = b.weights;
+      const from = this.layers[b.from].offset;
+      const to = this.layers[b.to].offset;
+      for (let g = 0; g < b.groups; g++) {
+        for (let i = 0; i < b.rows; i++) {
+          const row = (g * b.rows + i) * b.cols;
+          const source = from + g * b.cols;
+          let sum = 0;
+          for (let j = 0; j < b.cols; j++) {
+            const d = Math.abs(w[row + j] - before[row + j]);
+            sum += d;
+            outStrength[source + j] += d;
+          }
+          inStrength[to + g * b.rows + i] += sum;
+        }
+      }
+    });
+    return { in: inStrength, out: outStrength };
+  }
+
   propagate(base: Float64Array, scale: Float64Array): Float64Array {
     const [Z, Y] = this.slots;
     const z = this.views[0];

@@ -6,6 +6,7 @@
  * source node `sources[k]` (< v: node order is topological) and weight `weights[k]`.
  * `start` is float64 so edge counts may pass 2^31; a product reads 12 bytes per edge.
  */
+import { GraphError } from './errors.js';
 import type { Adjacency, Strengths, SubgraphOperator } from './graph.js';
 
 /** CSR adjacency over incoming edges (rows = targets). */
@@ -88,6 +89,25 @@ export class CsrAdjacency implements Adjacency {
       for (let k = start[v]; k < start[v + 1]; k++) {
         sum += weights[k];
         outStrength[sources[k]] += weights[k];
+      }
+      inStrength[v] = sum;
+    }
+    return { in: inStrength, out: outStrength };
+  }
+
+  updateStrengths(earlier: Adjacency): Strengths {
+    const same = earlier instanceof CsrAdjacency && earlier.edgeCount === this.edgeCount && earlier.start.every((s, v) => s === this.start[v]) && earlier.sources.every((u, k) => u === this.sources[k]);
+    if (!same) throw new GraphError('update strengths: the earlier adjacency has a different edge structure');
+    const { start, sources, weights } = this;
+    const before = earlier.weights;
+    const inStrength = new Float64Array(this.nodeCount);
+    const outStrength = new Float64Array(this.nodeCount);
+    for (let v = 0; v < this.nodeCount; v++) {
+      let sum = 0;
+      for (let k = start[v]; k < start[v + 1]; k++) {
+        const d = Math.abs(weights[k] - before[k]);
+        sum += d;
+        outStrength[sources[k]] += d;
       }
       inStrength[v] = sum;
     }

@@ -74,6 +74,12 @@ export interface Adjacency {
   /** Column sums (out) and row sums (in) of A. */
   strengths(): Strengths;
   /**
+   * Strengths of the update graph from `earlier`, an adjacency of the same structure and
+   * class (another snapshot of the network): column and row sums of |A - earlier|.
+   * Throws `GraphError` when the structures differ.
+   */
+  updateStrengths(earlier: Adjacency): Strengths;
+  /**
    * Solves y = base + A^T diag(scale) y, i.e. y[v] = base[v] + sum over edges u -> v of
    * A[u][v] * scale[u] * y[u], exactly, in one sweep in topological order. Returns y.
    */

@@ -6,7 +6,8 @@
  * in-strength (out-strength) in the earlier snapshot it is the node's relative update, the
  * node-level form of the per-layer ratio ||W_t - W_{t-1}|| / ||W_{t-1}|| that LARS scales
  * learning rates by, and whose accumulation over training ("layer rotation") tracks
- * generalisation. Exact: one pass over the edges with float64 accumulation.
+ * generalisation. Exact: one pass over both snapshots' edges (the adjacency's
+ * `updateStrengths`) with float64 accumulation, and the earlier strengths.
  *
  * References:
  * - Y. You, I. Gitman, B. Ginsburg, Large batch training of convolutional networks, arXiv:1708.03888 (2017).
@@ -31,17 +32,7 @@ export interface UpdateStrengths {
   readonly previousOut: Float64Array;
 }
 
-/** The edge weights of `graph` in `forEachEdge` order (target-layer order). Returns a new array. */
-export function edgeWeights(graph: Graph): Float64Array {
-  const weights = new Float64Array(graph.edgeCount);
-  let k = 0;
-  graph.adjacency.forEachEdge((_source, _target, weight) => {
-    weights[k++] = weight;
-  });
-  return weights;
-}
-
-/** A graph's structure: layer names and sizes, and edge count. Two graphs with equal signatures list their edges in the same order. */
+/** A graph's structure: layer names and sizes, and edge count. */
 function signature(graph: Graph): string {
   return `${graph.layers.map((l) => `${l.name}:${l.size}`).join('|')}#${graph.edgeCount}`;
 }
@@ -54,20 +45,7 @@ export function updateStrength(earlier: Graph, later: Graph): UpdateStrengths {
   if (signature(earlier) !== signature(later)) {
     throw new PropertyError('update-strength', `the snapshots have different structures (${signature(earlier)} and ${signature(later)})`);
   }
-  const previous = edgeWeights(earlier);
-  const n = later.nodeCount;
-  const updateIn = new Float64Array(n);
-  const updateOut = new Float64Array(n);
-  const previousIn = new Float64Array(n);
-  const previousOut = new Float64Array(n);
-  let k = 0;
-  later.adjacency.forEachEdge((source, target, weight) => {
-    const a = previous[k++];
-    const d = Math.abs(weight - a);
-    updateIn[target] += d;
-    updateOut[source] += d;
-    previousIn[target] += a;
-    previousOut[source] += a;
-  });
-  return { in: updateIn, out: updateOut, previousIn, previousOut };
+  const moved = later.adjacency.updateStrengths(earlier.adjacency);
+  const before = earlier.adjacency.strengths();
+  return { in: moved.in, out: moved.out, previousIn: before.in, previousOut: before.out };
 }

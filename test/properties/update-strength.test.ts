@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/graph/graph.js';
+import { CsrAdjacency } from '../../src/graph/csr.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
+import { buildUnrolledGraph } from '../../src/graph/unrolled.js';
 import { PropertyError } from '../../src/properties/errors.js';
-import { edgeWeights, updateStrength } from '../../src/properties/update-strength.js';
+import { updateStrength } from '../../src/properties/update-strength.js';
 import { maxAbsDiff, tensor } from '../graph/fixtures.js';
 
 /** Edge weights keyed by "source>target", from the graph's own edge list (order-free). */
@@ -46,7 +48,15 @@ describe('update strength', () => {
   it('is zero between a snapshot and itself', () => {
     const update = updateStrength(earlier, earlier);
     expect(update.in.every((v) => v === 0) && update.out.every((v) => v === 0)).toBe(true);
-    expect(edgeWeights(earlier)).toHaveLength(earlier.edgeCount);
+  });
+
+  it('gives the same values on the CSR path (unrolled graphs) as on the block path', () => {
+    const unrolled = [buildUnrolledGraph(net((i) => Math.sin(i))), buildUnrolledGraph(net((i) => Math.sin(i) + 0.1 * Math.cos(3 * i)))];
+    expect(unrolled[1].adjacency).toBeInstanceOf(CsrAdjacency);
+    const csr = updateStrength(unrolled[0], unrolled[1]);
+    const blocks = updateStrength(earlier, later);
+    for (const side of ['in', 'out', 'previousIn', 'previousOut'] as const) expect(maxAbsDiff(csr[side], blocks[side])).toBeLessThan(1e-15);
+    expect(() => updateStrength(earlier, unrolled[1])).toThrow(/^graph: update strengths: the earlier adjacency has a different edge structure/);
   });
 
   it('refuses snapshots of different structures', () => {
