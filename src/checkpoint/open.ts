@@ -28,21 +28,25 @@ export interface ReadCheckpointOptions extends OpenCheckpointOptions {
 const READ_CONCURRENCY = 4;
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 const PICKLE_PROTO = 0x80;
+const OPEN_BRACE = 0x7b;
 
 /**
- * Detects a checkpoint's format from its first bytes: a zip archive is a PyTorch file,
- * a bare pickle is PyTorch's legacy format (refused), anything else is tried as safetensors.
+ * Detects a checkpoint's format from its first bytes: a zip archive is a PyTorch file; an
+ * 8-byte little-endian header length followed by `{` is safetensors (checked before the
+ * pickle test: a header of 0x80-0x580 bytes starts with the same two bytes as a pickle);
+ * a bare pickle is PyTorch's legacy format (refused); anything else is tried as safetensors.
  */
 export async function detectCheckpointFormat(file: string): Promise<CheckpointFormat> {
   const handle = await openForReading(file);
-  let head = new Uint8Array(4);
+  let head = new Uint8Array(9);
   try {
-    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
     head = head.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
-  if (head.length === 4 && ZIP_MAGIC.every((b, i) => head[i] === b)) return 'pytorch';
+  if (head.length >= 4 && ZIP_MAGIC.every((b, i) => head[i] === b)) return 'pytorch';
+  if (head.length === 9 && head[8] === OPEN_BRACE) return 'safetensors';
   if (head.length >= 2 && head[0] === PICKLE_PROTO && head[1] <= 5) {
     throw new CheckpointError(
       file,

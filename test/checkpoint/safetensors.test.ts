@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCheckpoint } from '../../src/checkpoint/open.js';
+import { detectCheckpointFormat, readCheckpoint } from '../../src/checkpoint/open.js';
 import { openSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors.js';
 import { makeTensor } from '../../src/checkpoint/tensor.js';
 import type { Tensor } from '../../src/checkpoint/tensor.js';
@@ -27,6 +27,19 @@ function allDtypes(): Tensor[] {
 }
 
 describe('safetensors round trip', () => {
+  it('is detected as safetensors when its header length starts with the bytes of a pickle (0x80 0x05)', async () => {
+    // A header of 0x580 bytes: the file opens with 80 05, as a protocol-5 pickle does.
+    const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }).padEnd(0x580, ' '));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(header.length));
+    const file = join(tempDir(), 'pickle-like.safetensors');
+    writeFileSync(file, Buffer.concat([length, header, Buffer.from(Float32Array.of(1, 2).buffer)]));
+    expect([...readFileSync(file).subarray(0, 2)]).toEqual([0x80, 0x05]);
+    expect(await detectCheckpointFormat(file)).toBe('safetensors');
+    const { tensors } = await readCheckpoint(file);
+    expect(Array.from(tensors[0].data)).toEqual([1, 2]);
+  });
+
   it('writes and reads every dtype bit for bit, with metadata', async () => {
     const dir = tempDir();
     const file = join(dir, 'all.safetensors');
