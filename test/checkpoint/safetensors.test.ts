@@ -37,7 +37,7 @@ describe('safetensors round trip', () => {
     expect([...readFileSync(file).subarray(0, 2)]).toEqual([0x80, 0x05]);
     expect(await detectCheckpointFormat(file)).toBe('safetensors');
     const { tensors } = await readCheckpoint(file);
-    expect(Array.from(tensors[0].data)).toEqual([1, 2]);
+    expect(Array.from(tensors[0].data as Float32Array)).toEqual([1, 2]);
   });
 
   it('writes and reads every dtype bit for bit, with metadata', async () => {
