@@ -28,7 +28,7 @@ import type { Graph } from '../graph/graph.js';
 import { checkpointProperties } from '../properties/compute.js';
 import { updateStrength } from '../properties/update-strength.js';
 import { CONFIG_SCHEMA } from '../train/config.js';
-import { SnapshotFeaturizer } from './snapshot.js';
+import { SnapshotFeaturizer, keepsValues } from './snapshot.js';
 import type { FeatureLayout, FeatureVector } from './snapshot.js';
 import { sortedQuantile } from './statistics.js';
 import { formatEpochWindow, temporalSummary } from './temporal.js';
@@ -191,8 +191,9 @@ export async function runFeatures(run: Run, options: RunFeatureOptions): Promise
     if (template) {
       const filled = snapshots.map((s) => s ?? missing(template));
       const filledUpdates = updateTemplate ? updates.map((u) => u ?? missing(updateTemplate)) : [];
-      if (wants('graph')) out.graph = temporalSummary(window, filled, true, filledUpdates);
-      if (wants('graph-static')) out['graph-static'] = temporalSummary(window.slice(-1), filled.slice(-1), false);
+      const keepValues = (name: string) => keepsValues(layout, name);
+      if (wants('graph')) out.graph = temporalSummary(window, filled, { updates: filledUpdates, keepValues });
+      if (wants('graph-static')) out['graph-static'] = temporalSummary(window.slice(-1), filled.slice(-1), { temporal: false, keepValues });
     }
   }
   if (wants('curve')) out.curve = curveFeatures(run, end);

@@ -13,7 +13,12 @@
  *   the spectral radius times sqrt(edges) / total weight (about 1 for i.i.d. weights), for
  *   the whole graph and averaged over each group's layers, whose incoming weights are also
  *   summarised by their mean edge weight.
- *   For width transfer and unseen architectures.
+ *   For width transfer and unseen architectures. Measured, these normalisations do not make
+ *   the values comparable across widths (in a layered graph PageRank gathers in the output
+ *   layer and centrality in the widest layers, and initial weights scale with 1 / sqrt(fan-in)),
+ *   so the temporal summary keeps per-epoch values and differences only of the normalised
+ *   spectral radii, and of every other feature only its relative change over the window
+ *   (`keepsValues`), a ratio free of scale.
  *
  * Between consecutive snapshots, `updateFeatures` describes the update graph (edges
  * weighted by how far they moved, `properties/update-strength.ts`) over the same groups:
@@ -37,6 +42,15 @@ export type FeatureLayout = (typeof LAYOUTS)[number];
 export interface FeatureVector {
   readonly names: readonly string[];
   readonly values: Float64Array;
+}
+
+/**
+ * Whether the temporal summary keeps a snapshot feature's per-epoch values and differences:
+ * every feature in the per-layer layout; in the agnostic layout only the normalised spectral
+ * radii, the values that stay comparable across widths.
+ */
+export function keepsValues(layout: FeatureLayout, name: string): boolean {
+  return layout === 'per-layer' || name.endsWith('.spectral_radius_normalised');
 }
 
 /** Feature spelling of each node property. */

@@ -38,34 +38,47 @@ function sameNames(vectors: readonly FeatureVector[]): void {
   }
 }
 
+/** Options of `temporalSummary`. */
+export interface TemporalSummaryOptions {
+  /** False: only the last epoch's values (a static summary). Default true. */
+  readonly temporal?: boolean;
+  /** `updates[i - 1]`: the features of the update from epoch `epochs[i - 1]` to `epochs[i]`. */
+  readonly updates?: readonly FeatureVector[];
+  /**
+   * Which snapshot features keep their per-epoch values and differences (default: all); the
+   * others keep only their relative change over the window, which is free of their scale.
+   */
+  readonly keepValues?: (name: string) => boolean;
+}
+
 /**
- * Combines per-epoch snapshot features (same names, window order) into the temporal summary;
- * `updates[i - 1]`, when given, are the features of the update from epoch `epochs[i - 1]` to
- * `epochs[i]`. With `temporal` false, only the last epoch's values (a static summary).
+ * Combines per-epoch snapshot features (same names, window order) into the temporal summary.
  * Returns the named features; throws if the snapshots' feature names differ (architecture changed).
  */
-export function temporalSummary(epochs: readonly number[], snapshots: readonly FeatureVector[], temporal = true, updates: readonly FeatureVector[] = []): FeatureVector {
+export function temporalSummary(epochs: readonly number[], snapshots: readonly FeatureVector[], options: TemporalSummaryOptions = {}): FeatureVector {
+  const { temporal = true, updates = [], keepValues = () => true } = options;
   const base = snapshots[0].names;
   sameNames(snapshots);
   sameNames(updates);
   if (updates.length > 0 && updates.length !== epochs.length - 1) throw new EpochgraphError(`summary: ${updates.length} updates for a window of ${epochs.length} epochs`);
+  const kept = base.flatMap((n, k) => (keepValues(n) ? [k] : []));
   if (!temporal) {
-    const last = epochs.length - 1;
-    return { names: base.map((n) => `e${epochs[last]}.${n}`), values: Float64Array.from(snapshots[last].values) };
+    const last = snapshots[epochs.length - 1].values;
+    return { names: kept.map((k) => `e${epochs.at(-1)}.${base[k]}`), values: Float64Array.from(kept, (k) => last[k]) };
   }
   const names: string[] = [];
   const values: number[] = [];
   epochs.forEach((e, i) => {
-    base.forEach((n, k) => {
-      names.push(`e${e}.${n}`);
+    for (const k of kept) {
+      names.push(`e${e}.${base[k]}`);
       values.push(snapshots[i].values[k]);
-    });
+    }
   });
   for (let i = 1; i < epochs.length; i++) {
-    base.forEach((n, k) => {
-      names.push(`d${epochs[i - 1]}_${epochs[i]}.${n}`);
+    for (const k of kept) {
+      names.push(`d${epochs[i - 1]}_${epochs[i]}.${base[k]}`);
       values.push(snapshots[i].values[k] - snapshots[i - 1].values[k]);
-    });
+    }
   }
   if (epochs.length > 1) {
     const first = snapshots[0].values;

@@ -62,17 +62,20 @@ describe('epoch windows', () => {
     expect(get('rel0_2.x')).toBeCloseTo(3, 10);
     expect(get('rel0_2.y')).toBeCloseTo(-0.5, 10);
     expect(summary.names).toHaveLength(2 * 3 + 2 * 2 + 2);
-    const still = temporalSummary([0, 1, 2], [snap(1, 10), snap(2, 10), snap(4, 5)], false);
+    const still = temporalSummary([0, 1, 2], [snap(1, 10), snap(2, 10), snap(4, 5)], { temporal: false });
     expect(still.names).toEqual(['e2.x', 'e2.y']);
+    const relativeOnly = temporalSummary([0, 1, 2], [snap(1, 10), snap(2, 10), snap(4, 5)], { keepValues: (n) => n === 'y' });
+    expect(relativeOnly.names).toEqual(['e0.y', 'e1.y', 'e2.y', 'd0_1.y', 'd1_2.y', 'rel0_2.x', 'rel0_2.y']);
+    expect(temporalSummary([0, 1, 2], [snap(1, 10), snap(2, 10), snap(4, 5)], { temporal: false, keepValues: (n) => n === 'y' }).names).toEqual(['e2.y']);
   });
 
   it('names update features by the pair of epochs they join', () => {
     const snap = (a: number) => ({ names: ['x'], values: Float64Array.of(a) });
     const update = (a: number) => ({ names: ['moved'], values: Float64Array.of(a) });
-    const summary = temporalSummary([0, 2, 5], [snap(1), snap(2), snap(3)], true, [update(0.5), update(0.25)]);
+    const summary = temporalSummary([0, 2, 5], [snap(1), snap(2), snap(3)], { updates: [update(0.5), update(0.25)] });
     expect(summary.names.filter((n) => n.startsWith('u'))).toEqual(['u0_2.moved', 'u2_5.moved']);
     expect(summary.values[summary.names.indexOf('u2_5.moved')]).toBe(0.25);
-    expect(() => temporalSummary([0, 1, 2], [snap(1), snap(2), snap(3)], true, [update(1)])).toThrow(/1 updates for a window of 3 epochs/);
+    expect(() => temporalSummary([0, 1, 2], [snap(1), snap(2), snap(3)], { updates: [update(1)] })).toThrow(/1 updates for a window of 3 epochs/);
   });
 });
 
@@ -185,6 +188,13 @@ describe('features of a tiny zoo', () => {
     expect(blocks.graph?.names).toContain('e2.layers.0.eigenvector.mean');
     expect(blocks.graph?.names).toContain('d1_2.graph.spectral_radius');
     expect(blocks.graph?.names).toContain('u1_2.layers.0.relative_update_in.q50');
+    // Agnostic: per-epoch values only of the normalised spectral radii; relative change of all.
+    const agnostic = await runFeatures(run, { window: [0, 1, 2], layout: 'agnostic', blocks: ['graph', 'graph-static'] });
+    expect(agnostic.graph?.names).toContain('e2.first_hidden.spectral_radius_normalised');
+    expect(agnostic.graph?.names).toContain('rel0_2.first_hidden.pagerank.mean');
+    expect(agnostic.graph?.names).toContain('u0_1.first_hidden.relative_update_in.mean');
+    expect(agnostic.graph?.names.filter((n) => /^[ed]\d/.test(n)).every((n) => n.endsWith('.spectral_radius_normalised'))).toBe(true);
+    expect(agnostic['graph-static']?.names.every((n) => n.startsWith('e2.') && n.endsWith('.spectral_radius_normalised'))).toBe(true);
     expect(blocks['graph-static']?.names.every((n) => n.startsWith('e2.'))).toBe(true);
     expect(blocks.curve?.names).toEqual(['e0', 'e1', 'e2'].flatMap((e) => ['train_loss', 'train_acc', 'test_loss', 'test_acc'].map((k) => `${e}.${k}`)));
     const tse = (run.history[1].train_loss as number) + (run.history[2].train_loss as number);
