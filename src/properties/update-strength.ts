@@ -15,7 +15,6 @@
  *   generalization in deep networks? ICML 2019 workshop; arXiv:1806.01603.
  */
 import type { Graph } from '../graph/graph.js';
-import { PropertyError } from './errors.js';
 
 /** No options; kept for the uniform module shape. */
 export const DEFAULTS = {} as const;
@@ -32,19 +31,11 @@ export interface UpdateStrengths {
   readonly previousOut: Float64Array;
 }
 
-/** A graph's structure: layer names and sizes, and edge count. */
-function signature(graph: Graph): string {
-  return `${graph.layers.map((l) => `${l.name}:${l.size}`).join('|')}#${graph.edgeCount}`;
-}
-
 /**
  * Returns the update strengths from `earlier` to `later`, two graphs of one architecture.
- * Throws `PropertyError` when their structures differ.
+ * Throws `GraphError` when their structures differ.
  */
 export function updateStrength(earlier: Graph, later: Graph): UpdateStrengths {
-  if (signature(earlier) !== signature(later)) {
-    throw new PropertyError('update-strength', `the snapshots have different structures (${signature(earlier)} and ${signature(later)})`);
-  }
   const moved = later.adjacency.updateStrengths(earlier.adjacency);
   const before = earlier.adjacency.strengths();
   return { in: moved.in, out: moved.out, previousIn: before.in, previousOut: before.out };

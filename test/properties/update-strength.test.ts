@@ -3,7 +3,7 @@ import type { Graph } from '../../src/graph/graph.js';
 import { CsrAdjacency } from '../../src/graph/csr.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
 import { buildUnrolledGraph } from '../../src/graph/unrolled.js';
-import { PropertyError } from '../../src/properties/errors.js';
+import { GraphError } from '../../src/graph/errors.js';
 import { updateStrength } from '../../src/properties/update-strength.js';
 import { maxAbsDiff, tensor } from '../graph/fixtures.js';
 
@@ -61,7 +61,7 @@ describe('update strength', () => {
 
   it('refuses snapshots of different structures', () => {
     const wider = buildRolledGraph([tensor('a.weight', [4, 2]), tensor('b.weight', [2, 4])]);
-    expect(() => updateStrength(earlier, wider)).toThrow(PropertyError);
-    expect(() => updateStrength(earlier, wider)).toThrow(/^update-strength: the snapshots have different structures/);
+    expect(() => updateStrength(earlier, wider)).toThrow(GraphError);
+    expect(() => updateStrength(earlier, wider)).toThrow(/^graph: update strengths: the earlier adjacency has a different block structure/);
   });
 });
