@@ -17,7 +17,8 @@
  * 3. A ResNet-50-sized checkpoint (torchvision layout, random weights, 25.6M parameters)
  *    written to a temporary safetensors file, then read into its rolled graph (one weight
  *    tensor at a time) and all properties computed, in a fresh child process per run,
- *    reporting times and peak RSS against the file size.
+ *    reporting times and peak RSS against the file size, and the update strengths of the
+ *    graph against itself (their cost does not depend on the weights).
  *
  * Options: --runs N (15), --peer-runs N (5), --networkx-runs N (1), --resnet-runs N (3), --no-peers.
  */
@@ -298,9 +299,13 @@ async function resnetChild(file: string, precision: Precision): Promise<void> {
   computeProperties(graph);
   const warm = performance.now() - start;
   const { product, bound } = productAndBound(graph, 5);
+  // The update strengths' cost does not depend on the values: the graph against itself.
+  start = performance.now();
+  updateStrength(graph, graph);
+  const update = performance.now() - start;
   console.log(
     JSON.stringify({
-      build, compute, cpuTotal, warm, peak, baseline, product, bound,
+      build, compute, cpuTotal, warm, peak, baseline, product, bound, update,
       nodes: graph.nodeCount, edges: graph.edgeCount, products: properties.eigenvectorProducts, bytes: graph.adjacency.productBytes,
     }),
   );
@@ -337,7 +342,8 @@ async function resnetSection(runs: number): Promise<void> {
       console.log(
         `  ${pad('', 8)} peak RSS ${fmtMB(m('peak'))} = ${(m('peak') / size).toFixed(2)}x the file; above the ${fmtMB(m('baseline'))} ` +
           `runtime baseline ${fmtMB(m('peak') - m('baseline'))} = ${((m('peak') - m('baseline')) / size).toFixed(2)}x; ` +
-          `product ${fmtMs(m('product'))} reading ${fmtMB(first.bytes)}, bound ${fmtMs(m('bound'))}: ${(m('product') / m('bound')).toFixed(2)}x`,
+          `product ${fmtMs(m('product'))} reading ${fmtMB(first.bytes)}, bound ${fmtMs(m('bound'))}: ${(m('product') / m('bound')).toFixed(2)}x; ` +
+          `update strengths ${fmtMs(m('update'))}`,
       );
     }
   } finally {
