@@ -7,14 +7,14 @@
  *   `fc1.spectral_radius`), plus graph-level figures. For zoos of one architecture.
  * - `agnostic`: the same statistics pooled over groups defined by relative depth
  *   (`input`, `first_hidden`, `hidden` = every hidden layer, `last_hidden`, `output`),
- *   with values normalised so that narrow and wide networks are comparable: strengths
+ *   with values normalised by the graph's size: strengths
  *   divided by the node's degree (mean incident edge weight), eigenvector centrality
  *   times sqrt(nodes) (a uniform vector scores 1), PageRank times nodes (uniform = 1),
  *   the spectral radius times sqrt(edges) / total weight (about 1 for i.i.d. weights), for
  *   the whole graph and averaged over each group's layers, whose incoming weights are also
  *   summarised by their mean edge weight.
  *   For width transfer and unseen architectures. Measured, these normalisations do not make
- *   the values comparable across widths (in a layered graph PageRank gathers in the output
+ *   the per-epoch values comparable across widths (in a layered graph PageRank gathers in the output
  *   layer and centrality in the widest layers, and initial weights scale with 1 / sqrt(fan-in)),
  *   so the temporal summary keeps per-epoch values and differences only of the normalised
  *   spectral radii, and of every other feature only its relative change over the window
