@@ -181,3 +181,17 @@ export async function listZoo(zooDir: string): Promise<string[]> {
   }
   return runs.sort(compareNatural).map((name) => join(zooDir, name));
 }
+
+/**
+ * Run directories of several zoos, zoo by zoo, each zoo's in natural order. Returns them
+ * all; throws `RunFormatError` for a zoo that cannot be listed or holds no runs.
+ */
+export async function listZoos(zooDirs: readonly string[]): Promise<string[]> {
+  const runs: string[] = [];
+  for (const zooDir of zooDirs) {
+    const found = await listZoo(zooDir);
+    if (found.length === 0) throw new RunFormatError(zooDir, 'no runs (subdirectories with a run.json)');
+    runs.push(...found);
+  }
+  return runs;
+}

@@ -2,8 +2,7 @@
  * Shared by `evaluate`, `fit` and `demo`: a zoo's feature table with progress, and the
  * metrics table printed for every method.
  */
-import { listZoo } from '../checkpoint/run.js';
-import { UsageError } from '../errors.js';
+import { listZoos } from '../checkpoint/run.js';
 import type { MethodEvaluation } from '../predict/evaluate.js';
 import { blocksOf } from '../predict/evaluate-methods.js';
 import type { Method } from '../predict/evaluate-methods.js';
@@ -16,13 +15,12 @@ import { LiveBlock, bar } from './progress.js';
 /** Chance accuracy of the 10-class datasets: runs ending at most 10 points above it count as diverged. */
 export const CHANCE = 0.1;
 
-/** Builds the feature table of `zoo` for `methods`, with a progress bar unless `quiet`. Returns the table. */
-export async function zooTable(zoo: string, window: number[], layout: FeatureLayout, methods: readonly Method[], quiet: boolean): Promise<FeatureTable> {
-  const runs = await listZoo(zoo);
-  if (runs.length === 0) throw new UsageError(`${zoo}: no runs (subdirectories with a run.json)`);
+/** Builds the feature table of the runs of `zoos` (one table) for `methods`, with a progress bar unless `quiet`. Returns the table. */
+export async function zooTable(zoos: readonly string[], window: number[], layout: FeatureLayout, methods: readonly Method[], quiet: boolean): Promise<FeatureTable> {
+  const runs = await listZoos(zoos);
   const live = new LiveBlock();
   const table = await buildFeatureTable(runs, { window, layout, blocks: blocksOf(methods) }, (done, total) => {
-    if (!quiet) live.update([`features of ${zoo} ${bar(done / total)} ${done}/${total} runs`]);
+    if (!quiet) live.update([`features of ${zoos.join(', ')} ${bar(done / total)} ${done}/${total} runs`]);
   });
   live.clear();
   return table;

@@ -39,7 +39,7 @@ export type ReportProgress = (stage: 'features' | 'evaluate' | 'properties' | 'f
 
 /** What `writeReport` needs. */
 export interface ReportInput {
-  /** The zoo directory (named in the report). */
+  /** The zoo directory, or several joined by " + " (named in the report). */
   readonly zoo: string;
   /** The epoch window the table was built for. */
   readonly window: readonly number[];

@@ -2,8 +2,7 @@
  * A zoo report from scratch: the zoo's feature table for the window, every method's
  * grouped cross-validation on it, then `writeReport`. What `epochgraph report` runs.
  */
-import { listZoo } from '../checkpoint/run.js';
-import { UsageError } from '../errors.js';
+import { listZoos } from '../checkpoint/run.js';
 import { evaluateMethods } from '../predict/evaluate.js';
 import { METHODS, blocksOf } from '../predict/evaluate-methods.js';
 import type { ModelFile } from '../predict/model-file.js';
@@ -17,7 +16,8 @@ import type { ReportProgress, ReportSummary } from './report.js';
 
 /** Options of `reportZoo`. */
 export interface ZooReportOptions {
-  readonly zoo: string;
+  /** Zoo directories, evaluated as one zoo. */
+  readonly zoos: readonly string[];
   /** Epoch window; default: the model's, else 0-3. */
   readonly window?: readonly number[];
   /** Feature layout; default: the model's, else per-layer. */
@@ -37,9 +37,9 @@ export const DEFAULT_WINDOW: readonly number[] = [0, 1, 2, 3];
 const CHANCE = 0.1;
 
 /**
- * Builds the feature table of `options.zoo`, cross-validates every method and writes the
- * report. Returns what was written; throws `UsageError` for an empty zoo or an unusable
- * output directory (checked before any work) and `EpochgraphError` for bad runs or model.
+ * Builds the feature table of the runs of `options.zoos`, cross-validates every method and
+ * writes the report. Returns what was written; throws `UsageError` for an unusable output
+ * directory (checked before any work) and `EpochgraphError` for an empty zoo, bad runs or model.
  */
 export async function reportZoo(options: ZooReportOptions): Promise<ReportSummary> {
   const { model } = options;
@@ -47,8 +47,7 @@ export async function reportZoo(options: ZooReportOptions): Promise<ReportSummar
   const layout = options.layout ?? model?.layout ?? 'per-layer';
   if (model) checkModelWindow(model, window, layout);
   await checkOutputDir(options.outDir);
-  const runs = await listZoo(options.zoo);
-  if (runs.length === 0) throw new UsageError(`${options.zoo}: no runs (subdirectories with a run.json)`);
+  const runs = await listZoos(options.zoos);
   const progress = options.onProgress ?? (() => undefined);
   const blocks = [...new Set<FeatureBlock>([...blocksOf(METHODS), ...(model?.blocks ?? [])])];
   const table = await buildFeatureTable(runs, { window, layout, blocks }, (done, total, run) => progress('features', done, total, run));
@@ -60,5 +59,5 @@ export async function reportZoo(options: ZooReportOptions): Promise<ReportSummar
     chance: CHANCE,
     onMethod: (name, done, total) => progress('evaluate', done, total, name),
   });
-  return writeReport({ zoo: options.zoo, window, layout, table, evaluations, model, outDir: options.outDir, chance: CHANCE, seed: options.seed, onProgress: progress });
+  return writeReport({ zoo: options.zoos.join(' + '), window, layout, table, evaluations, model, outDir: options.outDir, chance: CHANCE, seed: options.seed, onProgress: progress });
 }

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/train/config.js';
@@ -45,6 +45,21 @@ describe('epochgraph evaluate, fit and predict', () => {
     const bad = runCli(['evaluate', zoo, '--epochs', '0-2', '--target-transform', 'probit']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--target-transform: expected one of logit, none, got "probit"/);
+  }, 120_000);
+
+  it('evaluate takes several zoos as one, and refuses a zoo without runs', () => {
+    const [low, high] = [tempDir(), tempDir()];
+    for (let i = 0; i < 8; i++) for (const seed of [0, 1]) symlinkSync(join(zoo, `run-${i}-${seed}`), join(i < 4 ? low : high, `run-${i}-${seed}`));
+    const args = ['--epochs', '0-2', '--folds', '4', '--method', 'graph,curve', '--json'];
+    const whole = JSON.parse(runCli(['evaluate', zoo, ...args]).stdout);
+    const split = runCli(['evaluate', low, high, ...args]);
+    expect(split.code).toBe(0);
+    const out = JSON.parse(split.stdout);
+    expect(out.zoos).toEqual([low, high]);
+    expect(out.methods).toEqual(whole.methods);
+    const empty = runCli(['evaluate', low, tempDir(), '--epochs', '0-2']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no runs \(subdirectories with a run\.json\)/);
   }, 120_000);
 
   it('fit writes a model file; predict --json returns run, predicted, lower, upper', () => {

@@ -77,7 +77,7 @@ Re-running with the same --out reuses the runs already trained.`,
       progress.finish();
       if (summary.failed.length > 0) throw new EpochgraphError(`demo: ${summary.failed.length} run(s) failed; first: ${summary.failed[0].message}`);
       console.log(`step 2/4: graph summaries of epochs ${formatEpochWindow(window)} and baseline features`);
-      const table = await zooTable(zoo, window, 'per-layer', METHODS, false);
+      const table = await zooTable([zoo], window, 'per-layer', METHODS, false);
       console.log(`step 3/4: ${DEMO_DEFAULTS.folds}-fold cross-validation of ${METHODS.length} methods`);
       const live = new LiveBlock();
       const results = evaluateMethods(table, {

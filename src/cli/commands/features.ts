@@ -2,7 +2,7 @@
  * `epochgraph features ZOO --epochs 0-3 --out FILE.csv|FILE.parquet`: the feature table of a zoo.
  */
 import type { Command } from 'commander';
-import { listZoo } from '../../checkpoint/run.js';
+import { listZoos } from '../../checkpoint/run.js';
 import { UsageError } from '../../errors.js';
 import { FEATURE_BLOCKS } from '../../summary/features.js';
 import type { FeatureBlock } from '../../summary/features.js';
@@ -26,7 +26,7 @@ export function parseBlocks(text: string): FeatureBlock[] {
 export function registerFeatures(program: Command): void {
   program
     .command('features')
-    .argument('<zoo>', 'zoo directory (one run per subdirectory)')
+    .argument('<zoos...>', 'zoo directories (one run per subdirectory); several make one table')
     .description('extract the feature table of a zoo: graph summaries and every baseline, one row per run')
     .requiredOption('--epochs <window>', 'epoch window, e.g. 0-3')
     .requiredOption('--out <file>', 'output table: .csv or .parquet')
@@ -39,12 +39,11 @@ export function registerFeatures(program: Command): void {
 Columns: run, id, group (config without seed), diverged, final_test_acc, then block:feature.
 Example: epochgraph features zoo --epochs 0-3 --out features.parquet`,
     )
-    .action(async (zoo: string, options: { epochs: string; out: string; layout: string; blocks: string; quiet?: boolean }) => {
+    .action(async (zoos: string[], options: { epochs: string; out: string; layout: string; blocks: string; quiet?: boolean }) => {
       const window = parseEpochWindow(options.epochs);
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS) as FeatureLayout;
       const blocks = parseBlocks(options.blocks);
-      const runs = await listZoo(zoo);
-      if (runs.length === 0) throw new UsageError(`${zoo}: no runs (subdirectories with a run.json)`);
+      const runs = await listZoos(zoos);
       const live = new LiveBlock();
       const table = await buildFeatureTable(runs, { window, layout, blocks }, (done, total) => {
         if (!options.quiet) live.update([`features ${bar(done / total)} ${done}/${total} runs`]);

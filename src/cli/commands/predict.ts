@@ -39,10 +39,10 @@ function parseMethods(text: string): Method[] {
 export function registerPredict(program: Command): void {
   program
     .command('evaluate')
-    .argument('<zoo>', 'zoo to cross-validate on (or to train on, with --test-zoo)')
+    .argument('<zoos...>', 'zoos to cross-validate on, as one (or to train on, with --test-zoo)')
     .description('compare the graph predictor with every baseline on the same folds and epoch window')
     .requiredOption('--epochs <window>', 'epoch window, e.g. 0-3')
-    .option('--test-zoo <zoo>', 'fit on <zoo>, test on this one (width transfer, unseen architectures)')
+    .option('--test-zoo <zoo>', 'fit on <zoos>, test on this one (width transfer, unseen architectures)')
     .option('--folds <k>', 'grouped cross-validation folds', '5')
     .option('--layout <layout>', `feature layout: ${LAYOUTS.join(' or ')}`, 'per-layer')
     .option('--method <list>', 'methods to compare (default: all)', METHODS.map((m) => m.name).join(','))
@@ -57,7 +57,7 @@ Runs sharing a configuration (differing only by seed) never straddle folds. Metr
 reported over runs that did not diverge (final accuracy > chance + 10 points).
 Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
     )
-    .action(async (zoo: string, options: { epochs: string; testZoo?: string; folds: string; layout: string; method: string; seed: string; targetTransform: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (zoos: string[], options: { epochs: string; testZoo?: string; folds: string; layout: string; method: string; seed: string; targetTransform: string; json?: boolean; quiet?: boolean }) => {
       const window = parseEpochWindow(options.epochs);
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS) as FeatureLayout;
       const target = parseChoice<TargetTransform>('--target-transform', options.targetTransform, TARGET_TRANSFORMS) as TargetTransform;
@@ -65,8 +65,8 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
       const folds = parsePositiveInt('--folds', options.folds);
       const seed = parseNonNegativeInt('--seed', options.seed);
       const quiet = Boolean(options.quiet || options.json);
-      const table = await zooTable(zoo, window, layout, methods, quiet);
-      const testTable = options.testZoo ? await zooTable(options.testZoo, window, layout, methods, quiet) : undefined;
+      const table = await zooTable(zoos, window, layout, methods, quiet);
+      const testTable = options.testZoo ? await zooTable([options.testZoo], window, layout, methods, quiet) : undefined;
       const live = new LiveBlock();
       const results = evaluateMethods(
         table,
@@ -86,7 +86,8 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
       live.clear();
       if (options.json) {
         printJson({
-          zoo,
+          zoo: zoos.join(' '),
+          zoos,
           test_zoo: options.testZoo ?? null,
           window: formatEpochWindow(window),
           layout,
@@ -96,6 +97,7 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
         });
         return;
       }
+      const zoo = zoos.join(' + ');
       const protocol = options.testZoo ? `fit on ${zoo}, tested on ${options.testZoo}` : `grouped ${folds}-fold cross-validation on ${zoo}`;
       console.log(`${protocol}; window ${formatEpochWindow(window)}, ${layout} features, estimators fitted on ${target === 'logit' ? 'the logit of' : 'raw'} accuracy`);
       console.log(`\nall runs\n${metricsTable(results, 'all')}`);
@@ -106,7 +108,7 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
 
   program
     .command('fit')
-    .argument('<zoo>', 'zoo to learn from')
+    .argument('<zoos...>', 'zoos to learn from, as one')
     .description('fit a predictor of final accuracy from early epochs and save it as a model file')
     .requiredOption('--epochs <window>', 'epoch window, e.g. 0-3')
     .requiredOption('--out <file>', 'model file to write (JSON)')
@@ -115,13 +117,13 @@ Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
     .option('--folds <k>', 'folds of the cross-validated summary', '5')
     .option('--target-transform <t>', `what the estimators fit: ${TARGET_TRANSFORMS.join(' or ')} (raw accuracy)`, 'logit')
     .option('--quiet', 'print only the summary line')
-    .action(async (zoo: string, options: { epochs: string; out: string; layout: string; method: string; folds: string; targetTransform: string; quiet?: boolean }) => {
+    .action(async (zoos: string[], options: { epochs: string; out: string; layout: string; method: string; folds: string; targetTransform: string; quiet?: boolean }) => {
       const window = parseEpochWindow(options.epochs);
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS) as FeatureLayout;
       const target = parseChoice<TargetTransform>('--target-transform', options.targetTransform, TARGET_TRANSFORMS) as TargetTransform;
       const [method] = parseMethods(options.method);
       const folds = parsePositiveInt('--folds', options.folds);
-      const table = await zooTable(zoo, window, layout, [method], Boolean(options.quiet));
+      const table = await zooTable(zoos, window, layout, [method], Boolean(options.quiet));
       const runConfigs = (await Promise.all(table.runs.map((r) => readRun(r)))).map((r) => r.config);
       const { model, evaluation, pipeline } = fitModel(table, { method, layout, window, folds, chance: CHANCE, runConfigs, pipeline: { target } });
       await writeModelFile(options.out, model);

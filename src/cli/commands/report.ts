@@ -21,7 +21,7 @@ const STAGES: Record<Parameters<ReportProgress>[0], string> = {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .argument('<zoo>', 'zoo directory (one run per subdirectory)')
+    .argument('<zoos...>', 'zoo directories (one run per subdirectory); several are reported as one')
     .description('write a self-contained HTML report of a zoo: every method cross-validated, with figures')
     .requiredOption('--out <dir>', 'report directory to write (new, empty, or an earlier report, which is replaced)')
     .option('--epochs <window>', 'epoch window the predictors see (default: the model\'s, else 0-3)')
@@ -42,7 +42,7 @@ Examples:
   epochgraph report zoo --epochs 0-2 --folds 10 --out zoo-report
   epochgraph report test-zoo --model model.json --out test-report`,
     )
-    .action(async (zoo: string, options: { out: string; epochs?: string; model?: string; layout?: string; folds: string; seed: string; quiet?: boolean }) => {
+    .action(async (zoos: string[], options: { out: string; epochs?: string; model?: string; layout?: string; folds: string; seed: string; quiet?: boolean }) => {
       const window = options.epochs === undefined ? undefined : parseEpochWindow(options.epochs);
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS);
       const folds = parsePositiveInt('--folds', options.folds);
@@ -53,7 +53,7 @@ Examples:
       // The renderer (vega, resvg) loads only for the commands that draw.
       const { reportZoo } = await import('../../report/zoo-report.js');
       const summary = await reportZoo({
-        zoo,
+        zoos,
         window,
         layout,
         model,
