@@ -32,13 +32,13 @@ import type { TargetTransform } from './target.js';
 export const CANDIDATES = {
   /**
    * Boosted trees sized for zoos of tens to thousands of runs with thousands of features:
-   * split search costs features x bins per node, so 32 bins, 8 leaves and a random 30% of
-   * the features searched per split keep a fit of 100 runs x 2,500 features well under a
-   * second. Searching 30% of the features decorrelates the trees of summaries whose columns
-   * come in near-copies; with the smaller learning rate it raised tau and R^2 of the graph
-   * summaries, the weight statistics and the hyperparameters on the 480-run zoo of
-   * docs/RESULTS.md (the learning curve alone lost 0.008 tau), at the cost of the previous
-   * 100 full-search trees.
+   * histograms cost rows x features per node and split search features x bins, so 32 bins
+   * and 8 leaves keep one fit of 480 runs x 4,000 features near 6 s. Searching a random 30%
+   * of the features per split decorrelates the trees of summaries whose columns come in
+   * near-copies; with the smaller learning rate and 300 trees it raised tau and R^2 of the
+   * graph summaries, the weight statistics and the hyperparameters on the 480-run zoo of
+   * docs/RESULTS.md (the learning curve alone lost 0.008 tau), at 2.4 times the fitting
+   * time of the previous 100 trees that searched every feature.
    */
   gbt: () => new HistGradientBoostingRegressor({ minSamplesLeaf: 5, maxLeafNodes: 8, learningRate: 0.05, maxIter: 300, maxBins: 32, maxFeatures: 0.3 }),
   /** Ridge on standardised, mean-imputed features, its penalty by leave-one-out error. */
