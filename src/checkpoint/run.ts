@@ -4,7 +4,7 @@
  * A run is `<run>/run.json` plus `<run>/checkpoints/epoch-NNNN.{safetensors,pt}`;
  * a zoo is a directory whose subdirectories are runs.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunFormatError } from '../errors.js';
 import { compareNatural } from '../util/natural-sort.js';
@@ -184,13 +184,22 @@ export async function listZoo(zooDir: string): Promise<string[]> {
 
 /**
  * Run directories of several zoos, zoo by zoo, each zoo's in natural order. Returns them
- * all; throws `RunFormatError` for a zoo that cannot be listed or holds no runs.
+ * all; throws `RunFormatError` for a zoo that cannot be listed or holds no runs, and for a
+ * run that two of the zoos share (the same zoo given twice, or a link into another zoo):
+ * counted twice, it would weigh double in a fit and sit on both sides of a fold.
  */
 export async function listZoos(zooDirs: readonly string[]): Promise<string[]> {
   const runs: string[] = [];
+  const seen = new Map<string, string>();
   for (const zooDir of zooDirs) {
     const found = await listZoo(zooDir);
     if (found.length === 0) throw new RunFormatError(zooDir, 'no runs (subdirectories with a run.json)');
+    for (const run of found) {
+      const real = await realpath(run);
+      const earlier = seen.get(real);
+      if (earlier !== undefined) throw new RunFormatError(run, `is the same run as ${earlier}; give each run once`);
+      seen.set(real, run);
+    }
     runs.push(...found);
   }
   return runs;

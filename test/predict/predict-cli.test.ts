@@ -47,7 +47,7 @@ describe('epochgraph evaluate, fit and predict', () => {
     expect(bad.stderr).toMatch(/--target-transform: expected one of logit, none, got "probit"/);
   }, 120_000);
 
-  it('evaluate takes several zoos as one, and refuses a zoo without runs', () => {
+  it('evaluate takes several zoos as one, and refuses a zoo without runs or a run given twice', () => {
     const [low, high] = [tempDir(), tempDir()];
     for (let i = 0; i < 8; i++) for (const seed of [0, 1]) symlinkSync(join(zoo, `run-${i}-${seed}`), join(i < 4 ? low : high, `run-${i}-${seed}`));
     const args = ['--epochs', '0-2', '--folds', '4', '--method', 'graph,curve', '--json'];
@@ -60,6 +60,9 @@ describe('epochgraph evaluate, fit and predict', () => {
     const empty = runCli(['evaluate', low, tempDir(), '--epochs', '0-2']);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/no runs \(subdirectories with a run\.json\)/);
+    const twice = runCli(['evaluate', zoo, high, '--epochs', '0-2']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/run-4-0: is the same run as .*run-4-0; give each run once/);
   }, 120_000);
 
   it('fit writes a model file; predict --json returns run, predicted, lower, upper', () => {

@@ -1,5 +1,6 @@
 /**
- * `epochgraph features ZOO --epochs 0-3 --out FILE.csv|FILE.parquet`: the feature table of a zoo.
+ * `epochgraph features ZOO... --epochs 0-3 --out FILE.csv|FILE.parquet`: the feature table of one
+ * or more zoos.
  */
 import type { Command } from 'commander';
 import { listZoos } from '../../checkpoint/run.js';

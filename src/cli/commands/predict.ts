@@ -55,7 +55,10 @@ export function registerPredict(program: Command): void {
       `
 Runs sharing a configuration (differing only by seed) never straddle folds. Metrics are also
 reported over runs that did not diverge (final accuracy > chance + 10 points).
-Example: epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json`,
+Several zoos are pooled as one (each run given once).
+Examples:
+  epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json
+  epochgraph evaluate zoo zoo-b --epochs 0-3`,
     )
     .action(async (zoos: string[], options: { epochs: string; testZoo?: string; folds: string; layout: string; method: string; seed: string; targetTransform: string; json?: boolean; quiet?: boolean }) => {
       const window = parseEpochWindow(options.epochs);
