@@ -63,6 +63,13 @@ describe('epochgraph evaluate, fit and predict', () => {
     const twice = runCli(['evaluate', zoo, high, '--epochs', '0-2']);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/run-4-0: is the same run as .*run-4-0; give each run once/);
+    const shared = runCli(['evaluate', low, '--test-zoo', zoo, '--epochs', '0-2', '--json']);
+    expect(shared.code).toBe(2);
+    expect(shared.stdout).toBe('');
+    expect(shared.stderr).toMatch(/run-0-0: is the same run as .*run-0-0; give each run once/);
+    const apart = runCli(['evaluate', low, '--test-zoo', high, ...args]);
+    expect(apart.code).toBe(0);
+    expect(JSON.parse(apart.stdout).test_zoo).toBe(high);
   }, 120_000);
 
   it('fit writes a model file; predict --json returns run, predicted, lower, upper', () => {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { stat, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RUN_FILE, listZoo, readRun } from '../../checkpoint/run.js';
+import { RUN_FILE, listZoo, listZoos, readRun } from '../../checkpoint/run.js';
 import { UsageError } from '../../errors.js';
 import { evaluateMethods } from '../../predict/evaluate.js';
 import { METHODS, findMethod } from '../../predict/evaluate-methods.js';
@@ -68,6 +68,8 @@ Examples:
       const folds = parsePositiveInt('--folds', options.folds);
       const seed = parseNonNegativeInt('--seed', options.seed);
       const quiet = Boolean(options.quiet || options.json);
+      // A test run also fitted on would score its own training: listZoos refuses runs given twice.
+      if (options.testZoo) await listZoos([...zoos, options.testZoo]);
       const table = await zooTable(zoos, window, layout, methods, quiet);
       const testTable = options.testZoo ? await zooTable([options.testZoo], window, layout, methods, quiet) : undefined;
       const live = new LiveBlock();
