@@ -31,16 +31,16 @@ import type { TargetTransform } from './target.js';
 /** Candidate regressors: names and how to build each. */
 export const CANDIDATES = {
   /**
-   * Boosted trees sized for zoos of tens to thousands of runs with thousands of features:
+   * Boosted trees sized for zoos of hundreds to thousands of runs with thousands of features:
    * histograms cost rows x features per node and split search features x bins, so 32 bins
-   * and 8 leaves keep one fit of 480 runs x 4,000 features near 6 s. Searching a random 30%
-   * of the features per split decorrelates the trees of summaries whose columns come in
+   * and 16 leaves keep one fit of 960 runs x 4,000 features to seconds. Searching a random
+   * 30% of the features per split decorrelates the trees of summaries whose columns come in
    * near-copies; with the smaller learning rate and 300 trees it raised tau and R^2 of the
    * graph summaries, the weight statistics and the hyperparameters on the 480-run zoo of
-   * docs/RESULTS.md (the learning curve alone lost 0.008 tau), at 2.4 times the fitting
-   * time of the previous 100 trees that searched every feature.
+   * docs/RESULTS.md (the learning curve alone lost 0.008 tau). 16 leaves instead of 8 raised
+   * the graph summaries' tau by about a hundredth on its 960-run zoo.
    */
-  gbt: () => new HistGradientBoostingRegressor({ minSamplesLeaf: 5, maxLeafNodes: 8, learningRate: 0.05, maxIter: 300, maxBins: 32, maxFeatures: 0.3 }),
+  gbt: () => new HistGradientBoostingRegressor({ minSamplesLeaf: 5, maxLeafNodes: 16, learningRate: 0.05, maxIter: 300, maxBins: 32, maxFeatures: 0.3 }),
   /** Ridge on standardised, mean-imputed features, its penalty by leave-one-out error. */
   ridge: () => new ImputedRidge(),
 } as const;
