@@ -33,12 +33,13 @@ export const CANDIDATES = {
   /**
    * Boosted trees sized for zoos of hundreds to thousands of runs with thousands of features:
    * histograms cost rows x features per node and split search features x bins, so 32 bins
-   * and 16 leaves keep one fit of 960 runs x 4,000 features to seconds. Searching a random
+   * and 16 leaves keep one fit of 960 runs x 4,000 features near 10-15 s. Searching a random
    * 30% of the features per split decorrelates the trees of summaries whose columns come in
    * near-copies; with the smaller learning rate and 300 trees it raised tau and R^2 of the
    * graph summaries, the weight statistics and the hyperparameters on the 480-run zoo of
    * docs/RESULTS.md (the learning curve alone lost 0.008 tau). 16 leaves instead of 8 raised
-   * the graph summaries' tau by about a hundredth on its 960-run zoo.
+   * the graph summaries' tau by about a hundredth on its 960-run zoo, at 1.3-1.6 times the
+   * fitting time; on its 240-run first draw they cost graph + curve 0.004 tau.
    */
   gbt: () => new HistGradientBoostingRegressor({ minSamplesLeaf: 5, maxLeafNodes: 16, learningRate: 0.05, maxIter: 300, maxBins: 32, maxFeatures: 0.3 }),
   /** Ridge on standardised, mean-imputed features, its penalty by leave-one-out error. */
