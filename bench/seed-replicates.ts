@@ -11,6 +11,7 @@
  *
  * Usage: npm run bench:replicates -- ZOO REPLICATE [--epochs 0-3] [--seeds 0-4]
  */
+import { parseEpochWindow } from '../src/util/epochs.js';
 import { parseArgs } from 'node:util';
 import { listZoo, readRun } from '../src/checkpoint/run.js';
 import { evaluateMethods } from '../src/predict/evaluate.js';
@@ -19,7 +20,6 @@ import { findMethod } from '../src/predict/evaluate-methods.js';
 import type { Method } from '../src/predict/evaluate-methods.js';
 import { FEATURE_BLOCKS } from '../src/summary/features.js';
 import { buildFeatureTable } from '../src/summary/table.js';
-import { parseEpochWindow } from '../src/summary/temporal.js';
 import { renderTable } from '../src/cli/output.js';
 
 const { values, positionals } = parseArgs({

@@ -18,6 +18,7 @@
  * Usage: npm run bench:summary -- ZOO [--epochs 0-3] [--seeds 0-4] [--targets logit,none] [--folds 5]
  *        [--layouts per-layer,agnostic] [--subsets all,arch]
  */
+import { parseEpochWindow } from '../src/util/epochs.js';
 import { parseArgs } from 'node:util';
 import { listZoo, readRun } from '../src/checkpoint/run.js';
 import { evaluateMethods } from '../src/predict/evaluate.js';
@@ -30,7 +31,6 @@ import { LAYOUTS } from '../src/summary/snapshot.js';
 import type { FeatureLayout } from '../src/summary/snapshot.js';
 import { buildFeatureTable } from '../src/summary/table.js';
 import type { FeatureTable } from '../src/summary/table.js';
-import { parseEpochWindow } from '../src/summary/temporal.js';
 import { renderTable } from '../src/cli/output.js';
 
 const { values, positionals } = parseArgs({
@@ -78,6 +78,7 @@ function restrict(table: FeatureTable, rows: readonly number[], keep: (column: s
     runs: rows.map((r) => table.runs[r]),
     ids: rows.map((r) => table.ids[r]),
     groups: rows.map((r) => table.groups[r]),
+    configs: rows.map((r) => table.configs[r]),
     targets: Float64Array.from(rows, (r) => table.targets[r]),
     diverged: Uint8Array.from(rows, (r) => table.diverged[r]),
     columns: columns.map((c) => table.columns[c]),
@@ -91,7 +92,7 @@ interface Score {
   readonly tauNondiverged: number;
 }
 const scores = new Map<string, Score[]>();
-const record = (key: string, m: Metrics & { nondiverged: Metrics }) => scores.set(key, [...(scores.get(key) ?? []), { r2: m.r2, tau: m.kendall_tau, tauNondiverged: m.nondiverged.kendall_tau }]);
+const record = (key: string, m: Metrics & { learned: Metrics }) => scores.set(key, [...(scores.get(key) ?? []), { r2: m.r2, tau: m.kendall_tau, tauNondiverged: m.learned.kendall_tau }]);
 
 const runDirs = await listZoo(zoo);
 const archs = await Promise.all(runDirs.map(async (dir) => String((await readRun(dir)).config.arch)));

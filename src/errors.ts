@@ -35,5 +35,15 @@ export class RunFormatError extends EpochgraphError {
   }
 }
 
-/** A command-line option or argument has an invalid value. */
-export class UsageError extends EpochgraphError {}
+/**
+ * An option given to the library has an invalid value. `field` names the option as the
+ * library knows it (`window`, `folds`, `outDir`); the command line names its flag instead.
+ */
+export class OptionError extends EpochgraphError {
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+  }
+}

@@ -4,7 +4,7 @@
  * `epochgraph/zoo`, which load tfjs) and the report (`epochgraph/report`, which loads the
  * renderer) are separate entry points, so that importing this one stays light.
  */
-export { EpochgraphError, CheckpointError, RunFormatError, UsageError } from './errors.js';
+export { EpochgraphError, CheckpointError, RunFormatError, OptionError } from './errors.js';
 export type { DType, Tensor, TensorData, TensorStats } from './checkpoint/tensor.js';
 export {
   DTYPE_BYTES,
@@ -30,10 +30,10 @@ export { ARCHITECTURE_METADATA_KEY, architectureFromJson, architectureFromMetada
 export { inferArchitecture } from './graph/infer.js';
 export type { NamedShape } from './graph/infer.js';
 export type { Adjacency, ArchitectureSource, Graph, GraphLayer, GraphOptions, GraphSource, NodeKind, Strengths } from './graph/graph.js';
-export { GRAPH_DEFAULTS, layerOfNode } from './graph/graph.js';
-export { buildRolledGraph, readRolledGraph, ROLLED_DEFAULTS } from './graph/rolled.js';
+export { DEFAULTS as GRAPH_DEFAULTS, layerOfNode } from './graph/graph.js';
+export { buildRolledGraph, readRolledGraph, DEFAULTS as ROLLED_DEFAULTS } from './graph/rolled.js';
 export type { Precision, RolledGraphOptions } from './graph/rolled.js';
-export { buildUnrolledGraph, estimateUnrolledSize, UNROLLED_DEFAULTS } from './graph/unrolled.js';
+export { buildUnrolledGraph, estimateUnrolledSize, DEFAULTS as UNROLLED_DEFAULTS } from './graph/unrolled.js';
 export type { GraphSize, UnrolledGraphOptions } from './graph/unrolled.js';
 export { formatGraph, writeGraph, GRAPH_FORMATS } from './graph/serialize.js';
 export type { GraphFormat } from './graph/serialize.js';
@@ -50,7 +50,7 @@ export { spectralRadius } from './properties/spectral-radius.js';
 export type { SpectralRadiusOptions } from './properties/spectral-radius.js';
 export { layerSpectralRadii } from './properties/layer-spectral-radius.js';
 export type { LayerSpectralRadiusOptions, LayerWeights } from './properties/layer-spectral-radius.js';
-export { largestEigenpair, LANCZOS_DEFAULTS } from './properties/lanczos.js';
+export { largestEigenpair, DEFAULTS as LANCZOS_DEFAULTS } from './properties/lanczos.js';
 export type { Eigenpair, LanczosOptions } from './properties/lanczos.js';
 export { aggregate, layerAggregates } from './properties/layer-aggregates.js';
 export type { Aggregate } from './properties/layer-aggregates.js';
@@ -68,7 +68,7 @@ export type { GbtLoss, GbtOptions } from './predict/gbt.js';
 export { RidgeRegressor, DEFAULTS as RIDGE_DEFAULTS } from './predict/ridge.js';
 export type { RidgeOptions } from './predict/ridge.js';
 export { ImputedRidge } from './predict/impute.js';
-export { PredictorPipeline, PIPELINE_DEFAULTS, CANDIDATES, conformalQuantile } from './predict/pipeline.js';
+export { PredictorPipeline, DEFAULTS as PIPELINE_DEFAULTS, CANDIDATES, conformalQuantile } from './predict/pipeline.js';
 export type { CandidateName, PipelineOptions, PipelineJson, Prediction } from './predict/pipeline.js';
 export { TARGET_TRANSFORMS, LOGIT_EPSILON, toTarget, fromTarget } from './predict/target.js';
 export type { TargetTransform } from './predict/target.js';
@@ -80,12 +80,19 @@ export { groupedFolds } from './predict/evaluate-folds.js';
 export { intervalCoverage, kendallTau, meanAbsoluteError, r2Score, rocAuc, spearmanRho, topQuarter } from './predict/evaluate-metrics.js';
 export { readModelFile, writeModelFile } from './predict/model-file.js';
 export type { ModelFile } from './predict/model-file.js';
-export { fitModel, labelledRows, modelPredictions } from './predict/model-use.js';
+export { fitModel, modelPredictions } from './predict/model-use.js';
+export { DEFAULTS as EVALUATION_DEFAULTS, bestMethod, evaluateTables, evaluateZoos, evaluationSpec, zooFeatureTable } from './predict/evaluation.js';
+export type { EvaluateZoosOptions, EvaluationProgress, EvaluationSpec, RankedMethod, ZooEvaluation } from './predict/evaluation.js';
+export { LEARNED_MARGIN, chanceLevel, learnedRows, learnedThreshold } from './predict/chance.js';
+export { classesOf, hyperparameterFeatures } from './checkpoint/run-config.js';
+export { columnName, curveColumn, graphFeature, parseColumn, parseGraphFeature, parseTemporalFeature, temporalFeature, TEMPORAL_TERMS } from './summary/columns.js';
+export type { ParsedTemporalFeature, TemporalTerm } from './summary/columns.js';
 export { FEATURE_BLOCKS, runFeatures } from './summary/features.js';
 export type { FeatureBlock, RunFeatureOptions } from './summary/features.js';
 export { LAYOUTS, SnapshotFeaturizer } from './summary/snapshot.js';
 export type { FeatureLayout, FeatureVector } from './summary/snapshot.js';
-export { buildFeatureTable, writeFeatureTable, featureTableToCsv, configurationGroup } from './summary/table.js';
+export { buildFeatureTable, writeFeatureTable, featureTableToCsv, configurationGroup, labelledRows } from './summary/table.js';
 export type { FeatureTable } from './summary/table.js';
-export { parseEpochWindow, formatEpochWindow, temporalSummary } from './summary/temporal.js';
+export { temporalSummary } from './summary/temporal.js';
+export { parseEpochList, parseEpochWindow, formatEpochs } from './util/epochs.js';
 export type { TemporalSummaryOptions } from './summary/temporal.js';

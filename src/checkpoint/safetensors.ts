@@ -20,12 +20,12 @@ import { DTYPE_BYTES, elementCount, isDType, typedArrayFromBytes } from './tenso
 import type { Tensor } from './tensor.js';
 
 /** Reader limits; the header cap matches the reference implementation's. */
-export const SAFETENSORS_DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   /** Largest accepted JSON header, bytes. */
   maxHeaderBytes: 100_000_000,
   /** Default parameter order: safetensors writers sort keys, so file order carries no meaning. */
   order: 'natural' as ParameterOrder,
-};
+});
 
 /** Options of `openSafetensors`. */
 export interface SafetensorsOpenOptions {
@@ -109,15 +109,15 @@ function parseHeader(
  * Throws `CheckpointError` for any malformed header.
  */
 export async function openSafetensors(file: string, options: SafetensorsOpenOptions = {}): Promise<CheckpointReader> {
-  const order = options.order ?? SAFETENSORS_DEFAULTS.order;
+  const order = options.order ?? DEFAULTS.order;
   const handle = await openForReading(file);
   try {
     const { size } = await handle.stat();
     if (size < 8) throw new CheckpointError(file, `truncated: ${size} bytes is too short for a safetensors header length`);
     const prefix = await readExactly(handle, file, 0, 8);
     const headerLength = new DataView(prefix.buffer).getBigUint64(0, true);
-    if (headerLength > BigInt(SAFETENSORS_DEFAULTS.maxHeaderBytes)) {
-      throw new CheckpointError(file, `safetensors header length ${headerLength} exceeds the ${SAFETENSORS_DEFAULTS.maxHeaderBytes}-byte limit (not a safetensors file?)`);
+    if (headerLength > BigInt(DEFAULTS.maxHeaderBytes)) {
+      throw new CheckpointError(file, `safetensors header length ${headerLength} exceeds the ${DEFAULTS.maxHeaderBytes}-byte limit (not a safetensors file?)`);
     }
     const n = Number(headerLength);
     if (8 + n > size) {

@@ -6,11 +6,15 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EpochgraphError } from '../errors.js';
+import { commandLineMessage } from './options.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFeatures } from './commands/features.js';
 import { registerGraph } from './commands/graph.js';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerFit } from './commands/fit.js';
 import { registerPredict } from './commands/predict.js';
+import { registerProperties } from './commands/properties.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
 import { registerInspect } from './commands/inspect.js';
@@ -39,7 +43,10 @@ export function buildProgram(): Command {
   registerZoo(program);
   registerDatasets(program);
   registerGraph(program);
+  registerProperties(program);
   registerFeatures(program);
+  registerEvaluate(program);
+  registerFit(program);
   registerPredict(program);
   registerReport(program);
   registerInspect(program);
@@ -59,7 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const debug = argv.includes('--debug');
     if (error instanceof EpochgraphError) {
-      process.stderr.write(`epochgraph: ${error.message}\n`);
+      process.stderr.write(`epochgraph: ${commandLineMessage(error)}\n`);
       if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
       return error.exitCode;
     }

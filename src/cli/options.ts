@@ -1,7 +1,36 @@
 /**
- * Option parsing helpers: every invalid value becomes a `UsageError` naming the option.
+ * Option parsing: every invalid value becomes a `UsageError` naming the flag. Library
+ * errors name the field they concern (`OptionError`); `flagOf` turns a field into the
+ * flag a user typed.
  */
-import { UsageError } from '../errors.js';
+import { EpochgraphError, OptionError } from '../errors.js';
+
+/** A command-line option or argument has an invalid value. */
+export class UsageError extends EpochgraphError {}
+
+/** The flag of each library field whose name differs from its flag's. */
+const FIELD_FLAGS: Readonly<Record<string, string>> = Object.freeze({
+  window: '--epochs',
+  outDir: '--out',
+  featureFile: '--out',
+  modelFile: '--out',
+  keepCheckpoints: '--keep-checkpoints',
+  classes: '--classes',
+  folds: '--folds',
+  method: '--method',
+  model: '--model',
+  layout: '--layout',
+});
+
+/** The flag that sets library field `field` (`window` -> `--epochs`). */
+export function flagOf(field: string): string {
+  return FIELD_FLAGS[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** `error` worded for the command line: an `OptionError`'s field becomes its flag. Returns the message. */
+export function commandLineMessage(error: EpochgraphError): string {
+  return error instanceof OptionError ? `${flagOf(error.field)}: ${error.detail}` : error.message;
+}
 
 /** Returns `value` if it is one of `choices` (undefined passes through); throws `UsageError` otherwise. */
 export function parseChoice<T extends string>(option: string, value: string | undefined, choices: readonly T[]): T | undefined {

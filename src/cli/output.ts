@@ -1,19 +1,7 @@
 /**
- * Terminal output helpers shared by the commands: aligned tables, compact numbers,
- * JSON printing. Tables go to stdout; diagnostics go to stderr.
+ * Terminal output helpers shared by the commands: aligned tables, byte counts, JSON
+ * printing (numbers: util/format.ts). Tables go to stdout; diagnostics go to stderr.
  */
-
-/** Formats a number compactly (4 significant digits, exponent for very small or large); null prints as "-". */
-export function formatNumber(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '-';
-  if (Number.isNaN(value)) return 'NaN';
-  if (!Number.isFinite(value)) return value > 0 ? 'Inf' : '-Inf';
-  if (value === 0) return '0';
-  const magnitude = Math.abs(value);
-  if (Number.isInteger(value) && magnitude < 1e9) return String(value);
-  if (magnitude < 1e-3 || magnitude >= 1e6) return value.toExponential(3);
-  return String(Number(value.toPrecision(4)));
-}
 
 /** Formats a byte count with a binary unit (B, KiB, MiB, GiB). */
 export function formatBytes(bytes: number): string {

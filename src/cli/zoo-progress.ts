@@ -3,8 +3,8 @@
  * worker on a terminal, a line per finished run when piped, JSON lines with `json`,
  * nothing but failures with `quiet`.
  */
+import { formatNumber } from '../util/format.js';
 import type { ZooEvent } from '../zoo/runner.js';
-import { formatNumber } from './output.js';
 import { LiveBlock, bar, formatDuration } from './progress.js';
 
 /** Display options. */

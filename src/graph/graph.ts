@@ -120,9 +120,9 @@ export interface GraphOptions {
 }
 
 /** Defaults of `GraphOptions`. */
-export const GRAPH_DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   foldBatchNorm: true,
-} as const;
+});
 
 /** Tensors to build a graph from: a checkpoint or a list of tensors. */
 export type GraphSource = Checkpoint | readonly Tensor[];
@@ -174,7 +174,7 @@ export function planFor(
   const architecture = options.architecture ?? recorded ?? inferArchitecture(tensors.entries);
   const architectureSource: ArchitectureSource = options.architecture ? 'option' : recorded ? 'checkpoint' : 'inferred';
   try {
-    const plan = compilePlan(architecture, tensors, { mode, foldBatchNorm: options.foldBatchNorm ?? GRAPH_DEFAULTS.foldBatchNorm });
+    const plan = compilePlan(architecture, tensors, { mode, foldBatchNorm: options.foldBatchNorm ?? DEFAULTS.foldBatchNorm });
     return { plan, architecture, architectureSource };
   } catch (error) {
     if (architectureSource === 'inferred' && error instanceof GraphError) {

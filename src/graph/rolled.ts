@@ -29,9 +29,9 @@ export interface RolledGraphOptions extends GraphOptions {
 }
 
 /** Defaults of `RolledGraphOptions`. */
-export const ROLLED_DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   precision: 'float64' as Precision,
-};
+});
 
 function shapeOf(op: PlanOp, index: ReadonlyMap<PlanGroup, number>): BlockShape {
   const from = index.get(op.src) as number;
@@ -117,7 +117,7 @@ function prepare(tensors: TensorSet, options: RolledGraphOptions): { graph: Grap
   const adjacency = new BlockAdjacency(
     layers,
     plan.ops.map((op) => shapeOf(op, index)),
-    options.precision ?? ROLLED_DEFAULTS.precision,
+    options.precision ?? DEFAULTS.precision,
   );
   return {
     graph: { kind: 'rolled', nodeCount: adjacency.nodeCount, edgeCount: adjacency.edgeCount, layers, adjacency, architecture, architectureSource },

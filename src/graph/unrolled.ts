@@ -27,10 +27,10 @@ export interface UnrolledGraphOptions extends GraphOptions {
 }
 
 /** Defaults of `UnrolledGraphOptions`. */
-export const UNROLLED_DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   maxEdges: 20_000_000,
   maxNodes: 5_000_000,
-};
+});
 
 /** Node and edge counts of an unrolled graph. */
 export interface GraphSize {
@@ -204,8 +204,8 @@ export function buildUnrolledGraph(source: GraphSource, options: UnrolledGraphOp
   const { plan, architecture, architectureSource } = planFor(tensors, options, 'unrolled');
   const layers = layersOf(plan, true);
   const { nodes, edges } = sizeOf(plan, layers);
-  const maxEdges = options.maxEdges ?? UNROLLED_DEFAULTS.maxEdges;
-  const maxNodes = options.maxNodes ?? UNROLLED_DEFAULTS.maxNodes;
+  const maxEdges = options.maxEdges ?? DEFAULTS.maxEdges;
+  const maxNodes = options.maxNodes ?? DEFAULTS.maxNodes;
   if (edges > maxEdges || nodes > maxNodes) {
     throw new GraphError(
       `the unrolled graph would have ${nodes.toLocaleString('en-US')} nodes and ${edges.toLocaleString('en-US')} edges, ` +

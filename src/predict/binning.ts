@@ -13,6 +13,7 @@
  * Reference: G. Ke, Q. Meng, T. Finley, T. Wang, W. Chen, W. Ma, Q. Ye, T.-Y. Liu, LightGBM:
  * a highly efficient gradient boosting decision tree, NeurIPS 2017.
  */
+import { samplePrefixInPlace } from '../util/random.js';
 import type { Rng } from '../util/random.js';
 import type { Matrix } from './matrix.js';
 
@@ -26,15 +27,8 @@ const BINNING_SUBSAMPLE = 200_000;
 export function fitBinThresholds(X: Matrix, rows: Uint32Array, maxBins: number, rng: Rng): Float64Array[] {
   let sample = rows;
   if (rows.length > BINNING_SUBSAMPLE) {
-    // Partial Fisher-Yates shuffle: the first BINNING_SUBSAMPLE entries are a uniform sample.
-    sample = rows.slice();
-    for (let k = 0; k < BINNING_SUBSAMPLE; k++) {
-      const j = k + Math.floor(rng.uniform() * (sample.length - k));
-      const t = sample[k];
-      sample[k] = sample[j];
-      sample[j] = t;
-    }
-    sample = sample.subarray(0, BINNING_SUBSAMPLE);
+    // The first BINNING_SUBSAMPLE entries of a partial shuffle are a uniform sample.
+    sample = samplePrefixInPlace(rows.slice(), BINNING_SUBSAMPLE, rng).subarray(0, BINNING_SUBSAMPLE);
   }
   const { data, cols } = X;
   const values = new Float64Array(sample.length);

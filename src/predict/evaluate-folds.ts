@@ -5,12 +5,12 @@
  * largest first, to the fold with the fewest runs so far (as scikit-learn's GroupKFold
  * balances sizes, with a seeded order among equal sizes).
  */
-import { EpochgraphError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import { createRng } from '../util/random.js';
 
 /**
  * Assigns each row to a fold 0..k-1 by its group. Returns the fold of every row.
- * Throws when there are fewer groups than folds.
+ * Throws `OptionError` (field `folds`) when there are fewer groups than folds.
  */
 export function groupedFolds(groups: readonly string[], k: number, seed = 0): Uint16Array {
   const members = new Map<string, number[]>();
@@ -19,8 +19,8 @@ export function groupedFolds(groups: readonly string[], k: number, seed = 0): Ui
     if (list) list.push(i);
     else members.set(g, [i]);
   });
-  if (!Number.isInteger(k) || k < 2) throw new EpochgraphError(`--folds: expected an integer >= 2, got ${k}`);
-  if (members.size < k) throw new EpochgraphError(`--folds ${k}: only ${members.size} distinct configurations to split`);
+  if (!Number.isInteger(k) || k < 2) throw new OptionError('folds', `expected an integer >= 2, got ${k}`);
+  if (members.size < k) throw new OptionError('folds', `${k} folds, but only ${members.size} distinct configurations to split`);
   const rng = createRng(seed);
   const keyed = [...members.values()].map((rows) => ({ rows, key: rng.uniform() }));
   keyed.sort((a, b) => b.rows.length - a.rows.length || a.key - b.key);

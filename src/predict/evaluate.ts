@@ -2,11 +2,12 @@
  * Honest comparison of methods on the same folds and the same epoch window: grouped
  * k-fold cross-validation over runs (or train on one zoo, test on another), every
  * method's out-of-fold predictions, and their metrics over all runs and over the runs
- * that did not diverge (final accuracy more than 10 points above chance), where ranking
- * is hard and where the method has to prove itself.
+ * that learned (chance.ts), where ranking is hard and where the method has to prove itself.
  */
 import type { FeatureTable } from '../summary/table.js';
-import { columnsOf } from '../summary/table.js';
+import { curveColumn } from '../summary/columns.js';
+import { columnsOf, labelledRows } from '../summary/table.js';
+import { learnedRows } from './chance.js';
 import { PredictError } from './errors.js';
 import { groupedFolds } from './evaluate-folds.js';
 import type { Method } from './evaluate-methods.js';
@@ -34,8 +35,8 @@ export interface Metrics {
 export interface MethodEvaluation extends Metrics {
   readonly name: string;
   readonly description: string;
-  /** The same metrics over runs that did not diverge. */
-  readonly nondiverged: Metrics;
+  /** The same metrics over the runs that learned (chance.ts). */
+  readonly learned: Metrics;
   /** Per-run predictions, in test-table row order. */
   readonly predictions: Prediction;
   /** Candidate chosen in each fold (model selection inside the training part). */
@@ -50,7 +51,7 @@ export interface EvaluateOptions {
   /** Outer folds (ignored with a test table). */
   readonly folds: number;
   readonly seed: number;
-  /** Chance accuracy: runs at most 10 points above it count as diverged. */
+  /** Chance accuracy, for the metrics over the runs that learned. */
   readonly chance: number;
   readonly pipeline?: Partial<PipelineOptions>;
   /** Called after each method. */
@@ -115,15 +116,14 @@ function fitPredict(
  */
 export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, testTable?: FeatureTable): MethodEvaluation[] {
   const evaluated = testTable ?? table;
-  const usable = (t: FeatureTable) => t.runs.map((_, i) => i).filter((i) => !Number.isNaN(t.targets[i]));
-  const trainRows = usable(table);
-  const testRows = usable(evaluated);
+  const trainRows = labelledRows(table);
+  const testRows = labelledRows(evaluated);
   if (trainRows.length < 4) throw new PredictError('evaluate', `need at least 4 runs with a final accuracy, got ${trainRows.length}`);
   const fold = testTable ? undefined : groupedFolds(trainRows.map((i) => table.groups[i]), options.folds, options.seed);
   const results: MethodEvaluation[] = [];
   for (const [m, method] of options.methods.entries()) {
     const names = columnsOf(table, method.blocks).map((c) => table.columns[c]);
-    const directName = `curve:e${options.windowEnd}.test_acc`;
+    const directName = curveColumn(options.windowEnd, 'test_acc');
     const directColumn = method.direct ? names.indexOf(directName) : -1;
     if (method.direct && directColumn < 0) throw new PredictError('evaluate', `${method.name} needs ${directName} in the feature table`);
     const X = selectColumns(table, names);
@@ -157,12 +157,12 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
       chosen.push(c);
     }
     const prediction = { predicted, lower, upper };
-    const alive = testRows.filter((i) => evaluated.targets[i] > options.chance + 0.1);
+    const learned = learnedRows(evaluated.targets, testRows, options.chance);
     results.push({
       name: method.name,
       description: method.description,
       ...metricsOf(evaluated.targets, prediction, testRows),
-      nondiverged: metricsOf(evaluated.targets, prediction, alive),
+      learned: metricsOf(evaluated.targets, prediction, learned),
       predictions: prediction,
       chosen,
     });

@@ -35,7 +35,7 @@
  *   (HistGradientBoostingRegressor, the reference implementation matched here).
  */
 import { sortedQuantile } from '../summary/statistics.js';
-import { createRng } from '../util/random.js';
+import { createRng, shuffleInPlace } from '../util/random.js';
 import { binRows, fitBinThresholds } from './binning.js';
 import { PredictError } from './errors.js';
 import type { Matrix } from './matrix.js';
@@ -79,7 +79,7 @@ export interface GbtOptions {
 }
 
 /** Defaults of `GbtOptions` (scikit-learn's, with a fixed seed). */
-export const DEFAULTS: GbtOptions = {
+export const DEFAULTS: Readonly<GbtOptions> = Object.freeze({
   loss: 'squared_error',
   quantile: 0.5,
   learningRate: 0.1,
@@ -95,7 +95,7 @@ export const DEFAULTS: GbtOptions = {
   nIterNoChange: 10,
   tol: 1e-7,
   randomState: 0,
-};
+});
 
 /** Rows above which early stopping 'auto' turns on. */
 const AUTO_EARLY_STOPPING_ROWS = 10_000;
@@ -260,13 +260,7 @@ export class HistGradientBoostingRegressor implements Regressor {
     let trainRows: Uint32Array;
     let validationRows = new Uint32Array(0);
     if (early) {
-      const order = Uint32Array.from({ length: n }, (_, i) => i);
-      for (let k = n - 1; k > 0; k--) {
-        const j = Math.floor(rng.uniform() * (k + 1));
-        const t = order[k];
-        order[k] = order[j];
-        order[j] = t;
-      }
+      const order = shuffleInPlace(Uint32Array.from({ length: n }, (_, i) => i), rng);
       const nValidation = Math.ceil(options.validationFraction * n);
       if (nValidation >= n) throw new PredictError('gbt', `validationFraction ${options.validationFraction} of ${n} rows leaves no training row`);
       // Sorted so that training rows are read in memory order.

@@ -1,60 +1,45 @@
 /**
- * Using predictors on feature tables, shared by `fit`, `predict` and the report:
- * which rows can be learned from, fitting a method into a model file, and applying a
- * model file to runs after checking they fit it.
+ * Using predictors on feature tables, shared by `fit`, `predict` and the report: fitting
+ * a method into a model file, and applying a model file to runs after checking they fit it.
  */
-import { EpochgraphError } from '../errors.js';
+import { formatEpochs } from '../util/epochs.js';
+import { EpochgraphError, OptionError } from '../errors.js';
+import { curveColumn, parseColumn } from '../summary/columns.js';
 import type { FeatureTable } from '../summary/table.js';
-import { columnsOf } from '../summary/table.js';
-import type { FeatureLayout } from '../summary/snapshot.js';
-import { formatEpochWindow } from '../summary/temporal.js';
-import { evaluateMethods, selectColumns } from './evaluate.js';
+import { columnsOf, labelledRows } from '../summary/table.js';
+import { selectColumns } from './evaluate.js';
 import type { MethodEvaluation } from './evaluate.js';
-import type { Method } from './evaluate-methods.js';
+import { evaluateTables } from './evaluation.js';
+import type { EvaluationSpec } from './evaluation.js';
 import { selectRows } from './matrix.js';
 import type { ModelFile } from './model-file.js';
 import { MODEL_FORMAT, MODEL_VERSION, libraryVersion } from './model-file.js';
 import { PredictorPipeline } from './pipeline.js';
-import type { PipelineOptions, Prediction } from './pipeline.js';
+import type { Prediction } from './pipeline.js';
 
 /** Feature blocks whose columns depend on the architecture (per-layer names). */
 const STRUCTURAL = new Set(['graph', 'graph-static', 'weights']);
 
-/** Rows of `table` with a recorded final accuracy. */
-export function labelledRows(table: FeatureTable): number[] {
-  return table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));
-}
-
-/** What `fitModel` needs besides the table. */
-export interface FitModelOptions {
-  readonly method: Method;
-  readonly layout: FeatureLayout;
-  readonly window: readonly number[];
-  readonly folds: number;
-  readonly chance: number;
-  /** `config.arch` and `config.dataset` of each table row. */
-  readonly runConfigs: readonly Readonly<Record<string, unknown>>[];
-  /** Pipeline options of both the cross-validation and the final fit (defaults: PIPELINE_DEFAULTS). */
-  readonly pipeline?: Partial<PipelineOptions>;
-}
-
 /**
- * Cross-validates `method` on `table`, then fits it on every labelled run.
- * Returns the model file contents, the cross-validated evaluation and the fitted pipeline.
+ * Cross-validates the spec's one method on `table`, then fits it on every labelled run.
+ * Returns the model file contents, the cross-validated evaluation and the fitted pipeline;
+ * throws `OptionError` (field `method`) for a method without a model.
  */
-export function fitModel(table: FeatureTable, options: FitModelOptions): { model: ModelFile; evaluation: MethodEvaluation; pipeline: PredictorPipeline } {
-  const { method, layout, window, folds, chance } = options;
-  if (method.direct) throw new EpochgraphError(`--method ${method.name} has no model to fit`);
-  const [evaluation] = evaluateMethods(table, { methods: [method], windowEnd: window[window.length - 1], folds, seed: 0, chance, pipeline: options.pipeline });
+export function fitModel(table: FeatureTable, spec: EvaluationSpec): { model: ModelFile; evaluation: MethodEvaluation; pipeline: PredictorPipeline } {
+  const { layout, window, folds } = spec;
+  if (spec.methods.length !== 1) throw new OptionError('method', `fit takes one method, got ${spec.methods.length}`);
+  const [method] = spec.methods;
+  if (method.direct) throw new OptionError('method', `${method.name} reads a feature as is and has no model to fit`);
+  const [evaluation] = evaluateTables(table, spec).evaluations;
   const rows = labelledRows(table);
   const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
-  const pipeline = new PredictorPipeline(options.pipeline).fit(
+  const pipeline = new PredictorPipeline({ seed: spec.seed, ...spec.pipeline }).fit(
     selectRows(selectColumns(table, columns), rows),
     rows.map((i) => table.targets[i]),
     rows.map((i) => table.groups[i]),
   );
-  const distinct = (key: string) => [...new Set(options.runConfigs.map((c) => (typeof c[key] === 'string' ? (c[key] as string) : 'unknown')))].sort();
-  const { predictions: _predictions, chosen: _chosen, name: _name, description: _description, nondiverged: _nondiverged, ...metrics } = evaluation;
+  const distinct = (key: string) => [...new Set(table.configs.map((c) => (typeof c[key] === 'string' ? (c[key] as string) : 'unknown')))].sort();
+  const { predictions: _predictions, chosen: _chosen, name: _name, description: _description, learned: _learned, ...metrics } = evaluation;
   const model: ModelFile = {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
@@ -84,16 +69,16 @@ export function modelPredictions(model: ModelFile, table: FeatureTable): { predi
   const checked = new Set<string>(model.blocks.filter((b) => STRUCTURAL.has(b)));
   const width = table.columns.length;
   const end = model.window[model.window.length - 1];
-  const lastAcc = table.columns.indexOf(`curve:e${end}.test_acc`);
+  const lastAcc = table.columns.indexOf(curveColumn(end, 'test_acc'));
   table.runs.forEach((run, r) => {
-    const foreign = table.columns.find((c, k) => checked.has(c.slice(0, c.indexOf(':'))) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]));
+    const foreign = table.columns.find((c, k) => checked.has(parseColumn(c).block) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]));
     if (foreign) {
       throw new EpochgraphError(
-        `${run}: its architecture does not fit the model (fitted on ${model.architectures.join(', ')} with ${model.layout} features; e.g. ${foreign.split(':')[1]} is new); fit with --layout agnostic to predict other architectures`,
+        `${run}: its architecture does not fit the model (fitted on ${model.architectures.join(', ')} with ${model.layout} features; e.g. ${parseColumn(foreign).feature} is new); a model fitted with the agnostic layout predicts other architectures`,
       );
     }
     if (model.blocks.includes('curve') && (lastAcc < 0 || Number.isNaN(table.matrix[r * width + lastAcc]))) {
-      throw new EpochgraphError(`${run}: history has no test_acc for epoch ${end}, the end of the model's window ${formatEpochWindow(model.window)}`);
+      throw new EpochgraphError(`${run}: history has no test_acc for epoch ${end}, the end of the model's window ${formatEpochs(model.window)}`);
     }
   });
   const pipeline = PredictorPipeline.fromJSON(model.pipeline);

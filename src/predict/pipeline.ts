@@ -59,13 +59,13 @@ export interface PipelineOptions {
   readonly seed: number;
 }
 
-export const PIPELINE_DEFAULTS: PipelineOptions = {
+export const DEFAULTS: Readonly<PipelineOptions> = Object.freeze({
   candidates: Object.keys(CANDIDATES) as CandidateName[],
   innerFolds: 3,
   coverage: 0.9,
   target: 'logit',
   seed: 0,
-};
+});
 
 const FROM_JSON: Record<CandidateName, (json: RegressorJson) => Regressor> = {
   gbt: (json) => HistGradientBoostingRegressor.fromJSON(json),
@@ -136,7 +136,7 @@ export class PredictorPipeline {
   readonly options: PipelineOptions;
 
   constructor(options: Partial<PipelineOptions> = {}) {
-    this.options = { ...PIPELINE_DEFAULTS, ...options };
+    this.options = { ...DEFAULTS, ...options };
     if (!(this.options.coverage > 0 && this.options.coverage < 1)) throw new PredictError('pipeline', `coverage must be in (0, 1), got ${this.options.coverage}`);
     checkTargetTransform(this.options.target);
   }

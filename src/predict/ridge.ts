@@ -33,9 +33,9 @@ export interface RidgeOptions {
 }
 
 /** Defaults of `RidgeOptions`: alphas 10^-3, 10^-2.5, ..., 10^5 (features are standardised, so X^T X has diagonal n). */
-export const DEFAULTS: RidgeOptions = {
+export const DEFAULTS: Readonly<RidgeOptions> = Object.freeze({
   alphas: Array.from({ length: 17 }, (_, k) => 10 ** (-3 + k / 2)),
-};
+});
 
 interface RidgeModel {
   readonly nFeatures: number;

@@ -21,6 +21,7 @@
  * Reference: G. Ke, Q. Meng, T. Finley, T. Wang, W. Chen, W. Ma, Q. Ye, T.-Y. Liu, LightGBM:
  * a highly efficient gradient boosting decision tree, NeurIPS 2017.
  */
+import { samplePrefixInPlace } from '../util/random.js';
 import type { Rng } from '../util/random.js';
 import { PredictError } from './errors.js';
 
@@ -276,13 +277,7 @@ export class TreeGrower {
     const searched = this.#featuresPerSplit;
     if (searched < nFeatures) {
       // Partial Fisher-Yates: the first `searched` entries become a uniform sample without replacement.
-      const rng = this.rng as Rng;
-      for (let k = 0; k < searched; k++) {
-        const j = k + Math.floor(rng.uniform() * (nFeatures - k));
-        const t = features[k];
-        features[k] = features[j];
-        features[j] = t;
-      }
+      samplePrefixInPlace(features, searched, this.rng as Rng);
     }
     for (let s = 0; s < searched; s++) {
       const f = features[s];

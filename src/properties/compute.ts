@@ -31,9 +31,9 @@ export interface PropertiesOptions {
 }
 
 /** Defaults of `PropertiesOptions`. */
-export const DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   alpha: PAGERANK_DEFAULTS.alpha,
-};
+});
 
 /** The per-node properties, in output order. */
 export const NODE_PROPERTIES = ['strengthIn', 'strengthOut', 'strength', 'eigenvector', 'pagerank'] as const;

@@ -18,13 +18,13 @@
  */
 import type { Graph } from '../graph/graph.js';
 import type { LanczosOptions } from './lanczos.js';
-import { LANCZOS_DEFAULTS, largestEigenpair } from './lanczos.js';
+import { DEFAULTS as LANCZOS_DEFAULTS, largestEigenpair } from './lanczos.js';
 
 /** Options of `eigenvectorCentrality`: those of the Lanczos solver. */
 export type EigenvectorCentralityOptions = LanczosOptions;
 
 /** Defaults of `EigenvectorCentralityOptions`. */
-export const DEFAULTS = LANCZOS_DEFAULTS;
+export const DEFAULTS = Object.freeze({ ...LANCZOS_DEFAULTS });
 
 /** Eigenvector centrality of every node, with the eigenvalue it belongs to. */
 export interface EigenvectorCentrality {

@@ -40,12 +40,12 @@ export interface LanczosOptions {
 }
 
 /** Defaults of `LanczosOptions`. */
-export const LANCZOS_DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   tolerance: 1e-12,
   maxProducts: 2000,
   basisSize: 64,
   maxBasisBytes: 2 ** 28,
-};
+});
 
 /** An eigenvalue, its unit eigenvector, and what it cost. */
 export interface Eigenpair {
@@ -174,10 +174,10 @@ export function largestEigenpair(
   options: LanczosOptions = {},
   start?: Float64Array,
 ): Eigenpair {
-  const tolerance = options.tolerance ?? LANCZOS_DEFAULTS.tolerance;
-  const maxProducts = options.maxProducts ?? LANCZOS_DEFAULTS.maxProducts;
-  const byMemory = Math.floor((options.maxBasisBytes ?? LANCZOS_DEFAULTS.maxBasisBytes) / (8 * Math.max(1, n)));
-  const m = Math.max(2, Math.min(options.basisSize ?? LANCZOS_DEFAULTS.basisSize, n, byMemory));
+  const tolerance = options.tolerance ?? DEFAULTS.tolerance;
+  const maxProducts = options.maxProducts ?? DEFAULTS.maxProducts;
+  const byMemory = Math.floor((options.maxBasisBytes ?? DEFAULTS.maxBasisBytes) / (8 * Math.max(1, n)));
+  const m = Math.max(2, Math.min(options.basisSize ?? DEFAULTS.basisSize, n, byMemory));
   if (!(tolerance > 0)) throw new PropertyError('lanczos', 'tolerance must be positive');
   if (n === 0) return { value: 0, vector: new Float64Array(0), products: 0, residual: 0 };
 

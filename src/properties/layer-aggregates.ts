@@ -11,7 +11,7 @@ import type { Graph } from '../graph/graph.js';
 import { PropertyError } from './errors.js';
 
 /** No options; kept for the uniform module shape. */
-export const DEFAULTS = {} as const;
+export const DEFAULTS = Object.freeze({});
 
 /** Summary statistics of one property over one layer's nodes. */
 export interface Aggregate {

@@ -18,13 +18,13 @@
  */
 import type { Graph } from '../graph/graph.js';
 import type { LanczosOptions } from './lanczos.js';
-import { LANCZOS_DEFAULTS, largestEigenpair } from './lanczos.js';
+import { DEFAULTS as LANCZOS_DEFAULTS, largestEigenpair } from './lanczos.js';
 
 /** Options of `layerSpectralRadii`: those of the Lanczos solver. */
 export type LayerSpectralRadiusOptions = LanczosOptions;
 
 /** Defaults of `LayerSpectralRadiusOptions`. */
-export const DEFAULTS: LanczosOptions = { ...LANCZOS_DEFAULTS, tolerance: 1e-8 };
+export const DEFAULTS: Readonly<LanczosOptions> = Object.freeze({ ...LANCZOS_DEFAULTS, tolerance: 1e-8 });
 
 /** One layer's incoming edges: count, total weight and spectral radius (all 0 without incoming edges). */
 export interface LayerWeights {

@@ -31,9 +31,9 @@ export interface PageRankOptions {
 }
 
 /** Defaults of `PageRankOptions`. */
-export const DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   alpha: 0.85,
-};
+});
 
 /**
  * Returns the PageRank of every node of `graph` (node order, sum 1).

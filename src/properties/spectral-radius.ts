@@ -12,13 +12,13 @@
  */
 import type { Graph } from '../graph/graph.js';
 import type { LanczosOptions } from './lanczos.js';
-import { LANCZOS_DEFAULTS, largestEigenpair } from './lanczos.js';
+import { DEFAULTS as LANCZOS_DEFAULTS, largestEigenpair } from './lanczos.js';
 
 /** Options of `spectralRadius`: those of the Lanczos solver. */
 export type SpectralRadiusOptions = LanczosOptions;
 
 /** Defaults of `SpectralRadiusOptions`. */
-export const DEFAULTS = LANCZOS_DEFAULTS;
+export const DEFAULTS = Object.freeze({ ...LANCZOS_DEFAULTS });
 
 /**
  * Returns the spectral radius of the undirected graph (`eigenvectorCentrality` returns the

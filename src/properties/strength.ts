@@ -10,7 +10,7 @@
 import type { Graph } from '../graph/graph.js';
 
 /** No options; kept for the uniform module shape. */
-export const DEFAULTS = {} as const;
+export const DEFAULTS = Object.freeze({});
 
 /** In-, out- and total strength of every node, in node order. */
 export interface NodeStrengths {

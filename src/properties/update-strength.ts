@@ -17,7 +17,7 @@
 import type { Graph } from '../graph/graph.js';
 
 /** No options; kept for the uniform module shape. */
-export const DEFAULTS = {} as const;
+export const DEFAULTS = Object.freeze({});
 
 /** Update and earlier strengths of every node, in node order. */
 export interface UpdateStrengths {

@@ -1,7 +1,7 @@
 /**
  * What the report compares: every cross-validated method of an evaluation and, when a
  * model file is given, that model applied to the zoo, all in one shape: metrics over all
- * runs and over non-diverged runs, and per-run predictions in feature-table row order.
+ * runs and over the runs that learned, and per-run predictions in feature-table row order.
  */
 import type { Metrics, MethodEvaluation } from '../predict/evaluate.js';
 import type { Prediction } from '../predict/pipeline.js';
@@ -11,14 +11,14 @@ export interface ReportMethod {
   readonly name: string;
   readonly description: string;
   readonly metrics: Metrics;
-  readonly nondiverged: Metrics;
+  readonly learned: Metrics;
   readonly predictions: Prediction;
 }
 
 /** The report's view of an evaluation. */
 export function fromEvaluation(evaluation: MethodEvaluation): ReportMethod {
-  const { name, description, nondiverged, predictions, n, r2, mae, kendall_tau, spearman, top_quarter_accuracy, top_quarter_auc, coverage, interval_width } = evaluation;
-  return { name, description, nondiverged, predictions, metrics: { n, r2, mae, kendall_tau, spearman, top_quarter_accuracy, top_quarter_auc, coverage, interval_width } };
+  const { name, description, learned, predictions, n, r2, mae, kendall_tau, spearman, top_quarter_accuracy, top_quarter_auc, coverage, interval_width } = evaluation;
+  return { name, description, learned, predictions, metrics: { n, r2, mae, kendall_tau, spearman, top_quarter_accuracy, top_quarter_auc, coverage, interval_width } };
 }
 
 /** Methods the report features when no model is given, in order of preference: the default of `epochgraph fit`, then the graph alone. */

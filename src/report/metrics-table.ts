@@ -29,11 +29,11 @@ const COLUMNS: readonly Column[] = [
 ];
 
 /** The two subsets a table can show. */
-export type MetricsSubset = 'all' | 'nondiverged';
+export type MetricsSubset = 'all' | 'learned';
 
 /** Returns the HTML table of `methods` over `subset`; `coverage` is the intervals' nominal coverage. */
 export function metricsTableHtml(methods: readonly ReportMethod[], subset: MetricsSubset, coverage: number): string {
-  const rows = methods.map((m) => (subset === 'all' ? m.metrics : m.nondiverged));
+  const rows = methods.map((m) => (subset === 'all' ? m.metrics : m.learned));
   const bestOf = (column: Column): number => {
     const values = rows.map((r) => r[column.key]).filter((v) => !Number.isNaN(v));
     if (values.length === 0) return NaN;

@@ -3,18 +3,19 @@
  * feature importances (total split gain per feature) of a gradient-boosted model, either
  * the model file's or one fitted on the whole zoo for the featured method.
  */
-import { EpochgraphError } from '../errors.js';
+import { formatEpochs } from '../util/epochs.js';
+import { OptionError } from '../errors.js';
 import { metricsOf, selectColumns } from '../predict/evaluate.js';
 import { findMethod } from '../predict/evaluate-methods.js';
 import { HistGradientBoostingRegressor } from '../predict/gbt.js';
 import { selectRows } from '../predict/matrix.js';
 import type { ModelFile } from '../predict/model-file.js';
-import { labelledRows, modelPredictions } from '../predict/model-use.js';
+import { learnedRows } from '../predict/chance.js';
+import { modelPredictions } from '../predict/model-use.js';
 import { PredictorPipeline } from '../predict/pipeline.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
 import type { FeatureTable } from '../summary/table.js';
-import { columnsOf } from '../summary/table.js';
-import { formatEpochWindow } from '../summary/temporal.js';
+import { columnsOf, labelledRows } from '../summary/table.js';
 import type { ReportMethod } from './methods.js';
 
 /** One feature's share of the model's total split gain. */
@@ -33,31 +34,30 @@ export interface AppliedModel {
 
 /**
  * Checks that `model` was fitted on the same epoch window and feature layout as the
- * report's table. Returns nothing; throws `EpochgraphError` naming the difference.
+ * report's table. Returns nothing; throws `OptionError` (field `window` or `layout`) naming the difference.
  */
 export function checkModelWindow(model: ModelFile, window: readonly number[], layout: FeatureLayout): void {
-  if (formatEpochWindow(model.window) !== formatEpochWindow(window)) {
-    throw new EpochgraphError(`--model: fitted on the epoch window ${formatEpochWindow(model.window)}, not ${formatEpochWindow(window)}; use --epochs ${formatEpochWindow(model.window)}`);
+  if (formatEpochs(model.window) !== formatEpochs(window)) {
+    throw new OptionError('window', `${formatEpochs(window)}, but the model was fitted on the epoch window ${formatEpochs(model.window)}; use that window`);
   }
-  if (model.layout !== layout) throw new EpochgraphError(`--model: fitted with ${model.layout} features, not ${layout}`);
+  if (model.layout !== layout) throw new OptionError('layout', `${layout}, but the model was fitted with ${model.layout} features; use that layout`);
 }
 
 /**
- * `modelPredictions` with their metrics over the table's runs; runs count as
- * non-diverged above `chance` + 10 points, as in `evaluateMethods`. Returns them as a
- * report method, with the pipeline.
+ * `modelPredictions` with their metrics over the table's runs and over those that learned
+ * at chance level `chance`. Returns them as a report method, with the pipeline.
  */
 export function applyModel(model: ModelFile, table: FeatureTable, chance: number): AppliedModel {
   const { pipeline, predictions } = modelPredictions(model, table);
   const usable = labelledRows(table);
-  const alive = usable.filter((i) => table.targets[i] > chance + 0.1);
+
   return {
     pipeline,
     method: {
       name: `model (${model.method})`,
-      description: `model file: ${model.method} fitted on ${model.training_runs} runs (${model.architectures.join(', ')}), window ${formatEpochWindow(model.window)}`,
+      description: `model file: ${model.method} fitted on ${model.training_runs} runs (${model.architectures.join(', ')}), window ${formatEpochs(model.window)}`,
       metrics: metricsOf(table.targets, predictions, usable),
-      nondiverged: metricsOf(table.targets, predictions, alive),
+      learned: metricsOf(table.targets, predictions, learnedRows(table.targets, usable, chance)),
       predictions,
     },
   };

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { OptionError } from '../errors.js';
 
 /** The manifest file every report directory holds. */
 export const REPORT_FILE = 'report.json';
@@ -29,14 +29,14 @@ async function isReport(dir: string): Promise<boolean> {
 
 /**
  * Checks that `outDir` may receive a report: absent, an empty directory, or an earlier
- * report. Returns nothing; throws `UsageError` naming the directory otherwise.
+ * report. Returns nothing; throws `OptionError` (field `outDir`) naming the directory otherwise.
  */
 export async function checkOutputDir(outDir: string): Promise<void> {
   const info = await stat(outDir).catch(() => undefined);
   if (!info) return;
-  if (!info.isDirectory()) throw new UsageError(`--out ${outDir}: exists and is not a directory`);
+  if (!info.isDirectory()) throw new OptionError('outDir', `${outDir}: exists and is not a directory`);
   if ((await readdir(outDir)).length > 0 && !(await isReport(outDir))) {
-    throw new UsageError(`--out ${outDir}: directory is not empty and holds no earlier report; choose a new or empty directory`);
+    throw new OptionError('outDir', `${outDir}: directory is not empty and holds no earlier report; choose a new or empty directory`);
   }
 }
 

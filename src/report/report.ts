@@ -4,16 +4,17 @@
  * as SVG and PNG, and `report.json` with every number shown. The directory appears
  * complete or not at all (output-dir.ts).
  */
+import { formatEpochs } from '../util/epochs.js';
 import { join } from 'node:path';
 import { readRun } from '../checkpoint/run.js';
 import type { Run } from '../checkpoint/run.js';
 import type { MethodEvaluation } from '../predict/evaluate.js';
+import { LEARNED_MARGIN, learnedThreshold } from '../predict/chance.js';
+import { bestMethod } from '../predict/evaluation.js';
+import type { ZooEvaluation } from '../predict/evaluation.js';
 import type { ModelFile } from '../predict/model-file.js';
 import { libraryVersion } from '../predict/model-file.js';
-import { PIPELINE_DEFAULTS } from '../predict/pipeline.js';
-import type { FeatureLayout } from '../summary/snapshot.js';
-import type { FeatureTable } from '../summary/table.js';
-import { formatEpochWindow } from '../summary/temporal.js';
+import { DEFAULTS as PIPELINE_DEFAULTS } from '../predict/pipeline.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Figure, WrittenFigure } from './figure.js';
 import { writeFigure } from './figure.js';
@@ -41,20 +42,12 @@ export type ReportProgress = (stage: 'features' | 'evaluate' | 'properties' | 'f
 export interface ReportInput {
   /** The zoo directory, or several joined by " + " (named in the report). */
   readonly zoo: string;
-  /** The epoch window the table was built for. */
-  readonly window: readonly number[];
-  readonly layout: FeatureLayout;
-  readonly table: FeatureTable;
-  /** Cross-validated evaluations on `table` (`evaluateMethods`), in display order. */
-  readonly evaluations: readonly MethodEvaluation[];
-  /** A fitted model to apply to the zoo and feature; it must share `window` and `layout`. */
+  /** The zoo's cross-validated evaluation (`evaluateZoos`): its spec, feature table and methods, in display order. */
+  readonly evaluation: ZooEvaluation;
+  /** A fitted model to apply to the zoo and feature; it must share the spec's window and layout, and its blocks must be in the table. */
   readonly model?: ModelFile;
   /** Directory to write (absent, empty, or an earlier report, which is replaced). */
   readonly outDir: string;
-  /** Chance accuracy used by the evaluation (runs within 10 points count as diverged); default 0.1. */
-  readonly chance?: number;
-  /** Seed of the model fitted for feature importances; default 0. */
-  readonly seed?: number;
   readonly onProgress?: ReportProgress;
 }
 
@@ -68,6 +61,11 @@ export interface ReportSummary {
   readonly featuredMethod: string;
   /** The run shown up close. */
   readonly featuredRun: string;
+}
+
+/** A fraction as whole percent points (0.1 -> "10"). */
+function percent(fraction: number): string {
+  return String(Math.round(fraction * 100));
 }
 
 /** Runs drawn in the per-architecture property figures at most (spread evenly over the zoo). */
@@ -102,12 +100,12 @@ function protocolOf(evaluations: readonly MethodEvaluation[]): string {
  * leaving the output directory untouched.
  */
 export async function writeReport(input: ReportInput): Promise<ReportSummary> {
-  const { table, window, evaluations } = input;
-  const chance = input.chance ?? 0.1;
+  const { table, evaluations, chance, spec } = input.evaluation;
+  const { window, layout, seed } = spec;
   const progress = input.onProgress ?? (() => undefined);
   await checkOutputDir(input.outDir);
   if (evaluations.length === 0) throw new Error('writeReport: no evaluations to report');
-  if (input.model) checkModelWindow(input.model, window, input.layout);
+  if (input.model) checkModelWindow(input.model, window, layout);
 
   const applied = input.model ? applyModel(input.model, table, chance) : undefined;
   const methods: ReportMethod[] = [...(applied ? [applied.method] : []), ...evaluations.map(fromEvaluation)];
@@ -116,7 +114,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
   // trees fitted on this zoo for the same features.
   const fromModel = applied && input.model ? pipelineImportances(applied.pipeline, input.model.columns) : undefined;
   const importanceMethod = input.model?.method ?? featured.name;
-  const importances: FeatureImportance[] | undefined = fromModel ?? fitImportances(table, importanceMethod, input.seed ?? 0);
+  const importances: FeatureImportance[] | undefined = fromModel ?? fitImportances(table, importanceMethod, seed);
   const provenance = fromModel
     ? 'the model file given'
     : `gradient-boosted trees fitted on all ${table.runs.length} runs of this zoo` +
@@ -152,7 +150,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
 
   const zooFigures: Figure[] = [
     methodComparisonFigure(methods, protocol),
-    predictedVsActualFigure(methods, { ids: table.ids, actual: table.targets, nearChance: chance + 0.1, coverage, protocol }),
+    predictedVsActualFigure(methods, { ids: table.ids, actual: table.targets, nearChance: learnedThreshold(chance), coverage, protocol }),
     ...(importances && importances.length > 0
       ? [importanceFigure(importances, { modelName: importanceMethod, provenance })]
       : []),
@@ -189,8 +187,8 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
       return entry ? figureHtml(entry.figure, entry.number) : '';
     };
 
-    const alive = evaluations[0].nondiverged.n;
-    const best = [...methods].filter((m) => !Number.isNaN(m.nondiverged.kendall_tau)).sort((a, b) => b.nondiverged.kendall_tau - a.nondiverged.kendall_tau)[0];
+    const learned = evaluations[0].learned.n;
+    const best = bestMethod(methods);
     const counts = new Map<string, number>();
     for (const r of runs) counts.set(architectureLabel([r]), (counts.get(architectureLabel([r])) ?? 0) + 1);
     const sections: Section[] = [
@@ -200,12 +198,12 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
         html:
           factsHtml([
             ['zoo', input.zoo],
-            ['runs', `${table.runs.length} (${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')}); ${alive} ended more than 10 points above chance`],
-            ['epoch window', `${formatEpochWindow(window)}: predictors see only these epochs`],
-            ['features', `${input.layout} layout, ${table.columns.length} columns`],
+            ['runs', `${table.runs.length} (${[...counts].map(([a, n]) => `${n} ${a}`).join(', ')}); ${learned} learned (ended more than ${percent(LEARNED_MARGIN)} points above chance, ${percent(chance)}%)`],
+            ['epoch window', `${formatEpochs(window)}: predictors see only these epochs`],
+            ['features', `${layout} layout, ${table.columns.length} columns`],
             ['evaluation', protocol],
             ['featured method', `${featured.name}: ${featured.description}`],
-            ...(best ? ([['best ranking (non-diverged runs)', `${best.name}, Kendall τ ${best.nondiverged.kendall_tau.toFixed(3)}`]] as [string, string][]) : []),
+            ...(best ? ([['best ranking (runs that learned)', `${best.name}, Kendall τ ${best.learned.kendall_tau.toFixed(3)}`]] as [string, string][]) : []),
           ]) +
           `<p class="note">Each method predicts a run's final test accuracy from its first epochs only; the tables and figures below compare ` +
           `those predictions with the accuracies the runs actually reached.</p>`,
@@ -216,7 +214,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
         html:
           figure('method-comparison') +
           `<h3>All runs</h3>${metricsTableHtml(methods, 'all', coverage)}` +
-          `<h3>Runs that did not diverge (final accuracy above ${Math.round((chance + 0.1) * 100)}%)</h3>${metricsTableHtml(methods, 'nondiverged', coverage)}` +
+          `<h3>Runs that learned (final accuracy above ${percent(learnedThreshold(chance))}%)</h3>${metricsTableHtml(methods, 'learned', coverage)}` +
           `<p class="note">Predictions are ${escapeHtml(protocol)}. R² and MAE measure the accuracy values (MAE in accuracy points as a fraction); ` +
           `Kendall τ and Spearman ρ measure the ranking; top-25% acc. and AUC measure picking the best quarter of runs; coverage is the share of ` +
           `runs inside the ${Math.round(coverage * 100)}% prediction interval, width its mean width. Bold: best in the column (coverage: closest to ${Math.round(coverage * 100)}%). ` +
@@ -248,7 +246,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
     const title = `epochgraph report: ${input.zoo}`;
     const html = pageHtml({
       title,
-      lead: [`Predicting final test accuracy from the graph structure of the first ${window.length} epochs (${formatEpochWindow(window)}), ${table.runs.length} runs.`],
+      lead: [`Predicting final test accuracy from the graph structure of the first ${window.length} epochs (${formatEpochs(window)}), ${table.runs.length} runs.`],
       sections,
       footer: `Written by epochgraph ${escapeHtml(libraryVersion())}. Every number shown is in <a href="${REPORT_FILE}">${REPORT_FILE}</a>; figures are also available as SVG (links in the captions).`,
     });
@@ -259,14 +257,14 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
       version: 1,
       epochgraph_version: libraryVersion(),
       zoo: input.zoo,
-      window: formatEpochWindow(window),
-      layout: input.layout,
+      window: formatEpochs(window),
+      layout,
       protocol,
       chance,
       coverage,
       featured_method: featured.name,
       featured_run: closeRun.id,
-      methods: methods.map((m) => ({ name: m.name, description: m.description, ...m.metrics, nondiverged: m.nondiverged })),
+      methods: methods.map((m) => ({ name: m.name, description: m.description, ...m.metrics, learned: m.learned })),
       runs: runs.map((r, i) => ({
         id: r.id,
         path: r.path,

@@ -5,13 +5,13 @@
  * final accuracy with the interval. Written like the zoo report: `index.html`, figures,
  * `report.json`, all or nothing.
  */
+import { formatEpochs } from '../util/epochs.js';
 import { join } from 'node:path';
 import { readRun } from '../checkpoint/run.js';
 import type { ModelFile } from '../predict/model-file.js';
 import { libraryVersion } from '../predict/model-file.js';
 import { FEATURE_BLOCKS } from '../summary/features.js';
 import { buildFeatureTable } from '../summary/table.js';
-import { formatEpochWindow } from '../summary/temporal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { WrittenFigure } from './figure.js';
 import { writeFigure } from './figure.js';
@@ -22,7 +22,7 @@ import { modelPredictions } from '../predict/model-use.js';
 import { checkModelWindow } from './model.js';
 import { REPORT_FILE, checkOutputDir, writeDirectory } from './output-dir.js';
 import { runFigures } from './run-section.js';
-import { DEFAULT_WINDOW } from './zoo-report.js';
+import { DEFAULTS as EVALUATION_DEFAULTS } from '../predict/evaluation.js';
 
 /** Options of `writeRunReport`. */
 export interface RunReportOptions {
@@ -63,7 +63,7 @@ const percent = (v: number) => `${(v * 100).toFixed(1)}%`;
  */
 export async function writeRunReport(options: RunReportOptions): Promise<RunReportSummary> {
   const { model } = options;
-  const window = options.window ?? model?.window ?? DEFAULT_WINDOW;
+  const window = options.window ?? model?.window ?? EVALUATION_DEFAULTS.window;
   if (model) checkModelWindow(model, window, model.layout);
   await checkOutputDir(options.outDir);
   const run = await readRun(options.run);
@@ -95,8 +95,8 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
           ['settings', settings.join(', ') || 'none recorded'],
           ['final test accuracy', final === null ? 'not recorded' : `${percent(final)} after epoch ${run.history[run.history.length - 1].epoch}`],
           ['diverged', run.diverged_at_epoch === undefined ? 'no' : `at epoch ${run.diverged_at_epoch} (later epochs repeat its last snapshot)`],
-          ['checkpoints', `${run.checkpoints.length} (epochs ${formatEpochWindow(run.checkpoints.map((c) => c.epoch))})`],
-          ['epoch window', formatEpochWindow(window)],
+          ['checkpoints', `${run.checkpoints.length} (epochs ${formatEpochs(run.checkpoints.map((c) => c.epoch))})`],
+          ['epoch window', formatEpochs(window)],
         ]),
       },
       ...(prediction && model
@@ -108,9 +108,9 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
                 factsHtml([
                   ['predicted', `${percent(prediction.predicted)} (${Math.round(model.pipeline.coverage * 100)}% interval ${percent(prediction.lower)} to ${percent(prediction.upper)})`],
                   ['actual', final === null ? 'not recorded' : `${percent(final)} (error ${(Math.abs(final - prediction.predicted) * 100).toFixed(1)} points)`],
-                  ['model', `${model.method}, ${model.layout} features, fitted on ${model.training_runs} runs (${model.architectures.join(', ')}) over epochs ${formatEpochWindow(model.window)}`],
+                  ['model', `${model.method}, ${model.layout} features, fitted on ${model.training_runs} runs (${model.architectures.join(', ')}) over epochs ${formatEpochs(model.window)}`],
                   ['model cross-validation', `MAE ${model.cross_validation.mae.toFixed(3)}, Kendall τ ${model.cross_validation.kendall_tau.toFixed(3)}, interval coverage ${model.cross_validation.coverage.toFixed(3)} (${model.cross_validation.folds} folds)`],
-                ]) + `<p class="note">The prediction uses only epochs ${formatEpochWindow(window)} of this run.</p>`,
+                ]) + `<p class="note">The prediction uses only epochs ${formatEpochs(window)} of this run.</p>`,
             },
           ]
         : []),
@@ -128,7 +128,7 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
       version: 1,
       epochgraph_version: libraryVersion(),
       run: { id: run.id, path: run.path, config: run.config, final_test_acc: final, diverged_at_epoch: run.diverged_at_epoch ?? null },
-      window: formatEpochWindow(window),
+      window: formatEpochs(window),
       prediction: prediction && model ? { method: model.method, predicted: prediction.predicted, lower: prediction.lower, upper: prediction.upper, coverage: model.pipeline.coverage } : null,
       figures: written,
     };

@@ -18,20 +18,22 @@
  * repeat the diverged snapshot. A snapshot with non-finite weights has no graph: its graph
  * features are NaN (a run with no finite snapshot in the window has no graph features).
  */
+import { formatEpochs } from '../util/epochs.js';
 import type { Run } from '../checkpoint/run.js';
 import { RunFormatError } from '../errors.js';
 import { readCheckpoint } from '../checkpoint/open.js';
+import { hyperparameterFeatures } from '../checkpoint/run-config.js';
 import { tensorToFloat64 } from '../checkpoint/tensor.js';
 import { concatArrays } from '../util/arrays.js';
 import { NonFiniteWeightsError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { checkpointProperties } from '../properties/compute.js';
 import { updateStrength } from '../properties/update-strength.js';
-import { CONFIG_SCHEMA } from '../train/config.js';
 import { SnapshotFeaturizer, keepsValues } from './snapshot.js';
 import type { FeatureLayout, FeatureVector } from './snapshot.js';
-import { sortedQuantile } from './statistics.js';
-import { formatEpochWindow, temporalSummary } from './temporal.js';
+import { sortedMoments, sortedQuantile } from './statistics.js';
+import { temporalFeature } from './columns.js';
+import { temporalSummary } from './temporal.js';
 
 /** Feature blocks, each one baseline or part of a method. */
 export const FEATURE_BLOCKS = ['graph', 'graph-static', 'curve', 'tse', 'weights', 'hyper'] as const;
@@ -53,7 +55,7 @@ export function windowCheckpoints(run: Run, window: readonly number[]): string[]
     const path = byEpoch.get(diverged ? (run.diverged_at_epoch as number) : epoch);
     if (!path) {
       const have = run.checkpoints.map((c) => c.epoch).join(', ') || 'none';
-      throw new RunFormatError(run.path, `no checkpoint for epoch ${epoch} of the window ${formatEpochWindow(window)} (checkpoints: ${have})`);
+      throw new RunFormatError(run.path, `no checkpoint for epoch ${epoch} of the window ${formatEpochs(window)} (checkpoints: ${have})`);
     }
     return path;
   });
@@ -69,7 +71,7 @@ function curveFeatures(run: Run, end: number): FeatureVector {
     const h = byEpoch.get(diverged !== undefined && epoch > diverged ? diverged : epoch);
     if (!h) continue;
     for (const key of ['train_loss', 'train_acc', 'test_loss', 'test_acc'] as const) {
-      names.push(`e${epoch}.${key}`);
+      names.push(temporalFeature('value', [epoch], key));
       values.push(h[key] ?? NaN);
     }
   }
@@ -86,12 +88,8 @@ const WEIGHT_STATS = ['mean', 'var', 'q0', 'q25', 'q50', 'q75', 'q100'] as const
 
 function describeWeights(values: Float64Array): number[] {
   const sorted = Float64Array.from(values).sort();
-  let sum = 0;
-  for (const v of sorted) sum += v;
-  const mean = sum / sorted.length;
-  let squares = 0;
-  for (const v of sorted) squares += (v - mean) ** 2;
-  return [mean, squares / sorted.length, ...[0, 0.25, 0.5, 0.75, 1].map((p) => sortedQuantile(sorted, p))];
+  const { mean, m2 } = sortedMoments(sorted);
+  return [mean, m2, ...[0, 0.25, 0.5, 0.75, 1].map((p) => sortedQuantile(sorted, p))];
 }
 
 /** Unterthiner et al.'s statistics of each weight and bias tensor (per-layer), or pooled by depth (agnostic). */
@@ -117,36 +115,6 @@ async function weightFeatures(path: string, layout: FeatureLayout): Promise<Feat
       emit(`first.${kind}`, all(group.slice(0, 1)));
       emit(`all.${kind}`, all(group));
       emit(`last.${kind}`, all(group.slice(-1)));
-    }
-  }
-  return { names, values: Float64Array.from(values) };
-}
-
-const LOG_KEYS = new Set(['lr', 'width', 'batch_size', 'weight_decay']);
-
-/** Hyperparameters as numbers: every schema key (log10 for rates and sizes), one-hot choices, hidden-layer totals. */
-function hyperFeatures(config: Readonly<Record<string, unknown>>): FeatureVector {
-  const names: string[] = [];
-  const values: number[] = [];
-  for (const [key, schema] of Object.entries(CONFIG_SCHEMA)) {
-    const value = config[key];
-    if (key === 'seed' || key === 'train_limit' || key === 'dataset') continue;
-    if (schema.type === 'choice') {
-      for (const choice of schema.choices) {
-        names.push(`${key}=${choice}`);
-        values.push(value === choice ? 1 : 0);
-      }
-    } else if (schema.type === 'number' || schema.type === 'integer') {
-      names.push(LOG_KEYS.has(key) ? `log10_${key}` : key);
-      const x = typeof value === 'number' ? value : NaN;
-      values.push(LOG_KEYS.has(key) ? Math.log10(x + (key === 'weight_decay' ? 1e-8 : 0)) : x);
-    } else if (schema.type === 'boolean') {
-      names.push(key);
-      values.push(value === true ? 1 : 0);
-    } else if (key === 'hidden') {
-      const hidden = Array.isArray(value) ? (value as number[]) : [];
-      names.push('hidden_layers', 'log10_hidden_units');
-      values.push(hidden.length, Math.log10(hidden.reduce((a, b) => a + b, 0) || NaN));
     }
   }
   return { names, values: Float64Array.from(values) };
@@ -199,6 +167,6 @@ export async function runFeatures(run: Run, options: RunFeatureOptions): Promise
   if (wants('curve')) out.curve = curveFeatures(run, end);
   if (wants('tse')) out.tse = tseFeatures(run, end);
   if (wants('weights')) out.weights = await weightFeatures(paths[paths.length - 1], layout);
-  if (wants('hyper')) out.hyper = hyperFeatures(run.config);
+  if (wants('hyper')) out.hyper = hyperparameterFeatures(run.config);
   return out;
 }

@@ -32,6 +32,7 @@ import { NODE_PROPERTIES } from '../properties/compute.js';
 import type { GraphProperties, NodeProperty } from '../properties/compute.js';
 import type { UpdateStrengths } from '../properties/update-strength.js';
 import { concatArrays } from '../util/arrays.js';
+import { WHOLE_GRAPH, graphFeature, parseGraphFeature } from './columns.js';
 import { STATISTICS, describeInto } from './statistics.js';
 
 /** Feature layouts. */
@@ -50,7 +51,7 @@ export interface FeatureVector {
  * radii, the values that stay comparable across widths.
  */
 export function keepsValues(layout: FeatureLayout, name: string): boolean {
-  return layout === 'per-layer' || name.endsWith('.spectral_radius_normalised');
+  return layout === 'per-layer' || parseGraphFeature(name).property === 'spectral_radius_normalised';
 }
 
 /** Feature spelling of each node property. */
@@ -160,7 +161,7 @@ export class SnapshotFeaturizer {
         for (let i = 0; i < sample.length; i++) sample[i] = normalised(property, group.nodes[i]);
         describeInto(sample, stats, 0);
         STATISTICS.forEach((stat, k) => {
-          names.push(`${group.name}.${PROPERTY_NAMES[property]}.${stat}`);
+          names.push(graphFeature(group.name, PROPERTY_NAMES[property], stat));
           values.push(stats[k]);
         });
       }
@@ -170,19 +171,19 @@ export class SnapshotFeaturizer {
         const edges = incoming.reduce((s, l) => s + l.edges, 0);
         const total = incoming.reduce((s, l) => s + l.totalWeight, 0);
         const radius = incoming.reduce((s, l) => s + normalisedRadius(l.spectralRadius, l.edges, l.totalWeight), 0) / incoming.length;
-        names.push(`${group.name}.mean_edge_weight`, `${group.name}.spectral_radius_normalised`);
+        names.push(graphFeature(group.name, 'mean_edge_weight'), graphFeature(group.name, 'spectral_radius_normalised'));
         values.push(total / edges, radius);
       } else {
-        names.push(`${group.name}.total_weight`, `${group.name}.spectral_radius`);
+        names.push(graphFeature(group.name, 'total_weight'), graphFeature(group.name, 'spectral_radius'));
         values.push(incoming[0].totalWeight, incoming[0].spectralRadius);
       }
     }
     const meanEdgeWeight = properties.totalWeight / Math.max(1, properties.edges);
     if (agnostic) {
-      names.push('graph.mean_edge_weight', 'graph.spectral_radius_normalised');
+      names.push(graphFeature(WHOLE_GRAPH, 'mean_edge_weight'), graphFeature(WHOLE_GRAPH, 'spectral_radius_normalised'));
       values.push(meanEdgeWeight, normalisedRadius(properties.spectralRadius, properties.edges, properties.totalWeight));
     } else {
-      names.push('graph.total_weight', 'graph.spectral_radius');
+      names.push(graphFeature(WHOLE_GRAPH, 'total_weight'), graphFeature(WHOLE_GRAPH, 'spectral_radius'));
       values.push(properties.totalWeight, properties.spectralRadius);
     }
     return { names, values: Float64Array.from(values) };
@@ -212,7 +213,7 @@ export class SnapshotFeaturizer {
         if (group.skip.has(property)) continue;
         describeInto(ratios(group.nodes, moved, before), stats, 0);
         STATISTICS.forEach((stat, k) => {
-          names.push(`${group.name}.relative_update_${side}.${stat}`);
+          names.push(graphFeature(group.name, `relative_update_${side}`, stat));
           values.push(stats[k]);
         });
       }
@@ -223,7 +224,7 @@ export class SnapshotFeaturizer {
         moved += update.in[v];
         before += update.previousIn[v];
       }
-      names.push(`${group.name}.relative_update`);
+      names.push(graphFeature(group.name, 'relative_update'));
       values.push(before > 0 ? moved / before : NaN);
     }
     return { names, values: Float64Array.from(values) };

@@ -23,6 +23,22 @@ export function sortedQuantile(sorted: Float64Array, p: number): number {
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
+/** Mean and the central moments m2 and m3 (divided by n) of an ascending sorted sample, summed in that order. */
+export function sortedMoments(sorted: Float64Array): { mean: number; m2: number; m3: number } {
+  const n = sorted.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i];
+  const mean = sum / n;
+  let m2 = 0;
+  let m3 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = sorted[i] - mean;
+    m2 += d * d;
+    m3 += d * d * d;
+  }
+  return { mean, m2: m2 / n, m3: m3 / n };
+}
+
 /**
  * Writes the STATISTICS of `values` (any order; not modified) into `out` at `offset`.
  * An empty sample gives NaN for every statistic. Returns `out`.
@@ -34,18 +50,7 @@ export function describeInto(values: Float64Array, out: Float64Array, offset: nu
     return out;
   }
   const sorted = Float64Array.from(values).sort();
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i];
-  const mean = sum / n;
-  let m2 = 0;
-  let m3 = 0;
-  for (let i = 0; i < n; i++) {
-    const d = sorted[i] - mean;
-    m2 += d * d;
-    m3 += d * d * d;
-  }
-  m2 /= n;
-  m3 /= n;
+  const { mean, m2, m3 } = sortedMoments(sorted);
   STATISTICS.forEach((stat, k) => {
     let value: number;
     switch (stat) {

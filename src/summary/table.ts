@@ -6,8 +6,9 @@
  */
 import { extname } from 'node:path';
 import { readRun } from '../checkpoint/run.js';
-import { EpochgraphError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { columnName, parseColumn } from './columns.js';
 import { runFeatures } from './features.js';
 import type { FeatureBlock, RunFeatureOptions } from './features.js';
 
@@ -20,8 +21,10 @@ export interface FeatureTable {
   readonly targets: Float64Array;
   /** Configuration group per run. */
   readonly groups: readonly string[];
-  /** Whether each run diverged (at any time). */
+  /** Whether each run diverged: its training loss became non-finite (at any time). */
   readonly diverged: Uint8Array;
+  /** Each run's configuration, as in its run.json. */
+  readonly configs: readonly Readonly<Record<string, unknown>>[];
   /** Column names, `block:feature`. */
   readonly columns: readonly string[];
   readonly matrix: Float64Array;
@@ -48,6 +51,7 @@ export async function buildFeatureTable(runDirs: readonly string[], options: Run
   const groups: string[] = [];
   const targets = new Float64Array(runDirs.length);
   const diverged = new Uint8Array(runDirs.length);
+  const configs: Readonly<Record<string, unknown>>[] = [];
   for (const [i, dir] of runDirs.entries()) {
     const run = await readRun(dir);
     const blocks = await runFeatures(run, options);
@@ -56,7 +60,7 @@ export async function buildFeatureTable(runDirs: readonly string[], options: Run
       const vector = blocks[block];
       if (!vector) continue;
       vector.names.forEach((name, k) => {
-        const column = `${block}:${name}`;
+        const column = columnName(block, name);
         let index = columnIndex.get(column);
         if (index === undefined) {
           index = columnIndex.size;
@@ -70,6 +74,7 @@ export async function buildFeatureTable(runDirs: readonly string[], options: Run
     groups.push(configurationGroup(run.config));
     targets[i] = run.finalTestAcc ?? NaN;
     diverged[i] = run.diverged_at_epoch === undefined ? 0 : 1;
+    configs.push(run.config);
     onProgress?.(i + 1, runDirs.length, dir);
   }
   const columns = [...columnIndex.keys()];
@@ -77,13 +82,18 @@ export async function buildFeatureTable(runDirs: readonly string[], options: Run
   rows.forEach((row, r) => {
     for (const [c, value] of row) matrix[r * columns.length + c] = value;
   });
-  return { runs: [...runDirs], ids, targets, groups, diverged, columns, matrix };
+  return { runs: [...runDirs], ids, targets, groups, diverged, configs, columns, matrix };
+}
+
+/** Rows of `table` with a recorded final accuracy. */
+export function labelledRows(table: FeatureTable): number[] {
+  return table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));
 }
 
 /** Indices of the table's columns that belong to `blocks`. */
 export function columnsOf(table: FeatureTable, blocks: readonly FeatureBlock[]): number[] {
   const wanted = new Set<string>(blocks);
-  return table.columns.flatMap((c, i) => (wanted.has(c.slice(0, c.indexOf(':'))) ? [i] : []));
+  return table.columns.flatMap((c, i) => (wanted.has(parseColumn(c).block) ? [i] : []));
 }
 
 function csvField(value: string): string {
@@ -106,11 +116,11 @@ export function featureTableToCsv(table: FeatureTable): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes the table to `file` (`.csv` or `.parquet`, atomically). Throws `EpochgraphError` for another extension. */
+/** Writes the table to `file` (`.csv` or `.parquet`, atomically). Throws `OptionError` (field `featureFile`) for another extension. */
 export async function writeFeatureTable(file: string, table: FeatureTable): Promise<void> {
   const extension = extname(file).toLowerCase();
   if (extension === '.csv') return writeFileAtomic(file, featureTableToCsv(table));
-  if (extension !== '.parquet') throw new EpochgraphError(`--out ${file}: expected a .csv or .parquet file name`);
+  if (extension !== '.parquet') throw new OptionError('featureFile', `${file}: expected a .csv or .parquet file name`);
   const width = table.columns.length;
   const columnData = [
     { name: 'run', data: [...table.runs], type: 'STRING' as const },

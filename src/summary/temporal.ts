@@ -6,28 +6,8 @@
  * features of the update between consecutive epochs (`u2_3.fc1.relative_update`).
  */
 import { EpochgraphError } from '../errors.js';
+import { temporalFeature } from './columns.js';
 import type { FeatureVector } from './snapshot.js';
-
-/** Parses an epoch window: `0-3` (a range), `0,2,5` (a list) or `3`. Returns sorted distinct epochs. */
-export function parseEpochWindow(text: string): number[] {
-  const epochs = new Set<number>();
-  for (const raw of text.split(',')) {
-    const part = raw.trim();
-    const match = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!match) throw new EpochgraphError(`--epochs: expected a range like 0-3 or a list like 0,1,3; got ${JSON.stringify(text)}`);
-    const from = Number(match[1]);
-    const to = match[2] === undefined ? from : Number(match[2]);
-    if (to < from) throw new EpochgraphError(`--epochs: range ${part} is empty`);
-    for (let e = from; e <= to; e++) epochs.add(e);
-  }
-  return [...epochs].sort((a, b) => a - b);
-}
-
-/** Formats epochs back as the shortest window text (`0-3`, or `0,2,5`). */
-export function formatEpochWindow(epochs: readonly number[]): string {
-  const contiguous = epochs.every((e, i) => i === 0 || e === epochs[i - 1] + 1);
-  return contiguous && epochs.length > 1 ? `${epochs[0]}-${epochs.at(-1)}` : epochs.join(',');
-}
 
 function sameNames(vectors: readonly FeatureVector[]): void {
   const base = vectors[0]?.names ?? [];
@@ -64,19 +44,19 @@ export function temporalSummary(epochs: readonly number[], snapshots: readonly F
   const kept = base.flatMap((n, k) => (keepValues(n) ? [k] : []));
   if (!temporal) {
     const last = snapshots[epochs.length - 1].values;
-    return { names: kept.map((k) => `e${epochs.at(-1)}.${base[k]}`), values: Float64Array.from(kept, (k) => last[k]) };
+    return { names: kept.map((k) => temporalFeature('value', [epochs.at(-1) as number], base[k])), values: Float64Array.from(kept, (k) => last[k]) };
   }
   const names: string[] = [];
   const values: number[] = [];
   epochs.forEach((e, i) => {
     for (const k of kept) {
-      names.push(`e${e}.${base[k]}`);
+      names.push(temporalFeature('value', [e], base[k]));
       values.push(snapshots[i].values[k]);
     }
   });
   for (let i = 1; i < epochs.length; i++) {
     for (const k of kept) {
-      names.push(`d${epochs[i - 1]}_${epochs[i]}.${base[k]}`);
+      names.push(temporalFeature('change', [epochs[i - 1], epochs[i]], base[k]));
       values.push(snapshots[i].values[k] - snapshots[i - 1].values[k]);
     }
   }
@@ -84,13 +64,13 @@ export function temporalSummary(epochs: readonly number[], snapshots: readonly F
     const first = snapshots[0].values;
     const last = snapshots.at(-1)!.values;
     base.forEach((n, k) => {
-      names.push(`rel${epochs[0]}_${epochs.at(-1)}.${n}`);
+      names.push(temporalFeature('relative', [epochs[0], epochs.at(-1) as number], n));
       values.push((last[k] - first[k]) / (Math.abs(first[k]) + 1e-12));
     });
   }
   updates.forEach((update, i) => {
     update.names.forEach((n, k) => {
-      names.push(`u${epochs[i]}_${epochs[i + 1]}.${n}`);
+      names.push(temporalFeature('update', [epochs[i], epochs[i + 1]], n));
       values.push(update.values[k]);
     });
   });

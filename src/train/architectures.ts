@@ -8,11 +8,9 @@
  * after a flatten, the `[channels, height, width]` it came from (needed to export its
  * weights in PyTorch's NCHW flatten order).
  */
+import { ARCHITECTURES, ARCHITECTURE_DEFAULTS } from '../checkpoint/run-config.js';
+import type { ArchitectureName } from '../checkpoint/run-config.js';
 import { EpochgraphError } from '../errors.js';
-
-/** Architecture names accepted by `--arch`. */
-export const ARCHITECTURES = ['mlp', 'lenet5', 'vgg', 'alexnet', 'resnet'] as const;
-export type ArchitectureName = (typeof ARCHITECTURES)[number];
 
 /** A layer of a program. Spatial layers work on NHWC activations. */
 export type Layer =
@@ -56,15 +54,6 @@ export interface ArchitectureOptions {
   /** resnet: depth 6n+2 (8, 14, 20, ...). */
   depth?: number;
 }
-
-export const ARCHITECTURE_DEFAULTS = {
-  width: 1,
-  dropout: 0,
-  hidden: [256, 256] as readonly number[],
-  stages: [[32], [64], [128, 128]] as readonly (readonly number[])[],
-  batchNorm: false,
-  depth: 8,
-};
 
 /** An invalid architecture option or an input the architecture cannot take. */
 export class ArchitectureError extends EpochgraphError {

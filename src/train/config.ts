@@ -4,65 +4,10 @@
  * run.json alone says how to reproduce the run).
  */
 import { EpochgraphError } from '../errors.js';
-import { ARCHITECTURES, ARCHITECTURE_DEFAULTS, buildProgram } from './architectures.js';
+import { CONFIG_SCHEMA } from '../checkpoint/run-config.js';
+import type { FieldSchema, TrainConfig } from '../checkpoint/run-config.js';
+import { buildProgram } from './architectures.js';
 import type { InputShape, Program } from './architectures.js';
-import { DATASET_NAMES } from './datasets/index.js';
-
-/** Weight initialisations (PyTorch semantics; biases start at zero, batch-norm at gamma 1, beta 0). */
-export const INITS = ['kaiming', 'xavier', 'small_normal'] as const;
-export type InitName = (typeof INITS)[number];
-
-/** A fully resolved training configuration (snake_case, as written to run.json). */
-export interface TrainConfig {
-  arch: (typeof ARCHITECTURES)[number];
-  dataset: (typeof DATASET_NAMES)[number];
-  epochs: number;
-  batch_size: number;
-  optimizer: 'sgd' | 'adam';
-  lr: number;
-  momentum: number;
-  weight_decay: number;
-  dropout: number;
-  init: (typeof INITS)[number];
-  width: number;
-  seed: number;
-  hidden: number[];
-  stages: number[][];
-  batch_norm: boolean;
-  depth: number;
-  /** Train on only the first N training images (null = all). */
-  train_limit: number | null;
-}
-
-/** How one configuration key is validated. */
-export type FieldSchema =
-  | { type: 'choice'; choices: readonly string[]; default: string | null; help: string }
-  | { type: 'number'; min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean; default: number | null; help: string }
-  | { type: 'integer'; min?: number; default: number | null; help: string; nullable?: boolean }
-  | { type: 'boolean'; default: boolean; help: string }
-  | { type: 'integer-list'; default: number[]; help: string }
-  | { type: 'integer-list-list'; default: number[][]; help: string };
-
-/** The schema: every key a configuration may have, its type, bounds and default. */
-export const CONFIG_SCHEMA: Readonly<Record<keyof TrainConfig, FieldSchema>> = {
-  arch: { type: 'choice', choices: ARCHITECTURES, default: null, help: 'architecture' },
-  dataset: { type: 'choice', choices: DATASET_NAMES, default: 'mnist', help: 'dataset' },
-  epochs: { type: 'integer', min: 1, default: 10, help: 'epochs to train' },
-  batch_size: { type: 'integer', min: 1, default: 64, help: 'minibatch size' },
-  optimizer: { type: 'choice', choices: ['sgd', 'adam'], default: 'sgd', help: 'optimizer' },
-  lr: { type: 'number', min: 0, exclusiveMin: true, default: 0.01, help: 'learning rate' },
-  momentum: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.9, help: 'SGD momentum' },
-  weight_decay: { type: 'number', min: 0, default: 0, help: 'L2 weight decay (added to gradients, as PyTorch)' },
-  dropout: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0, help: 'dropout rate' },
-  init: { type: 'choice', choices: INITS, default: 'kaiming', help: 'weight initialisation' },
-  width: { type: 'number', min: 0, exclusiveMin: true, default: 1, help: 'width multiplier' },
-  seed: { type: 'integer', min: 0, default: 0, help: 'random seed (init, shuffling, dropout)' },
-  hidden: { type: 'integer-list', default: [...ARCHITECTURE_DEFAULTS.hidden], help: 'mlp hidden sizes' },
-  stages: { type: 'integer-list-list', default: ARCHITECTURE_DEFAULTS.stages.map((s) => [...s]), help: 'vgg channels per stage' },
-  batch_norm: { type: 'boolean', default: false, help: 'vgg: batch-norm after each conv' },
-  depth: { type: 'integer', min: 8, default: 8, help: 'resnet depth (6n+2)' },
-  train_limit: { type: 'integer', min: 1, default: null, nullable: true, help: 'train on the first N training images' },
-};
 
 /** A configuration value that does not fit the schema. `key` names the offending field. */
 export class ConfigError extends EpochgraphError {

@@ -15,7 +15,7 @@ import type { Tensor } from '../checkpoint/tensor.js';
 import type { Rng } from '../util/random.js';
 import { parameterLayers } from './architectures.js';
 import type { Layer, Program } from './architectures.js';
-import type { InitName } from './config.js';
+import type { InitName } from '../checkpoint/run-config.js';
 import { dense } from './ops/index.js';
 
 interface BatchNormState {

@@ -38,7 +38,7 @@ export interface AdamOptions {
 }
 
 /** PyTorch's Adam defaults (betas, eps); weight decay off. */
-export const ADAM_DEFAULTS: Omit<AdamOptions, 'lr'> = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+export const DEFAULTS: Readonly<Omit<AdamOptions, 'lr'>> = Object.freeze({ beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
 
 /** Zero-initialised state tensors, one per variable, kept outside any tidy scope. */
 function zeroState(variables: readonly tf.Variable[], suffix: string): tf.Variable[] {

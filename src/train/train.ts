@@ -21,17 +21,17 @@ import { CHECKPOINT_DIR, RUN_FILE, checkpointFileName, listRunCheckpoints } from
 import type { HistoryEntry, RunManifest } from '../checkpoint/run.js';
 import { writeSafetensors } from '../checkpoint/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { createRng } from '../util/random.js';
+import { createRng, shuffleInPlace } from '../util/random.js';
 import { useTrainingBackend } from './backend.js';
 import { keepsEpoch, parseCheckpointPolicy } from './checkpoint-policy.js';
 import type { CheckpointPolicy } from './checkpoint-policy.js';
 import { programOf } from './config.js';
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../checkpoint/run-config.js';
 import { loadDataset } from './datasets/index.js';
 import type { Dataset, Split } from './datasets/index.js';
 import { Model } from './model.js';
 import { softmaxCrossEntropy } from './ops/index.js';
-import { ADAM_DEFAULTS, Adam, MomentumSgd } from './optimizers.js';
+import { DEFAULTS as ADAM_DEFAULTS, Adam, MomentumSgd } from './optimizers.js';
 import type { TrainingOptimizer } from './optimizers.js';
 import { programToArchitectureSpec } from './spec.js';
 import { ARCHITECTURE_METADATA_KEY } from '../graph/architecture-source.js';
@@ -209,12 +209,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     const batches = Math.ceil(train.count / config.batch_size);
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();
-      const order = new Uint32Array(train.count);
-      for (let i = 0; i < train.count; i++) order[i] = i;
-      for (let i = train.count - 1; i > 0; i--) {
-        const j = Math.floor(rng.uniform() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      const order = shuffleInPlace(Uint32Array.from({ length: train.count }, (_, i) => i), rng);
       let lossSum = 0;
       let correct = 0;
       let seen = 0;

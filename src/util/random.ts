@@ -58,3 +58,38 @@ export function createRng(seed: number): Rng {
     },
   };
 }
+
+/** A writable array-like: an array or a typed array. */
+interface Writable<T> {
+  readonly length: number;
+  [index: number]: T;
+}
+
+/**
+ * Shuffles `array` in place, every order equally likely: Fisher-Yates as Durstenfeld
+ * wrote it (CACM 7, 1964), from the last entry down. Returns `array`.
+ */
+export function shuffleInPlace<T, A extends Writable<T>>(array: A, rng: Rng): A {
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    const t = array[i];
+    array[i] = array[j];
+    array[j] = t;
+  }
+  return array;
+}
+
+/**
+ * Moves a uniform sample of `count` entries (without replacement) to the front of
+ * `array`: the first `count` steps of Fisher-Yates from the front, O(count). Returns `array`.
+ */
+export function samplePrefixInPlace<T, A extends Writable<T>>(array: A, count: number, rng: Rng): A {
+  const n = array.length;
+  for (let k = 0; k < Math.min(count, n); k++) {
+    const j = k + Math.floor(rng.uniform() * (n - k));
+    const t = array[k];
+    array[k] = array[j];
+    array[j] = t;
+  }
+  return array;
+}

@@ -9,12 +9,12 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import type { Node, YAMLMap } from 'yaml';
-import { EpochgraphError } from '../errors.js';
+import { EpochgraphError, OptionError } from '../errors.js';
 import { parseCheckpointPolicy } from '../train/checkpoint-policy.js';
 import type { CheckpointPolicy } from '../train/checkpoint-policy.js';
-import { CONFIG_SCHEMA, ConfigError, programOf, resolveConfig, validateField } from '../train/config.js';
-import type { TrainConfig } from '../train/config.js';
-import { DATASET_SHAPES } from '../train/datasets/index.js';
+import { CONFIG_SCHEMA, DATASET_SHAPES } from '../checkpoint/run-config.js';
+import type { TrainConfig } from '../checkpoint/run-config.js';
+import { ConfigError, programOf, resolveConfig, validateField } from '../train/config.js';
 import { createRng } from '../util/random.js';
 
 /** A malformed grid file; the message starts with `file:line:`. */
@@ -108,7 +108,8 @@ export function parseGrid(file: string, text: string): Grid {
     try {
       keepCheckpoints = parseCheckpointPolicy(String(keepNode.toJSON()));
     } catch (error) {
-      fail(keepNode, (error as Error).message.replace(/^--keep-checkpoints/, 'keep_checkpoints'));
+      if (!(error instanceof OptionError)) throw error;
+      fail(keepNode, `keep_checkpoints: ${error.detail}`);
     }
   }
   const dataDirNode = top.get('data_dir');

@@ -4,7 +4,7 @@
  */
 import { EpochgraphError } from '../errors.js';
 import { parseCheckpointPolicy } from '../train/checkpoint-policy.js';
-import type { TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../checkpoint/run-config.js';
 import { trainRun } from '../train/train.js';
 import type { TrainProgress } from '../train/train.js';
 

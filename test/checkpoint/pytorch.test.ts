@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openCheckpoint, readCheckpoint } from '../../src/checkpoint/open.js';
-import { PYTORCH_DEFAULTS, openPytorch } from '../../src/checkpoint/pytorch/reader.js';
+import { DEFAULTS as PYTORCH_DEFAULTS, openPytorch } from '../../src/checkpoint/pytorch/reader.js';
 import { gatherStrided, isRowMajor, viewExtent } from '../../src/checkpoint/pytorch/strided.js';
 import { tensorToFloat64 } from '../../src/checkpoint/tensor.js';
 import type { Tensor } from '../../src/checkpoint/tensor.js';
@@ -291,13 +291,12 @@ describe('bad and hostile input', () => {
   it('refuses a data.pkl over the size limit before reading it', async () => {
     const file = join(tempDir(), 'mlp.pt');
     copyFileSync(fixture('mlp.pt'), file);
-    const limit = PYTORCH_DEFAULTS.maxPickleBytes;
-    PYTORCH_DEFAULTS.maxPickleBytes = 100;
-    try {
-      await expectRefused(file, /mlp\/data\.pkl is 473 bytes, over the 100-byte limit/);
-    } finally {
-      PYTORCH_DEFAULTS.maxPickleBytes = limit;
-    }
+    await expectRefused(file, /mlp\/data\.pkl is 473 bytes, over the 100-byte limit/, (f) => openPytorch(f, { maxPickleBytes: 100 }));
+    // The defaults are frozen: a limit is raised per call, never for everyone.
+    expect(Object.isFrozen(PYTORCH_DEFAULTS)).toBe(true);
+    const reader = await openPytorch(file, { maxPickleBytes: 473 });
+    expect(reader.entries.length).toBeGreaterThan(0);
+    await reader.close();
   });
 
   it('refuses a missing file', async () => {

@@ -99,7 +99,7 @@ describe('epochgraph evaluate, fit and predict', () => {
     expect(runCli(['fit', zoo, '--epochs', '0-2', '--out', model, '--method', 'graph', '--folds', '4', '--quiet']).code).toBe(0);
     const foreign = runCli(['predict', otherArchitecture, '--model', model]);
     expect(foreign.code).toBe(2);
-    expect(foreign.stderr).toMatch(/architecture does not fit the model .*--layout agnostic/);
+    expect(foreign.stderr).toMatch(/architecture does not fit the model .*fitted with the agnostic layout predicts other architectures/);
     const pruned = tempDir();
     runCli(['train', '--arch', 'mlp', '--epochs', '1', '--train-limit', '64', '--out', pruned, '--quiet']);
     rmSync(join(pruned, 'checkpoints', 'epoch-0001.safetensors'));

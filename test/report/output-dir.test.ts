@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
+import { OptionError } from '../../src/errors.js';
 import { REPORT_FILE, writeDirectory } from '../../src/report/output-dir.js';
 import { listFiles, tempDir } from '../helpers.js';
 
@@ -63,7 +63,7 @@ describe('writeDirectory', () => {
     const fill = async () => {
       called = true;
     };
-    await expect(writeDirectory(file, fill)).rejects.toThrow(UsageError);
+    await expect(writeDirectory(file, fill)).rejects.toThrow(OptionError);
     await expect(writeDirectory(other, fill)).rejects.toThrow(/holds no earlier report/);
     expect(called).toBe(false);
     expect(listFiles(parent)).toEqual(['file.txt', 'other', `other/${REPORT_FILE}`]);

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EpochgraphError, UsageError } from '../../src/errors.js';
-import { evaluateMethods } from '../../src/predict/evaluate.js';
+import { EpochgraphError, OptionError } from '../../src/errors.js';
 import type { MethodEvaluation } from '../../src/predict/evaluate.js';
 import { METHODS, blocksOf } from '../../src/predict/evaluate-methods.js';
+import { evaluateTables, evaluationSpec } from '../../src/predict/evaluation.js';
+import type { ZooEvaluation } from '../../src/predict/evaluation.js';
 import { readModelFile } from '../../src/predict/model-file.js';
 import { writeReport } from '../../src/report/report.js';
 import type { ReportSummary } from '../../src/report/report.js';
@@ -17,12 +18,14 @@ import { trainTinyZoo } from './tiny-zoo.js';
 
 const WINDOW = [0, 1, 2];
 /** Two balanced classes. */
-const CHANCE = 0.5;
+const CLASSES = 2;
+const CHANCE = 1 / CLASSES;
 
 let zoo: string;
 let runs: string[];
 let table: FeatureTable;
-let evaluations: MethodEvaluation[];
+let evaluation: ZooEvaluation;
+let evaluations: readonly MethodEvaluation[];
 let reportDir: string;
 let summary: ReportSummary;
 
@@ -65,9 +68,10 @@ beforeAll(async () => {
   zoo = tempDir();
   runs = await trainTinyZoo(zoo);
   table = await buildFeatureTable(runs, { window: WINDOW, layout: 'per-layer', blocks: blocksOf(METHODS) });
-  evaluations = evaluateMethods(table, { methods: METHODS, windowEnd: 2, folds: 3, seed: 0, chance: CHANCE });
+  evaluation = evaluateTables(table, evaluationSpec({ window: WINDOW, folds: 3, classes: CLASSES }));
+  evaluations = evaluation.evaluations;
   reportDir = join(tempDir(), 'report');
-  summary = await writeReport({ zoo, window: WINDOW, layout: 'per-layer', table, evaluations, outDir: reportDir, chance: CHANCE });
+  summary = await writeReport({ zoo, evaluation, outDir: reportDir });
 }, 240_000);
 
 describe('writeReport', () => {
@@ -98,13 +102,13 @@ describe('writeReport', () => {
     expect(summary.figures.map((f) => f.name)).toEqual(names);
   });
 
-  it('shows metrics tables equal to the evaluation, to three decimals, on all and on non-diverged runs', () => {
+  it('shows metrics tables equal to the evaluation, to three decimals, on all runs and on the runs that learned', () => {
     const html = readFileSync(join(reportDir, 'index.html'), 'utf8');
-    for (const subset of ['all', 'nondiverged'] as const) {
+    for (const subset of ['all', 'learned'] as const) {
       const cells = metricCells(html, subset);
       expect([...cells.keys()]).toEqual(evaluations.map((e) => e.name));
       for (const evaluation of evaluations) {
-        const metrics = subset === 'all' ? evaluation : evaluation.nondiverged;
+        const metrics = subset === 'all' ? evaluation : evaluation.learned;
         const row = cells.get(evaluation.name)!;
         for (const key of ['n', 'r2', 'mae', 'kendall_tau', 'spearman', 'top_quarter_accuracy', 'top_quarter_auc', 'coverage'] as const) {
           const [value, text] = row.get(key)!;
@@ -125,11 +129,11 @@ describe('writeReport', () => {
   it('agrees with numbers computed straight from the runs', () => {
     const histories = runs.map(runJson);
     const finals = histories.map((r) => r.history.at(-1)!.test_acc as number);
-    const alive = finals.filter((f) => f > CHANCE + 0.1).length;
+    const learnedCount = finals.filter((f) => f > CHANCE + 0.1).length;
     const cells = metricCells(readFileSync(join(reportDir, 'index.html'), 'utf8'), 'all');
-    const nondiverged = metricCells(readFileSync(join(reportDir, 'index.html'), 'utf8'), 'nondiverged');
+    const learned = metricCells(readFileSync(join(reportDir, 'index.html'), 'utf8'), 'learned');
     expect(cells.get('graph')!.get('n')![1]).toBe(String(runs.length));
-    expect(nondiverged.get('graph')!.get('n')![1]).toBe(String(alive));
+    expect(learned.get('graph')!.get('n')![1]).toBe(String(learnedCount));
     // Each method's MAE is that of the predictions report.json lists (undefined if a run has none).
     const listed = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')).runs as { predictions: Record<string, { predicted: number | null }> }[];
     for (const evaluation of evaluations) {
@@ -177,7 +181,7 @@ describe('writeReport', () => {
   it('refuses a directory of other files and leaves it untouched', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'notes.txt'), 'keep me');
-    await expect(writeReport({ zoo, window: WINDOW, layout: 'per-layer', table, evaluations, outDir: dir, chance: CHANCE })).rejects.toThrow(UsageError);
+    await expect(writeReport({ zoo, evaluation, outDir: dir })).rejects.toThrow(OptionError);
     expect(listFiles(dir)).toEqual(['notes.txt']);
   });
 
@@ -187,14 +191,14 @@ describe('writeReport', () => {
     const model01 = join(tempDir(), 'model.json');
     expect(runCli(['fit', zoo, '--epochs', '0-1', '--out', model01, '--folds', '3', '--quiet']).code).toBe(0);
     await expect(
-      writeReport({ zoo, window: WINDOW, layout: 'per-layer', table, evaluations, model: await readModelFile(model01), outDir: reportDir, chance: CHANCE }),
+      writeReport({ zoo, evaluation, model: await readModelFile(model01), outDir: reportDir }),
     ).rejects.toThrow(EpochgraphError);
     expect(listFiles(reportDir)).toEqual(before);
     expect(readFileSync(join(reportDir, 'index.html'), 'utf8')).toBe(page);
 
     const modelFile = join(tempDir(), 'model.json');
     expect(runCli(['fit', zoo, '--epochs', '0-2', '--out', modelFile, '--folds', '3', '--quiet']).code).toBe(0);
-    await writeReport({ zoo, window: WINDOW, layout: 'per-layer', table, evaluations, model: await readModelFile(modelFile), outDir: reportDir, chance: CHANCE });
+    await writeReport({ zoo, evaluation, model: await readModelFile(modelFile), outDir: reportDir });
     expect(readdirSync(dirname(reportDir))).toEqual(['report']);
     const manifest = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'));
     expect(manifest.featured_method).toBe('model (graph+curve)');

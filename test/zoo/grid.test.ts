@@ -84,7 +84,7 @@ seeds: 2
     ['no config', 'seeds: 3\n', /missing "config"/],
     ['bad seeds', 'config:\n  arch: mlp\nseeds: [1, -2]\n', /^g\.yaml:3: seeds: expected/],
     ['samples without ranges', 'config:\n  arch: mlp\nsamples: 4\n', /^g\.yaml:3: samples > 1 needs/],
-    ['a bad checkpoint policy', 'config:\n  arch: mlp\nkeep_checkpoints: first\n', /^g\.yaml:3: keep_checkpoints: expected all/],
+    ['a bad checkpoint policy', 'config:\n  arch: mlp\nkeep_checkpoints: first\n', /^g\.yaml:3: keep_checkpoints: expected a comma-separated list of epochs \(3\), ranges \(0-3\) and all, last; got "first"/],
     ['an impossible architecture', 'config:\n  arch: resnet\n  depth: 9\n', /^g\.yaml:3: depth: resnet depth must be 6n\+2/],
     ['a seed in config', 'config:\n  arch: mlp\n  seed: 3\n', /^g\.yaml:3: give seeds with the top-level "seeds" key/],
     ['a bad value in the second block', 'config:\n  - arch: mlp\n  - arch: mlp\n    optimizer: rmsprop\n', /^g\.yaml:4: optimizer: expected one of sgd, adam/],

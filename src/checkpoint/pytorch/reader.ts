@@ -23,18 +23,20 @@ import { openTorchArchive } from './zip.js';
 import type { TorchArchive } from './zip.js';
 
 /** Reader defaults. */
-export const PYTORCH_DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   /** Largest accepted data.pkl, bytes: a state_dict's pickle is a few hundred bytes per tensor. */
   maxPickleBytes: 100_000_000,
   /** Default parameter order: a state_dict keeps module registration order, which carries meaning. */
   order: 'file' as ParameterOrder,
-};
+});
 
 /** Options of `openPytorch`. */
 export interface PytorchOpenOptions {
   order?: ParameterOrder;
   /** Top-level key holding the state_dict in a training checkpoint (`{'epoch': ..., '<key>': model.state_dict()}`). */
   key?: string;
+  /** Largest accepted data.pkl, bytes (default `DEFAULTS.maxPickleBytes`). */
+  maxPickleBytes?: number;
 }
 
 interface LocatedEntry extends TensorEntry {
@@ -80,11 +82,11 @@ function locate(file: string, { name, tensor }: NamedTensor): LocatedEntry {
  * `read(name)` loads one tensor. Throws `CheckpointError` for anything unreadable or unsafe.
  */
 export async function openPytorch(file: string, options: PytorchOpenOptions = {}): Promise<CheckpointReader> {
-  const order = options.order ?? PYTORCH_DEFAULTS.order;
+  const order = options.order ?? DEFAULTS.order;
   const handle = await openForReading(file);
   try {
     const { size } = await handle.stat();
-    const archive = await openTorchArchive(file, handle, size, { maxPickleBytes: PYTORCH_DEFAULTS.maxPickleBytes });
+    const archive = await openTorchArchive(file, handle, size, { maxPickleBytes: options.maxPickleBytes ?? DEFAULTS.maxPickleBytes });
     try {
       const root = loadTorchPickle(file, await archive.readPickle(), archive.storageSizes);
       const entries = selectStateDict(file, root, options.key).map((named) => locate(file, named));

@@ -2,7 +2,7 @@
  * `epochgraph datasets download NAME --dir DIR`: fetches a public dataset for `--data-dir`.
  */
 import type { Command } from 'commander';
-import { DATASET_NAMES } from '../../train/datasets/index.js';
+import { DATASET_NAMES } from '../../checkpoint/run-config.js';
 import { formatBytes } from '../output.js';
 
 /** Registers the command group on `program`. */

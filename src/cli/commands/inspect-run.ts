@@ -1,21 +1,11 @@
 /**
  * `epochgraph inspect-run RUN`: a run's configuration, checkpoints and history.
  */
+import { formatNumber } from '../../util/format.js';
+import { formatEpochs } from '../../util/epochs.js';
 import type { Command } from 'commander';
 import { readRun } from '../../checkpoint/run.js';
-import { formatNumber, printJson, renderTable } from '../output.js';
-
-/** Formats sorted epochs as compact ranges: [0, 1, 2, 3, 5] -> "0-3, 5". */
-export function formatEpochRanges(epochs: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < epochs.length; ) {
-    let j = i;
-    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j] + 1) j++;
-    parts.push(j === i ? String(epochs[i]) : `${epochs[i]}-${epochs[j]}`);
-    i = j + 1;
-  }
-  return parts.join(', ');
-}
+import { printJson, renderTable } from '../output.js';
 
 /** Registers the command on `program`. */
 export function registerInspectRun(program: Command): void {
@@ -53,7 +43,7 @@ Examples:
       console.log(`config: ${config || '(empty)'}`);
       const formats = [...new Set(run.checkpoints.map((c) => c.format))].join(', ');
       console.log(
-        `checkpoints: ${run.checkpoints.length === 0 ? 'none' : `epochs ${formatEpochRanges([...checkpointEpochs])} (${formats})`}`,
+        `checkpoints: ${run.checkpoints.length === 0 ? 'none' : `epochs ${formatEpochs([...checkpointEpochs], ', ')} (${formats})`}`,
       );
       if (run.diverged_at_epoch !== undefined) console.log(`diverged at epoch ${run.diverged_at_epoch}`);
       console.log(`final test accuracy: ${formatNumber(run.finalTestAcc)}`);

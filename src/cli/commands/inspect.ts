@@ -1,10 +1,12 @@
 /**
  * `epochgraph inspect RUN --out DIR`: the visual report of one run (src/report/run-report.ts).
  */
+import { formatNumber } from '../../util/format.js';
+import { parseEpochWindow } from '../../util/epochs.js';
 import type { Command } from 'commander';
 import { readModelFile } from '../../predict/model-file.js';
-import { parseEpochWindow } from '../../summary/temporal.js';
-import { formatNumber } from '../output.js';
+
+
 
 /** Registers the command on `program`. */
 export function registerInspect(program: Command): void {

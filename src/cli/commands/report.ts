@@ -4,10 +4,8 @@
 import type { Command } from 'commander';
 import { readModelFile } from '../../predict/model-file.js';
 import type { ReportProgress } from '../../report/report.js';
-import { LAYOUTS } from '../../summary/snapshot.js';
-import type { FeatureLayout } from '../../summary/snapshot.js';
-import { parseEpochWindow } from '../../summary/temporal.js';
-import { parseChoice, parseNonNegativeInt, parsePositiveInt } from '../options.js';
+import { addEvaluationOptions, specFromFlags } from '../evaluation.js';
+import type { EvaluationFlags } from '../evaluation.js';
 import { LiveBlock, bar } from '../progress.js';
 
 const STAGES: Record<Parameters<ReportProgress>[0], string> = {
@@ -19,22 +17,19 @@ const STAGES: Record<Parameters<ReportProgress>[0], string> = {
 
 /** Registers the command on `program`. */
 export function registerReport(program: Command): void {
-  program
+  const command = program
     .command('report')
     .argument('<zoos...>', 'zoo directories (one run per subdirectory); several are reported as one')
     .description('write a self-contained HTML report of a zoo: every method cross-validated, with figures')
     .requiredOption('--out <dir>', 'report directory to write (new, empty, or an earlier report, which is replaced)')
-    .option('--epochs <window>', 'epoch window the predictors see (default: the model\'s, else 0-3)')
-    .option('--model <file>', 'also apply this model file (from epochgraph fit) and show its feature importances')
-    .option('--layout <layout>', `feature layout: ${LAYOUTS.join(' or ')} (default: the model's, else per-layer)`)
-    .option('--folds <k>', 'grouped cross-validation folds', '5')
-    .option('--seed <n>', 'seed of the folds and the estimators', '0')
-    .option('--quiet', 'print only the path of the report')
+    .option('--model <file>', "also apply this model file (from epochgraph fit) and show its feature importances; its window and layout are the report's defaults")
+    .option('--quiet', 'print only the path of the report');
+  addEvaluationOptions(command, ['epochs', 'layout', 'folds', 'seed', 'classes'])
     .addHelpText(
       'after',
       `
 The report (DIR/index.html, viewable offline) shows the metrics of every method on all runs and
-on non-diverged runs, predicted vs actual final accuracy, feature importances, learning curves
+on the runs that learned, predicted vs actual final accuracy, feature importances, learning curves
 coloured by prediction, per-layer graph properties over the window, and one network up close.
 Figures are written as SVG and PNG under DIR/figures; every number is in DIR/report.json.
 Examples:
@@ -42,11 +37,8 @@ Examples:
   epochgraph report zoo --epochs 0-2 --folds 10 --out zoo-report
   epochgraph report test-zoo --model model.json --out test-report`,
     )
-    .action(async (zoos: string[], options: { out: string; epochs?: string; model?: string; layout?: string; folds: string; seed: string; quiet?: boolean }) => {
-      const window = options.epochs === undefined ? undefined : parseEpochWindow(options.epochs);
-      const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS);
-      const folds = parsePositiveInt('--folds', options.folds);
-      const seed = parseNonNegativeInt('--seed', options.seed);
+    .action(async (zoos: string[], options: EvaluationFlags & { out: string; model?: string; quiet?: boolean }) => {
+      const spec = specFromFlags(options);
       const model = options.model === undefined ? undefined : await readModelFile(options.model);
       const live = new LiveBlock();
       const started = performance.now();
@@ -54,11 +46,8 @@ Examples:
       const { reportZoo } = await import('../../report/zoo-report.js');
       const summary = await reportZoo({
         zoos,
-        window,
-        layout,
+        spec,
         model,
-        folds,
-        seed,
         outDir: options.out,
         onProgress: (stage, done, total, detail) => {
           if (!options.quiet) live.update([`${STAGES[stage]} ${bar(done / total)} ${done}/${total} ${detail}`]);

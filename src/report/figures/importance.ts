@@ -4,7 +4,8 @@
  * which is steadier than single features when many of them are correlated.
  */
 import type { Figure } from '../figure.js';
-import { STATISTICS } from '../../summary/statistics.js';
+import { WHOLE_GRAPH, parseColumn, parseGraphFeature, parseTemporalFeature } from '../../summary/columns.js';
+import type { TemporalTerm } from '../../summary/columns.js';
 import type { FeatureImportance } from '../model.js';
 import { SCHEMA } from './common.js';
 
@@ -19,30 +20,23 @@ export interface FeatureParts {
   readonly term: string;
 }
 
-const TERMS: readonly [RegExp, string][] = [
-  [/^e\d+$/, 'value at an epoch'],
-  [/^d\d+_\d+$/, 'change between epochs'],
-  [/^rel\d+_\d+$/, 'relative change over window'],
-  [/^u\d+_\d+$/, 'update between epochs'],
-];
-
-const STATISTIC_NAMES = new Set<string>(STATISTICS);
+const TERM_LABELS: Readonly<Record<TemporalTerm, string>> = Object.freeze({
+  value: 'value at an epoch',
+  change: 'change between epochs',
+  relative: 'relative change over window',
+  update: 'update between epochs',
+});
 
 /**
  * Splits a column name (`graph:e3.fc1.eigenvector.q75`, `graph:d2_3.graph.spectral_radius`,
  * `curve:e2.test_acc`) into its groups. Returns them; non-graph blocks group by block.
  */
 export function featureParts(column: string): FeatureParts {
-  const colon = column.indexOf(':');
-  const block = column.slice(0, colon);
-  const parts = column.slice(colon + 1).split('.');
-  if (block !== 'graph' && block !== 'graph-static') return { block, property: block, layer: block, term: block };
-  const term = TERMS.find(([pattern]) => pattern.test(parts[0]))?.[1] ?? parts[0];
-  // Layer names may hold dots: a node property ends in its statistic (`fc1.eigenvector.q75`),
-  // a layer-level figure does not (`fc1.spectral_radius`).
-  const propertyAt = STATISTIC_NAMES.has(parts[parts.length - 1]) ? parts.length - 2 : parts.length - 1;
-  const layer = parts.slice(1, propertyAt).join('.');
-  return { block, property: parts[propertyAt], layer: layer === 'graph' ? 'whole graph' : layer, term };
+  const { block, feature } = parseColumn(column);
+  const temporal = parseTemporalFeature(feature);
+  if ((block !== 'graph' && block !== 'graph-static') || !temporal) return { block, property: block, layer: block, term: block };
+  const { layer, property } = parseGraphFeature(temporal.name);
+  return { block, property, layer: layer === WHOLE_GRAPH ? 'whole graph' : layer, term: TERM_LABELS[temporal.term] };
 }
 
 /** The groupings of the right-hand panels. */

@@ -3,8 +3,8 @@
  * coloured by the accuracy the featured method predicted from the window; for one run,
  * its four curves, with its prediction and interval drawn at the final epoch.
  */
+import { formatEpochs } from '../../util/epochs.js';
 import type { HistoryEntry } from '../../checkpoint/run.js';
-import { formatEpochWindow } from '../../summary/temporal.js';
 import type { Figure } from '../figure.js';
 import { LOG_LABELS, SCHEMA, accuracyColor, epochAxis, percentAxis, windowBand } from './common.js';
 
@@ -48,7 +48,7 @@ export function zooLearningCurvesFigure(runs: readonly CurveRun[], window: reado
   const title = 'Learning curves coloured by predicted final accuracy';
   const spec = {
     $schema: SCHEMA,
-    title: { text: title, subtitle: `one line per run (${shown.length} runs); colour: prediction of ${methodName} from epochs ${formatEpochWindow(window)}` },
+    title: { text: title, subtitle: `one line per run (${shown.length} runs); colour: prediction of ${methodName} from epochs ${formatEpochs(window)}` },
     hconcat: [panel('test_acc', { scale: { domain: [0, 1] }, axis: percentAxis('test accuracy') }), panel('train_loss', { scale: { type: 'log' }, axis: LOSS_AXIS })],
     resolve: { scale: { color: 'shared' } },
   };
@@ -119,7 +119,7 @@ export function runLearningCurvesFigure(runId: string, history: readonly History
   const title = `Learning curves of ${runId}`;
   const spec = {
     $schema: SCHEMA,
-    title: { text: title, subtitle: prediction ? `green diamond and bar: predicted final test accuracy and interval (${prediction.label})` : `shaded: epoch window ${formatEpochWindow(window)}` },
+    title: { text: title, subtitle: prediction ? `green diamond and bar: predicted final test accuracy and interval (${prediction.label})` : `shaded: epoch window ${formatEpochs(window)}` },
     hconcat: [
       panel([curve(accuracy, { scale: { domain: [0, 1] }, axis: percentAxis('accuracy') }), ...predictionLayers]),
       panel([curve(loss, { scale: { type: 'log' }, axis: { title: 'loss (cross-entropy, log scale)', labelExpr: LOG_LABELS } })]),
@@ -131,7 +131,7 @@ export function runLearningCurvesFigure(runId: string, history: readonly History
     title,
     caption:
       `Training and test accuracy (left) and loss (right) of ${runId} after each epoch; epoch 0 is the initial weights, training values of ` +
-      `later epochs are means over that epoch's minibatches. The shaded band is the epoch window ${formatEpochWindow(window)} the predictors see.` +
+      `later epochs are means over that epoch's minibatches. The shaded band is the epoch window ${formatEpochs(window)} the predictors see.` +
       (prediction
         ? ` The green diamond just right of the final epoch is the final test accuracy predicted by ${prediction.label} from that window, the bar its interval; compare it with the blue test curve's last point.`
         : ''),

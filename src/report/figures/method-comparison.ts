@@ -1,36 +1,36 @@
 /**
  * The headline comparison: how well each method ranks runs by final accuracy (Kendall's
- * tau), over all runs and over the runs that did not diverge, where the easy separation of
+ * tau), over all runs and over the runs that learned (chance.ts), where the easy separation of
  * failed runs from working ones no longer helps.
  */
 import type { Figure } from '../figure.js';
 import type { ReportMethod } from '../methods.js';
 import { SCHEMA } from './common.js';
 
-/** The figure: one bar pair per method, sorted by tau on non-diverged runs. */
+/** The figure: one bar pair per method, sorted by tau on the runs that learned. */
 export function methodComparisonFigure(methods: readonly ReportMethod[], protocol: string): Figure {
   const all = 'all runs';
-  const alive = 'non-diverged runs';
+  const learned = 'runs that learned';
   const values = methods.flatMap((m) => [
     { method: m.name, subset: all, tau: m.metrics.kendall_tau, n: m.metrics.n },
-    { method: m.name, subset: alive, tau: m.nondiverged.kendall_tau, n: m.nondiverged.n },
+    { method: m.name, subset: learned, tau: m.learned.kendall_tau, n: m.learned.n },
   ]).filter((v) => Number.isFinite(v.tau));
-  const tau = (m: ReportMethod) => (Number.isNaN(m.nondiverged.kendall_tau) ? -Infinity : m.nondiverged.kendall_tau);
+  const tau = (m: ReportMethod) => (Number.isNaN(m.learned.kendall_tau) ? -Infinity : m.learned.kendall_tau);
   const order = [...methods].sort((a, b) => tau(b) - tau(a) || 0).map((m) => m.name);
   const first = methods[0];
   const title = 'Ranking quality per method';
   const spec = {
     $schema: SCHEMA,
-    title: { text: title, subtitle: `Kendall's tau between predicted and actual final accuracy (1 = same order); ${first.metrics.n} runs, ${first.nondiverged.n} non-diverged` },
+    title: { text: title, subtitle: `Kendall's tau between predicted and actual final accuracy (1 = same order); ${first.metrics.n} runs, ${first.learned.n} learned` },
     data: { values },
     width: 360,
     height: { step: 11 },
     mark: { type: 'bar' },
     encoding: {
       y: { field: 'method', type: 'nominal', sort: order, axis: { title: null, labelLimit: 220 } },
-      yOffset: { field: 'subset', type: 'nominal', sort: [all, alive] },
+      yOffset: { field: 'subset', type: 'nominal', sort: [all, learned] },
       x: { field: 'tau', type: 'quantitative', scale: { domain: [Math.min(0, ...values.map((v) => v.tau)), 1] }, axis: { title: "Kendall's tau", format: '.1f' } },
-      color: { field: 'subset', type: 'nominal', sort: [all, alive], scale: { range: ['#9ecae9', '#1f77b4'] }, legend: { title: null, orient: 'bottom' } },
+      color: { field: 'subset', type: 'nominal', sort: [all, learned], scale: { range: ['#9ecae9', '#1f77b4'] }, legend: { title: null, orient: 'bottom' } },
     },
   };
   return {

@@ -1,7 +1,7 @@
 /**
  * Predicted against actual final test accuracy, one small panel per method: each run's
  * prediction with its interval, the diagonal of perfect prediction, and the runs that
- * ended near chance marked apart (they are left out of the non-diverged metrics).
+ * ended near chance marked apart (they are left out of the metrics over the runs that learned).
  */
 import type { Figure } from '../figure.js';
 import type { ReportMethod } from '../methods.js';
@@ -109,7 +109,7 @@ export function predictedVsActualFigure(methods: readonly ReportMethod[], option
       `Each point is one run: its actual final test accuracy (x) against the accuracy a method predicted from the early epochs (y), ` +
       `with the ${coveragePercent}% prediction interval as a vertical bar. Predictions are ${options.protocol}. ` +
       `Points on the dashed diagonal are predicted exactly. Red triangles are runs that ended at most ${Math.round(nearChance * 100)}% accurate ` +
-      `(near chance); the non-diverged metrics leave them out. Panel headers give Kendall's tau and the mean absolute error over all runs.`,
+      `(near chance); the metrics over the runs that learned leave them out. Panel headers give Kendall's tau and the mean absolute error over all runs.`,
     spec,
   };
 }

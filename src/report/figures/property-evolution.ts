@@ -5,7 +5,9 @@
  * - for one run, the whole distribution over the layer's nodes at every epoch, as a
  *   heatmap of log-spaced bins, with the median drawn over it.
  */
-import { formatEpochWindow } from '../../summary/temporal.js';
+
+import { sortedQuantile } from '../../summary/statistics.js';
+import { formatEpochs } from '../../util/epochs.js';
 import type { Figure } from '../figure.js';
 import type { Snapshot } from '../snapshots.js';
 import { LOG_LABELS, SCHEMA, accuracyColor, epochAxis } from './common.js';
@@ -75,7 +77,7 @@ export function zooPropertyEvolutionFigure(name: string, label: string, runs: re
     name,
     title,
     caption:
-      `Graph properties of the rolled graph of each ${label} run at each epoch of the window ${formatEpochWindow(window)}, per node layer (columns). ` +
+      `Graph properties of the rolled graph of each ${label} run at each epoch of the window ${formatEpochs(window)}, per node layer (columns). ` +
       `Top row: the layer's share of eigenvector centrality, the sum of its nodes' squared centralities (centrality has unit norm over the ` +
       `whole graph, so the shares of a graph's layers add up to 1). Bottom row: the mean strength (sum of incident edge weights) of the ` +
       `layer's nodes. Each line is one run, coloured by the test accuracy it reached at the end of training: where colours separate, the ` +
@@ -102,11 +104,6 @@ const HEATMAP_MEASURES: readonly Measure[] = [
   },
   { name: 'node strength', axis: 'node strength', values: (s, l) => s.layers[l].strength },
 ];
-
-function median(sorted: Float64Array): number {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** The one-run heatmap over `snapshots` (ascending epochs, same architecture). */
 export function runPropertyHeatmapFigure(runId: string, snapshots: readonly Snapshot[], window: readonly number[]): Figure {
@@ -135,7 +132,7 @@ export function runPropertyHeatmapFigure(runId: string, snapshots: readonly Snap
         counts.forEach((count, b) => {
           if (count > 0) values.push({ kind: 'bin', measure: measure.name, layer, epoch: s.epoch, low: 10 ** (lo + b * step), high: 10 ** (lo + (b + 1) * step), fraction: count / sample.length });
         });
-        values.push({ kind: 'median', measure: measure.name, layer, epoch: s.epoch, median: median(sample) });
+        values.push({ kind: 'median', measure: measure.name, layer, epoch: s.epoch, median: sortedQuantile(sample, 0.5) });
       });
     });
   }
@@ -174,7 +171,7 @@ export function runPropertyHeatmapFigure(runId: string, snapshots: readonly Snap
       ],
     },
   };
-  const windowText = formatEpochWindow(window);
+  const windowText = formatEpochs(window);
   return {
     name: 'run-property-heatmap',
     title,

@@ -7,7 +7,7 @@
  * so every run of a zoo is evaluated on the same test images.
  */
 import { EpochgraphError } from '../../errors.js';
-import { createRng } from '../../util/random.js';
+import { createRng, shuffleInPlace } from '../../util/random.js';
 
 /** One split of a dataset. */
 export interface Split {
@@ -81,18 +81,9 @@ export function normalisedSplit(
   return { images, labels, count: indices.length };
 }
 
-/** A permutation of 0..n-1, deterministic in `seed` (Fisher-Yates). */
+/** A permutation of 0..n-1, deterministic in `seed`. */
 export function permutation(n: number, seed: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const rng = createRng(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.uniform() * (i + 1));
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
+  return shuffleInPlace(Uint32Array.from({ length: n }, (_, i) => i), createRng(seed));
 }
 
 /**

@@ -1,23 +1,12 @@
 /**
  * The dataset registry: names users pass to `--dataset`, and how each is loaded.
  */
+import { DATASET_NAMES } from '../../checkpoint/run-config.js';
 import { cifar10FromDir } from './cifar10.js';
 import { DatasetError } from './dataset.js';
 import type { Dataset } from './dataset.js';
 import { embeddedMnist, mnistFromIdx } from './mnist.js';
 import { shapesDataset } from './shapes.js';
-
-/** Dataset names accepted by `loadDataset`. */
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'shapes'] as const;
-export type DatasetName = (typeof DATASET_NAMES)[number];
-
-/** Image shape and class count of each dataset, known without loading it (for validating grids). */
-export const DATASET_SHAPES: Readonly<Record<DatasetName, { height: number; width: number; channels: number; classes: number }>> = {
-  mnist: { height: 28, width: 28, channels: 1, classes: 10 },
-  'fashion-mnist': { height: 28, width: 28, channels: 1, classes: 10 },
-  cifar10: { height: 32, width: 32, channels: 3, classes: 10 },
-  shapes: { height: 32, width: 32, channels: 3, classes: 10 },
-};
 
 /** Options of `loadDataset`. */
 export interface LoadDatasetOptions {

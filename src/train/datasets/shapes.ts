@@ -16,8 +16,17 @@ import type { Dataset, RawImages } from './dataset.js';
 
 export const SHAPE_CLASSES = ['disk', 'ring', 'square', 'hollow-square', 'triangle', 'plus', 'x', 'diamond', 'ellipse', 'half-disk'] as const;
 
+/** Options of `shapesDataset`. */
+export interface ShapesOptions {
+  /** Images generated. */
+  readonly count: number;
+  /** Of which the first are the training split. */
+  readonly trainCount: number;
+  readonly seed: number;
+}
+
 /** Defaults: 10,000 images, 8,000 for training. */
-export const SHAPES_DEFAULTS = { count: 10_000, trainCount: 8_000, seed: 0 };
+export const DEFAULTS: Readonly<ShapesOptions> = Object.freeze({ count: 10_000, trainCount: 8_000, seed: 0 });
 
 const SIDE = 32;
 
@@ -117,7 +126,7 @@ export function generateShapes(count: number, seed: number): RawImages {
 }
 
 /** The shapes dataset, split by a seeded shuffle. Returns the dataset. */
-export function shapesDataset(options: Partial<typeof SHAPES_DEFAULTS> = {}): Dataset {
-  const { count, trainCount, seed } = { ...SHAPES_DEFAULTS, ...options };
+export function shapesDataset(options: Partial<ShapesOptions> = {}): Dataset {
+  const { count, trainCount, seed } = { ...DEFAULTS, ...options };
   return datasetFromPool('shapes', generateShapes(count, seed), trainCount, SHAPE_CLASSES.length, seed + 1);
 }

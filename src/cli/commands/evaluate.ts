@@ -1,0 +1,58 @@
+/**
+ * `epochgraph evaluate ZOO...`: every method compared on the same folds and epoch window
+ * (src/predict/evaluation.ts), or fitted on some zoos and tested on another.
+ */
+import type { Command } from 'commander';
+import { evaluateZoos, evaluationSpec } from '../../predict/evaluation.js';
+import { formatEpochs } from '../../util/epochs.js';
+import { addEvaluationOptions, evaluationProgress, evaluationText, specFromFlags } from '../evaluation.js';
+import type { EvaluationFlags } from '../evaluation.js';
+import { printJson } from '../output.js';
+
+/** Registers the command on `program`. */
+export function registerEvaluate(program: Command): void {
+  const command = program
+    .command('evaluate')
+    .argument('<zoos...>', 'zoos to cross-validate on, as one (or to train on, with --test-zoo)')
+    .description('compare the graph predictor with every baseline on the same folds and epoch window')
+    .option('--test-zoo <zoo>', 'fit on <zoos>, test on this one (width transfer, unseen architectures)');
+  addEvaluationOptions(command, ['epochs', 'folds', 'layout', 'methods', 'seed', 'classes', 'target'], true)
+    .option('--json', 'print {"methods": [{name, r2, mae, kendall_tau, spearman, coverage, ..., learned: {...}}]}')
+    .option('--quiet', 'no progress')
+    .addHelpText(
+      'after',
+      `
+Runs sharing a configuration (differing only by seed) never straddle folds. Metrics are also
+reported over the runs that learned: final accuracy more than 10 points above chance (1 / classes,
+from each run's config.num_classes or config.dataset, or --classes).
+Several zoos are pooled as one (each run given once).
+Examples:
+  epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json
+  epochgraph evaluate zoo zoo-b --epochs 0-3`,
+    )
+    .action(async (zoos: string[], options: EvaluationFlags & { testZoo?: string; json?: boolean; quiet?: boolean }) => {
+      const spec = evaluationSpec(specFromFlags(options));
+      const progress = evaluationProgress(Boolean(options.quiet || options.json), zoos.join(', '));
+      const result = await evaluateZoos(zoos, spec, { testZoo: options.testZoo, onProgress: progress.onProgress });
+      progress.clear();
+      const target = spec.pipeline.target ?? 'logit';
+      if (options.json) {
+        printJson({
+          zoo: zoos.join(' '),
+          zoos,
+          test_zoo: options.testZoo ?? null,
+          window: formatEpochs(spec.window),
+          layout: spec.layout,
+          target_transform: target,
+          protocol: options.testZoo ? 'train-test' : `grouped-${spec.folds}-fold`,
+          chance: result.chance,
+          methods: result.evaluations.map(({ predictions: _p, ...rest }) => rest),
+        });
+        return;
+      }
+      const zoo = zoos.join(' + ');
+      const protocol = options.testZoo ? `fit on ${zoo}, tested on ${options.testZoo}` : `grouped ${spec.folds}-fold cross-validation on ${zoo}`;
+      console.log(`${protocol}; window ${formatEpochs(spec.window)}, ${spec.layout} features, estimators fitted on ${target === 'logit' ? 'the logit of' : 'raw'} accuracy`);
+      console.log(`\n${evaluationText(result)}`);
+    });
+}

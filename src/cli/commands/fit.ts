@@ -1,0 +1,39 @@
+/**
+ * `epochgraph fit ZOO... --out MODEL.json`: a predictor fitted on every run of the zoos,
+ * with its cross-validated metrics, saved as a model file.
+ */
+import type { Command } from 'commander';
+import { blocksOf } from '../../predict/evaluate-methods.js';
+import { evaluationSpec, zooFeatureTable } from '../../predict/evaluation.js';
+import { writeModelFile } from '../../predict/model-file.js';
+import { fitModel } from '../../predict/model-use.js';
+import { formatEpochs } from '../../util/epochs.js';
+import { formatNumber } from '../../util/format.js';
+import { DEFAULT_FIT_METHOD, addEvaluationOptions, evaluationProgress, metricsTable, specFromFlags } from '../evaluation.js';
+import type { EvaluationFlags } from '../evaluation.js';
+
+/** Registers the command on `program`. */
+export function registerFit(program: Command): void {
+  const command = program
+    .command('fit')
+    .argument('<zoos...>', 'zoos to learn from, as one')
+    .description('fit a predictor of final accuracy from early epochs and save it as a model file')
+    .requiredOption('--out <file>', 'model file to write (JSON)');
+  addEvaluationOptions(command, ['epochs', 'layout', 'method', 'folds', 'seed', 'classes', 'target'], true)
+    .option('--quiet', 'print only the summary line')
+    .action(async (zoos: string[], options: EvaluationFlags & { out: string; quiet?: boolean }) => {
+      const flags = specFromFlags({ ...options, method: options.method ?? DEFAULT_FIT_METHOD });
+      const spec = evaluationSpec(flags);
+      const progress = evaluationProgress(Boolean(options.quiet), zoos.join(', '));
+      const table = await zooFeatureTable(zoos, spec, blocksOf(spec.methods), progress.onProgress);
+      const { model, evaluation, pipeline } = fitModel(table, spec);
+      progress.clear();
+      await writeModelFile(options.out, model);
+      if (!options.quiet) {
+        console.log(`cross-validated (${spec.folds} folds, grouped by configuration) on ${model.training_runs} runs, window ${formatEpochs(spec.window)}, method ${model.method}:`);
+        console.log(metricsTable([evaluation], 'all'));
+      }
+      const scale = pipeline.options.target === 'logit' && pipeline.selection.intervalSpace === 'target' ? ' in log-odds of accuracy' : '';
+      console.log(`${options.out}: ${pipeline.selection.candidate} on ${model.columns.length} features, 90% interval +/- ${formatNumber(pipeline.selection.halfWidth)}${scale}`);
+    });
+}
