@@ -13,12 +13,14 @@ import type { Metrics } from './evaluate.js';
 import type { PipelineJson } from './pipeline.js';
 
 export const MODEL_FORMAT = 'epochgraph-model';
-export const MODEL_VERSION = 1;
+/** Version 2 spells the pipeline's half-width `half_width`; version 1 files (`halfWidth`) are still read. */
+export const MODEL_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 /** The contents of a model file. */
 export interface ModelFile {
   readonly format: typeof MODEL_FORMAT;
-  readonly version: typeof MODEL_VERSION;
+  readonly version: number;
   readonly epochgraph_version: string;
   readonly method: string;
   readonly blocks: readonly FeatureBlock[];
@@ -58,7 +60,9 @@ export async function readModelFile(file: string): Promise<ModelFile> {
   if (typeof model !== 'object' || model === null || model.format !== MODEL_FORMAT) {
     throw new EpochgraphError(`${file}: not an epochgraph model file (write one with epochgraph fit)`);
   }
-  if (model.version !== MODEL_VERSION) throw new EpochgraphError(`${file}: model format version ${model.version} is not supported (expected ${MODEL_VERSION})`);
+  if (!READABLE_VERSIONS.includes(model.version as number)) {
+    throw new EpochgraphError(`${file}: model format version ${model.version} is not supported (this epochgraph reads ${READABLE_VERSIONS.join(' and ')})`);
+  }
   for (const key of ['method', 'blocks', 'layout', 'window', 'columns', 'pipeline'] as const) {
     if (model[key] === undefined) throw new EpochgraphError(`${file}: model file lacks "${key}"`);
   }

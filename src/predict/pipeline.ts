@@ -21,6 +21,7 @@
 import { PredictError } from './errors.js';
 import { groupedFolds } from './evaluate-folds.js';
 import { HistGradientBoostingRegressor } from './gbt.js';
+import type { GbtOptions } from './gbt.js';
 import { ImputedRidge } from './impute.js';
 import type { Matrix } from './matrix.js';
 import { selectRows } from './matrix.js';
@@ -28,20 +29,23 @@ import type { Regressor, RegressorJson } from './regressor.js';
 import { checkTargetTransform, fromTarget, toTarget } from './target.js';
 import type { TargetTransform } from './target.js';
 
-/** Candidate regressors: names and how to build each. */
+/**
+ * The boosted trees' settings (over `GbtOptions`' defaults) unless told otherwise:
+ * boosted trees sized for zoos of hundreds to thousands of runs with thousands of features:
+ * histograms cost rows x features per node and split search features x bins, so 32 bins
+ * and 16 leaves keep one fit of 960 runs x 4,000 features near 10-15 s. Searching a random
+ * 30% of the features per split decorrelates the trees of summaries whose columns come in
+ * near-copies; with the smaller learning rate and 300 trees it raised tau and R^2 of the
+ * graph summaries, the weight statistics and the hyperparameters on the 480-run zoo of
+ * docs/RESULTS.md (the learning curve alone lost 0.008 tau). 16 leaves instead of 8 raised
+ * the graph summaries' tau by about a hundredth on its 960-run zoo, at 1.3-1.6 times the
+ * fitting time; on its 240-run first draw they cost graph + curve 0.004 tau.
+ */
+export const TREE_SETTINGS: Readonly<Partial<GbtOptions>> = Object.freeze({ minSamplesLeaf: 5, maxLeafNodes: 16, learningRate: 0.05, maxIter: 300, maxBins: 32, maxFeatures: 0.3 });
+
+/** Candidate regressors: names and how to build each under the pipeline's options. */
 export const CANDIDATES = {
-  /**
-   * Boosted trees sized for zoos of hundreds to thousands of runs with thousands of features:
-   * histograms cost rows x features per node and split search features x bins, so 32 bins
-   * and 16 leaves keep one fit of 960 runs x 4,000 features near 10-15 s. Searching a random
-   * 30% of the features per split decorrelates the trees of summaries whose columns come in
-   * near-copies; with the smaller learning rate and 300 trees it raised tau and R^2 of the
-   * graph summaries, the weight statistics and the hyperparameters on the 480-run zoo of
-   * docs/RESULTS.md (the learning curve alone lost 0.008 tau). 16 leaves instead of 8 raised
-   * the graph summaries' tau by about a hundredth on its 960-run zoo, at 1.3-1.6 times the
-   * fitting time; on its 240-run first draw they cost graph + curve 0.004 tau.
-   */
-  gbt: () => new HistGradientBoostingRegressor({ minSamplesLeaf: 5, maxLeafNodes: 16, learningRate: 0.05, maxIter: 300, maxBins: 32, maxFeatures: 0.3 }),
+  gbt: (options: PipelineOptions) => new HistGradientBoostingRegressor(options.gbt),
   /** Ridge on standardised, mean-imputed features, its penalty by leave-one-out error. */
   ridge: () => new ImputedRidge(),
 } as const;
@@ -57,6 +61,8 @@ export interface PipelineOptions {
   /** What the candidates are fitted on: the logit of the accuracy, or the accuracy itself. */
   readonly target: TargetTransform;
   readonly seed: number;
+  /** Options of the boosted-tree candidate, over `TREE_SETTINGS`. */
+  readonly gbt: Partial<GbtOptions>;
 }
 
 export const DEFAULTS: Readonly<PipelineOptions> = Object.freeze({
@@ -65,6 +71,7 @@ export const DEFAULTS: Readonly<PipelineOptions> = Object.freeze({
   coverage: 0.9,
   target: 'logit',
   seed: 0,
+  gbt: TREE_SETTINGS,
 });
 
 const FROM_JSON: Record<CandidateName, (json: RegressorJson) => Regressor> = {
@@ -86,8 +93,9 @@ export interface Prediction {
 /** The saved form of a fitted pipeline. */
 export interface PipelineJson {
   readonly candidate: CandidateName;
-  /** Half-width of the interval on the scale `interval_space` names (absent in files written before scales: accuracy). */
-  readonly halfWidth: number;
+  /** Half-width of the interval on the scale `interval_space` names. */
+  readonly half_width: number;
+  /** The interval's scale (absent in files written before scales: accuracy). */
   readonly interval_space?: IntervalSpace;
   readonly coverage: number;
   /** Transform of the target the estimator was fitted on (absent in files written before transforms: `none`). */
@@ -136,7 +144,7 @@ export class PredictorPipeline {
   readonly options: PipelineOptions;
 
   constructor(options: Partial<PipelineOptions> = {}) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...DEFAULTS, ...options, gbt: { ...TREE_SETTINGS, ...options.gbt } };
     if (!(this.options.coverage > 0 && this.options.coverage < 1)) throw new PredictError('pipeline', `coverage must be in (0, 1), got ${this.options.coverage}`);
     checkTargetTransform(this.options.target);
   }
@@ -153,7 +161,7 @@ export class PredictorPipeline {
     const selection: Record<string, number> = {};
     let best: { candidate: CandidateName; outputs: Float64Array; mse: number } | undefined;
     for (const candidate of this.options.candidates) {
-      const outputs = outOfFold(CANDIDATES[candidate], X, transformed, fold, folds);
+      const outputs = outOfFold(() => CANDIDATES[candidate](this.options), X, transformed, fold, folds);
       const predicted = fromTarget(target, outputs);
       const mse = targets.reduce((s, t, i) => s + (t - clip(predicted[i])) ** 2, 0) / targets.length;
       selection[candidate] = mse;
@@ -169,7 +177,7 @@ export class PredictorPipeline {
       return { space, halfWidth, width: upper.reduce((s, u, i) => s + u - lower[i], 0) };
     });
     const interval = scales[1].width < scales[0].width ? scales[1] : scales[0];
-    const estimator = CANDIDATES[chosen.candidate]().fit(X, transformed);
+    const estimator = CANDIDATES[chosen.candidate](this.options).fit(X, transformed);
     this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: interval.halfWidth, selection, space: interval.space };
     return this;
   }
@@ -203,7 +211,7 @@ export class PredictorPipeline {
     const { coverage, target } = this.options;
     return {
       candidate: fitted.candidate,
-      halfWidth: fitted.halfWidth,
+      half_width: fitted.halfWidth,
       interval_space: fitted.space,
       coverage,
       target,
@@ -212,8 +220,12 @@ export class PredictorPipeline {
     };
   }
 
-  /** Restores a pipeline saved by `toJSON`. Throws `PredictError` for an unknown candidate or target transform. */
-  static fromJSON(json: PipelineJson): PredictorPipeline {
+  /**
+   * Restores a pipeline saved by `toJSON` (or by epochgraph 0.1's model format 1, which
+   * spelled the half-width `halfWidth`). Throws `PredictError` for an unknown candidate or
+   * target transform.
+   */
+  static fromJSON(json: PipelineJson | (Omit<PipelineJson, 'half_width'> & { readonly halfWidth: number })): PredictorPipeline {
     const restore = FROM_JSON[json.candidate];
     if (!restore) throw new PredictError('pipeline', `unknown estimator ${JSON.stringify(json.candidate)} in model file`);
     const pipeline = new PredictorPipeline({ coverage: json.coverage, target: json.target ?? 'none' });
@@ -221,7 +233,8 @@ export class PredictorPipeline {
     if (!(INTERVAL_SPACES as readonly unknown[]).includes(space)) {
       throw new PredictError('pipeline', `unknown interval_space ${JSON.stringify(space)} in model file; expected one of ${INTERVAL_SPACES.join(', ')}`);
     }
-    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth: json.halfWidth, selection: { ...json.selection }, space };
+    const halfWidth = 'half_width' in json ? json.half_width : json.halfWidth;
+    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth, selection: { ...json.selection }, space };
     return pipeline;
   }
 }

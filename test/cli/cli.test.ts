@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/checkpoint/safetensors.js';
@@ -144,11 +144,19 @@ describe('epochgraph inspect-run', () => {
 });
 
 describe('epochgraph command line', () => {
-  it('exits 0 with help on every command', () => {
-    for (const command of [[], ['demo'], ['inspect-checkpoint'], ['inspect-run']]) {
-      const { code, stdout } = runCli([...command, '--help']);
-      expect(code).toBe(0);
-      expect(stdout).toMatch(/^Usage: epochgraph/);
+  it('exits 0 with help on every command, each registered by a file of its name', () => {
+    const root = runCli(['--help']);
+    expect(root.code).toBe(0);
+    expect(root.stdout).toMatch(/^Usage: epochgraph/);
+    // Command names start the lines of the "Commands:" section; commander adds "help".
+    const listed = [...root.stdout.split('Commands:')[1].matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]).filter((name) => name !== 'help');
+    const files = readdirSync(join(import.meta.dirname, '..', '..', 'src', 'cli', 'commands')).map((f) => f.replace(/\.ts$/, ''));
+    expect([...listed].sort()).toEqual([...files].sort());
+    for (const command of listed) {
+      const { code, stdout, stderr } = runCli([command, '--help']);
+      expect(code, command).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toMatch(new RegExp(`^Usage: epochgraph ${command}\\b`));
     }
   });
 

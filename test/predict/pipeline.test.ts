@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { EpochgraphError } from '../../src/errors.js';
 import { meanAbsoluteError } from '../../src/predict/evaluate-metrics.js';
 import { matrix, type Matrix } from '../../src/predict/matrix.js';
-import { PredictorPipeline } from '../../src/predict/pipeline.js';
+import type { HistGradientBoostingRegressor } from '../../src/predict/gbt.js';
+import { PredictorPipeline, TREE_SETTINGS } from '../../src/predict/pipeline.js';
 import type { PipelineJson } from '../../src/predict/pipeline.js';
 import { LOGIT_EPSILON, fromTarget, toTarget } from '../../src/predict/target.js';
 import { createRng } from '../../src/util/random.js';
@@ -102,9 +103,17 @@ describe('PredictorPipeline', () => {
     expect(float64Bits(PredictorPipeline.fromJSON(JSON.parse(JSON.stringify(json))).predict(base.X).upper)).toEqual(float64Bits(p.upper));
   });
 
-  it('reads a saved pipeline without interval_space as an interval in accuracy', () => {
+  it('passes tree options through to the boosted trees, over the pipeline\'s tree settings', () => {
+    const pipeline = new PredictorPipeline({ candidates: ['gbt'], gbt: { maxIter: 7 } }).fit(train.X, train.y, train.groups);
+    const trees = pipeline.estimator as HistGradientBoostingRegressor;
+    expect(trees.nIter).toBe(7);
+    expect(trees.options.maxLeafNodes).toBe(TREE_SETTINGS.maxLeafNodes);
+    expect(new PredictorPipeline({ candidates: ['gbt'] }).fit(train.X, train.y, train.groups).estimator).toHaveProperty('nIter', TREE_SETTINGS.maxIter);
+  });
+
+  it('reads a saved pipeline of model format 1 (halfWidth, no interval_space) as an interval in accuracy', () => {
     const pipeline = new PredictorPipeline({ candidates: ['ridge'] }).fit(train.X, train.y, train.groups);
-    const { interval_space: _space, ...older } = { ...pipeline.toJSON(), halfWidth: 0.05 };
+    const { interval_space: _space, half_width: _half, ...older } = { ...pipeline.toJSON(), halfWidth: 0.05 };
     const p = PredictorPipeline.fromJSON(older).predict(test.X);
     for (let i = 0; i < 20; i++) {
       expect(p.lower[i]).toBeCloseTo(Math.max(0, p.predicted[i] - 0.05), 12);
