@@ -4,6 +4,7 @@
  * Shared by `evaluate`, `fit`, `demo` and `report`.
  */
 import type { Command } from 'commander';
+import { cpus } from 'node:os';
 import { LEARNED_MARGIN, learnedThreshold } from '../predict/chance.js';
 import type { MethodEvaluation } from '../predict/evaluate.js';
 import { METHODS, findMethod } from '../predict/evaluate-methods.js';
@@ -29,10 +30,11 @@ export interface EvaluationFlags {
   seed?: string;
   classes?: string;
   targetTransform?: string;
+  workers?: string;
 }
 
 /** Which of the evaluation options a command takes. */
-type Flag = 'epochs' | 'layout' | 'methods' | 'method' | 'folds' | 'seed' | 'classes' | 'target';
+type Flag = 'epochs' | 'layout' | 'methods' | 'method' | 'folds' | 'seed' | 'classes' | 'target' | 'workers';
 
 /**
  * Adds the evaluation options `flags` to `command`; defaults are the spec's, except that
@@ -50,6 +52,7 @@ export function addEvaluationOptions(command: Command, flags: readonly Flag[], r
   if (has('seed')) command.option('--seed <n>', `seed of the fold assignment and the estimators (default ${DEFAULTS.seed})`);
   if (has('classes')) command.option('--classes <n>', "classes the runs tell apart, for the chance level (default: what the runs' config states)");
   if (has('target')) command.option('--target-transform <t>', `what the estimators fit: ${TARGET_TRANSFORMS.join(' or ')} (raw accuracy; default logit)`);
+  if (has('workers')) command.option('--workers <n>', `processes the methods are shared among; the numbers do not depend on it (default: one per core, here ${cpus().length})`);
   return command;
 }
 
@@ -76,6 +79,11 @@ export function specFromFlags(flags: EvaluationFlags): Partial<EvaluationSpec> {
     classes: flags.classes === undefined ? undefined : parsePositiveInt('--classes', flags.classes),
     pipeline: target === undefined ? undefined : { target },
   };
+}
+
+/** The `--workers` value, or one per core. Throws `UsageError` for a bad value. */
+export function workersFromFlags(flags: EvaluationFlags): number {
+  return flags.workers === undefined ? cpus().length : parsePositiveInt('--workers', flags.workers);
 }
 
 /** Progress of an evaluation on a terminal (nothing when `quiet` or not a terminal). Returns the callback and a `clear()`. */

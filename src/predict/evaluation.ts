@@ -14,8 +14,8 @@ import { LAYOUTS } from '../summary/snapshot.js';
 import { buildFeatureTable } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
-import { evaluateMethods } from './evaluate.js';
 import type { Metrics, MethodEvaluation } from './evaluate.js';
+import { evaluateMethodsInWorkers } from './evaluate-workers.js';
 import { METHODS, blocksOf } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import type { PipelineOptions } from './pipeline.js';
@@ -112,15 +112,23 @@ export interface ZooEvaluation {
   readonly best: MethodEvaluation | undefined;
 }
 
+/** How an evaluation runs (nothing here changes its numbers). */
+export interface RunOptions {
+  /** Processes the methods are shared among (default 1: this one); the results do not depend on it. */
+  readonly workers?: number;
+  readonly onProgress?: EvaluationProgress;
+}
+
 /**
  * Evaluates the spec's methods on feature tables already built (with at least their
  * blocks, over the spec's window and layout): grouped cross-validation on `table`, or,
  * with `testTable`, a fit on `table` tested on `testTable`. The chance level comes from
  * the spec's classes or the tested runs' configurations. Returns the results.
  */
-export function evaluateTables(table: FeatureTable, spec: EvaluationSpec, testTable?: FeatureTable, onProgress?: EvaluationProgress): ZooEvaluation {
+export async function evaluateTables(table: FeatureTable, spec: EvaluationSpec, options: RunOptions & { readonly testTable?: FeatureTable } = {}): Promise<ZooEvaluation> {
+  const { testTable, onProgress } = options;
   const chance = chanceLevel((testTable ?? table).configs, spec.classes);
-  const evaluations = evaluateMethods(
+  const evaluations = await evaluateMethodsInWorkers(
     table,
     {
       methods: spec.methods,
@@ -132,17 +140,17 @@ export function evaluateTables(table: FeatureTable, spec: EvaluationSpec, testTa
       onMethod: (name, done, total) => onProgress?.('evaluate', done, total, name),
     },
     testTable,
+    options.workers ?? 1,
   );
   return { spec, chance, table, testTable, evaluations, best: bestMethod(evaluations) };
 }
 
 /** Options of `evaluateZoos`. */
-export interface EvaluateZoosOptions {
+export interface EvaluateZoosOptions extends RunOptions {
   /** Fit on the zoos, test on this one (which must share no run with them). */
   readonly testZoo?: string;
   /** Feature blocks to build beyond the methods' (a report's model may need others). */
   readonly extraBlocks?: readonly FeatureBlock[];
-  readonly onProgress?: EvaluationProgress;
 }
 
 /**
@@ -157,5 +165,5 @@ export async function evaluateZoos(zoos: readonly string[], spec: EvaluationSpec
   const blocks = [...new Set<FeatureBlock>([...blocksOf(spec.methods), ...(options.extraBlocks ?? [])])];
   const table = await zooFeatureTable(zoos, spec, blocks, onProgress);
   const testTable = testZoo === undefined ? undefined : await zooFeatureTable([testZoo], spec, blocks, onProgress);
-  return evaluateTables(table, spec, testTable, onProgress);
+  return evaluateTables(table, spec, { testTable, onProgress, workers: options.workers });
 }

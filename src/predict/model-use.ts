@@ -25,12 +25,12 @@ const STRUCTURAL = new Set(['graph', 'graph-static', 'weights']);
  * Returns the model file contents, the cross-validated evaluation and the fitted pipeline;
  * throws `OptionError` (field `method`) for a method without a model.
  */
-export function fitModel(table: FeatureTable, spec: EvaluationSpec): { model: ModelFile; evaluation: MethodEvaluation; pipeline: PredictorPipeline } {
+export async function fitModel(table: FeatureTable, spec: EvaluationSpec): Promise<{ model: ModelFile; evaluation: MethodEvaluation; pipeline: PredictorPipeline }> {
   const { layout, window, folds } = spec;
   if (spec.methods.length !== 1) throw new OptionError('method', `fit takes one method, got ${spec.methods.length}`);
   const [method] = spec.methods;
   if (method.direct) throw new OptionError('method', `${method.name} reads a feature as is and has no model to fit`);
-  const [evaluation] = evaluateTables(table, spec).evaluations;
+  const [evaluation] = (await evaluateTables(table, spec)).evaluations;
   const rows = labelledRows(table);
   const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
   const pipeline = new PredictorPipeline({ seed: spec.seed, ...spec.pipeline }).fit(

@@ -4,7 +4,7 @@
  * staging directory and leaves any earlier report in place.
  *
  * A destination that exists must be empty or an earlier report (it holds `report.json`
- * with an epochgraph report format), so that `--out` can never replace a directory of
+ * with an epochgraph report format), so that a report can never replace a directory of
  * someone's other files.
  */
 import { randomBytes } from 'node:crypto';

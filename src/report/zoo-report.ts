@@ -17,6 +17,8 @@ export interface ZooReportOptions {
   /** The evaluation; window and layout default to the model's, the rest to the spec's defaults. */
   readonly spec?: Partial<EvaluationSpec>;
   readonly model?: ModelFile;
+  /** Processes the evaluation's methods are shared among (default 1); the numbers do not depend on it. */
+  readonly workers?: number;
   readonly outDir: string;
   readonly onProgress?: ReportProgress;
 }
@@ -32,6 +34,6 @@ export async function reportZoo(options: ZooReportOptions): Promise<ReportSummar
   const spec = evaluationSpec({ window: model?.window, layout: model?.layout }, options.spec ?? {});
   if (model) checkModelWindow(model, spec.window, spec.layout);
   await checkOutputDir(options.outDir);
-  const evaluation = await evaluateZoos(options.zoos, spec, { extraBlocks: model?.blocks, onProgress: options.onProgress });
+  const evaluation = await evaluateZoos(options.zoos, spec, { extraBlocks: model?.blocks, onProgress: options.onProgress, workers: options.workers });
   return writeReport({ zoo: options.zoos.join(' + '), evaluation, model, outDir: options.outDir, onProgress: options.onProgress });
 }

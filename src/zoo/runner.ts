@@ -8,13 +8,13 @@
  * is refused rather than mixing two zoos.
  */
 import { fork } from 'node:child_process';
+import { workerEntry } from '../util/worker-entry.js';
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { EpochgraphError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import { RUN_FILE } from '../checkpoint/run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { expandGrid } from './grid.js';
@@ -64,15 +64,9 @@ async function isComplete(zooDir: string, planned: PlannedRun): Promise<boolean>
   return manifest !== undefined && isDeepStrictEqual(manifest.config, planned.config);
 }
 
-/** The path of the worker entry point and the Node flags it needs (a .ts source under test runs through tsx). */
-function workerEntry(): { path: string; execArgv: string[] } {
-  const source = import.meta.url.endsWith('.ts');
-  return { path: fileURLToPath(new URL(source ? './worker.ts' : './worker.js', import.meta.url)), execArgv: source ? ['--import', 'tsx'] : [] };
-}
-
 /**
  * Trains the runs of `grid` that `zooDir` does not already hold.
- * Returns a summary; throws `EpochgraphError` if `zooDir` holds a different zoo.
+ * Returns a summary; throws `OptionError` (field `outDir`) if `zooDir` holds a different zoo.
  */
 export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions = {}): Promise<ZooSummary> {
   const plan = expandGrid(grid);
@@ -81,8 +75,9 @@ export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions 
   if (previous?.runs) {
     const differing = plan.find((run, i) => !isDeepStrictEqual(previous.runs?.[i], run));
     if (differing || previous.runs.length !== plan.length) {
-      throw new EpochgraphError(
-        `${planFile}: this zoo was made from a different grid (${differing ? `${differing.id} differs` : `${previous.runs.length} runs, not ${plan.length}`}); write to a new --out directory`,
+      throw new OptionError(
+        'outDir',
+        `${planFile}: this zoo was made from a different grid (${differing ? `${differing.id} differs` : `${previous.runs.length} runs, not ${plan.length}`}); write to a new directory`,
       );
     }
   }
@@ -96,7 +91,7 @@ export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions 
   const summary: ZooSummary = { total: plan.length, skipped: plan.length - pending.length, trained: 0, failed: [] };
   if (pending.length === 0) return summary;
 
-  const entry = workerEntry();
+  const entry = workerEntry(import.meta.url, 'worker');
   const children: ChildProcess[] = [];
   const abort = () => children.forEach((c) => c.kill());
   options.signal?.addEventListener('abort', abort);

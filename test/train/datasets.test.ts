@@ -145,7 +145,7 @@ describe('embedded and generated datasets', () => {
     expect(limited.train.count).toBe(100);
     expect(limited.test.count).toBe(2000);
     await expect(loadDataset('imagenet')).rejects.toThrow(DatasetError);
-    await expect(loadDataset('cifar10')).rejects.toThrow(/needs --data-dir/);
+    await expect(loadDataset('cifar10')).rejects.toThrow(/^dataDir: cifar10 needs the directory of its binary batches/);
   });
 });
 

@@ -77,7 +77,7 @@ describe('epochgraph zoo', () => {
     writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.07'));
     const mixed = runCli(['zoo', grid, '--out', out]);
     expect(mixed.code).toBe(2);
-    expect(mixed.stderr).toMatch(/different grid .*new --out/);
+    expect(mixed.stderr).toMatch(/^epochgraph: --out: .*different grid .*write to a new directory/);
     writeFileSync(grid, 'config:\n  arch: mlp\n  lr: fast\n');
     const bad = runCli(['zoo', grid, '--out', join(dir, 'other')]);
     expect(bad.code).toBe(2);

@@ -53,7 +53,7 @@ export function registerDemo(program: Command): void {
     .option('--runs <n>', 'runs to train (rounded up to a multiple of 12)', String(DEFAULTS.runs))
     .option('--epochs <n>', 'epochs per run (the predicted accuracy is the last one)', String(DEFAULTS.epochs))
     .option('--train-limit <n>', 'training images per run (of the 8,000)', String(DEFAULTS.trainLimit))
-    .option('--workers <n>', `training processes (default: one per core, here ${cpus().length})`)
+    .option('--workers <n>', `processes for training and for the evaluation (default: one per core, here ${cpus().length})`)
     .addHelpText(
       'after',
       `
@@ -88,7 +88,7 @@ Re-running with the same --out reuses the runs already trained.`,
       if (summary.failed.length > 0) throw new EpochgraphError(`demo: ${summary.failed.length} run(s) failed; first: ${summary.failed[0].message}`);
       console.log(`step 2/3: graph summaries of epochs ${formatEpochs(spec.window)} and baseline features, ${spec.folds}-fold cross-validation of ${spec.methods.length} methods (training took ${lap()})`);
       const evaluating = evaluationProgress(false, zoo);
-      const result = await evaluateZoos([zoo], spec, { onProgress: evaluating.onProgress });
+      const result = await evaluateZoos([zoo], spec, { onProgress: evaluating.onProgress, workers: workers ?? cpus().length });
       evaluating.clear();
       console.log(`step 3/3: the report (evaluation took ${lap()})`);
       const { writeReport } = await import('../../report/report.js');

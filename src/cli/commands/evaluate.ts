@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { evaluateZoos, evaluationSpec } from '../../predict/evaluation.js';
 import { formatEpochs } from '../../util/epochs.js';
-import { addEvaluationOptions, evaluationProgress, evaluationText, specFromFlags } from '../evaluation.js';
+import { addEvaluationOptions, evaluationProgress, evaluationText, specFromFlags, workersFromFlags } from '../evaluation.js';
 import type { EvaluationFlags } from '../evaluation.js';
 import { printJson } from '../output.js';
 
@@ -16,7 +16,7 @@ export function registerEvaluate(program: Command): void {
     .argument('<zoos...>', 'zoos to cross-validate on, as one (or to train on, with --test-zoo)')
     .description('compare the graph predictor with every baseline on the same folds and epoch window')
     .option('--test-zoo <zoo>', 'fit on <zoos>, test on this one (width transfer, unseen architectures)');
-  addEvaluationOptions(command, ['epochs', 'folds', 'layout', 'methods', 'seed', 'classes', 'target'], true)
+  addEvaluationOptions(command, ['epochs', 'folds', 'layout', 'methods', 'seed', 'classes', 'target', 'workers'], true)
     .option('--json', 'print {"methods": [{name, r2, mae, kendall_tau, spearman, coverage, ..., learned: {...}}]}')
     .option('--quiet', 'no progress')
     .addHelpText(
@@ -33,7 +33,7 @@ Examples:
     .action(async (zoos: string[], options: EvaluationFlags & { testZoo?: string; json?: boolean; quiet?: boolean }) => {
       const spec = evaluationSpec(specFromFlags(options));
       const progress = evaluationProgress(Boolean(options.quiet || options.json), zoos.join(', '));
-      const result = await evaluateZoos(zoos, spec, { testZoo: options.testZoo, onProgress: progress.onProgress });
+      const result = await evaluateZoos(zoos, spec, { testZoo: options.testZoo, onProgress: progress.onProgress, workers: workersFromFlags(options) });
       progress.clear();
       const target = spec.pipeline.target ?? 'logit';
       if (options.json) {

@@ -26,7 +26,7 @@ export function registerFit(program: Command): void {
       const spec = evaluationSpec(flags);
       const progress = evaluationProgress(Boolean(options.quiet), zoos.join(', '));
       const table = await zooFeatureTable(zoos, spec, blocksOf(spec.methods), progress.onProgress);
-      const { model, evaluation, pipeline } = fitModel(table, spec);
+      const { model, evaluation, pipeline } = await fitModel(table, spec);
       progress.clear();
       await writeModelFile(options.out, model);
       if (!options.quiet) {

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { readModelFile } from '../../predict/model-file.js';
 import type { ReportProgress } from '../../report/report.js';
-import { addEvaluationOptions, specFromFlags } from '../evaluation.js';
+import { addEvaluationOptions, specFromFlags, workersFromFlags } from '../evaluation.js';
 import type { EvaluationFlags } from '../evaluation.js';
 import { LiveBlock, bar } from '../progress.js';
 
@@ -24,7 +24,7 @@ export function registerReport(program: Command): void {
     .requiredOption('--out <dir>', 'report directory to write (new, empty, or an earlier report, which is replaced)')
     .option('--model <file>', "also apply this model file (from epochgraph fit) and show its feature importances; its window and layout are the report's defaults")
     .option('--quiet', 'print only the path of the report');
-  addEvaluationOptions(command, ['epochs', 'layout', 'folds', 'seed', 'classes'])
+  addEvaluationOptions(command, ['epochs', 'layout', 'folds', 'seed', 'classes', 'workers'])
     .addHelpText(
       'after',
       `
@@ -48,6 +48,7 @@ Examples:
         zoos,
         spec,
         model,
+        workers: workersFromFlags(options),
         outDir: options.out,
         onProgress: (stage, done, total, detail) => {
           if (!options.quiet) live.update([`${STAGES[stage]} ${bar(done / total)} ${done}/${total} ${detail}`]);

@@ -1,7 +1,8 @@
 /**
- * The dataset registry: names users pass to `--dataset`, and how each is loaded.
+ * The dataset registry: how each dataset named in a training configuration is loaded.
  */
 import { DATASET_NAMES } from '../../checkpoint/run-config.js';
+import { OptionError } from '../../errors.js';
 import { cifar10FromDir } from './cifar10.js';
 import { DatasetError } from './dataset.js';
 import type { Dataset } from './dataset.js';
@@ -46,11 +47,11 @@ export async function loadDataset(name: string, options: LoadDatasetOptions = {}
         dataset = options.dataDir ? await mnistFromIdx('mnist', options.dataDir) : embeddedMnist();
         break;
       case 'fashion-mnist':
-        if (!options.dataDir) throw new DatasetError('fashion-mnist needs --data-dir with its IDX files (epochgraph datasets download fashion-mnist --dir DIR)');
+        if (!options.dataDir) throw new OptionError('dataDir', 'fashion-mnist needs the directory of its IDX files (`epochgraph datasets download fashion-mnist` writes them)');
         dataset = await mnistFromIdx('fashion-mnist', options.dataDir);
         break;
       case 'cifar10':
-        if (!options.dataDir) throw new DatasetError('cifar10 needs --data-dir with its binary batches (epochgraph datasets download cifar10 --dir DIR)');
+        if (!options.dataDir) throw new OptionError('dataDir', 'cifar10 needs the directory of its binary batches (`epochgraph datasets download cifar10` writes them)');
         dataset = await cifar10FromDir(options.dataDir);
         break;
       case 'shapes':

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/errors.js';
+import { METHODS } from '../../src/predict/evaluate-methods.js';
+import { bestMethod, evaluateTables, evaluationSpec } from '../../src/predict/evaluation.js';
+import type { Metrics } from '../../src/predict/evaluate.js';
+import { chanceLevel, learnedRows } from '../../src/predict/chance.js';
+import { curveColumn } from '../../src/summary/columns.js';
+import type { FeatureTable } from '../../src/summary/table.js';
+import { createRng } from '../../src/util/random.js';
+import { float64Bits } from '../helpers.js';
+
+/**
+ * A feature table of `runs` runs whose final accuracy is a noisy function of a graph
+ * feature and of the test accuracy at epoch 1, with a few runs stuck at chance.
+ */
+function syntheticTable(runs: number, seed: number, config: Record<string, unknown> = { dataset: 'mnist' }): FeatureTable {
+  const rng = createRng(seed);
+  const columns = ['graph:e1.fc1.strength.mean', 'graph:e1.fc1.strength.max', curveColumn(0, 'test_acc'), curveColumn(1, 'test_acc'), 'hyper:log10_lr'];
+  const matrix = new Float64Array(runs * columns.length);
+  const targets = new Float64Array(runs);
+  for (let r = 0; r < runs; r++) {
+    const strength = rng.uniform();
+    const early = 0.1 + 0.7 * rng.uniform();
+    const stuck = r % 7 === 0;
+    targets[r] = stuck ? 0.1 : Math.min(0.99, 0.3 + 0.4 * strength + 0.3 * early + 0.02 * rng.normal());
+    matrix.set([strength, strength + rng.uniform(), 0.1, stuck ? 0.1 : early, Math.log10(1e-3 + rng.uniform())], r * columns.length);
+  }
+  return {
+    runs: Array.from({ length: runs }, (_, r) => `zoo/run-${r}`),
+    ids: Array.from({ length: runs }, (_, r) => `run-${r}`),
+    targets,
+    groups: Array.from({ length: runs }, (_, r) => `config-${r}`),
+    diverged: new Uint8Array(runs),
+    configs: Array.from({ length: runs }, () => config),
+    columns,
+    matrix,
+  };
+}
+
+const metrics = (kendall_tau: number): Metrics => ({ n: 10, r2: 0, mae: 0, kendall_tau, spearman: 0, top_quarter_accuracy: 0, top_quarter_auc: 0, coverage: 0, interval_width: 0 });
+
+describe('the evaluation spec', () => {
+  it('fills defaults, keeps the values given, and names the field of a bad one', () => {
+    const spec = evaluationSpec({ folds: 3 }, { seed: 2, folds: undefined });
+    expect([spec.window, spec.layout, spec.folds, spec.seed, spec.methods.length]).toEqual([[0, 1, 2, 3], 'per-layer', 3, 2, METHODS.length]);
+    expect(() => evaluationSpec({ folds: 1 })).toThrow(OptionError);
+    expect(() => evaluationSpec({ folds: 1 })).toThrow(/^folds: expected an integer >= 2, got 1$/);
+    expect(() => evaluationSpec({ window: [2, 1] })).toThrow(/^window: /);
+    expect(() => evaluationSpec({ methods: [] })).toThrow(/^method: /);
+  });
+
+  it('takes the chance level from the classes given, else from the runs, and refuses to guess', () => {
+    expect(chanceLevel([{ dataset: 'mnist' }, { dataset: 'fashion-mnist' }])).toBeCloseTo(0.1, 15);
+    expect(chanceLevel([{ num_classes: 4 }])).toBe(0.25);
+    expect(chanceLevel([{ dataset: 'imagenet' }], 1000)).toBe(0.001);
+    expect(() => chanceLevel([{ dataset: 'imagenet' }])).toThrow(/^classes: cannot tell the runs' number of classes/);
+    expect(() => chanceLevel([{ num_classes: 4 }, { dataset: 'mnist' }])).toThrow(/^classes: the runs tell apart different numbers of classes \(4, 10\)/);
+    // Learned: strictly above chance + 10 points.
+    expect(learnedRows([0.2, 0.21, 0.5, 0.1], [0, 1, 2, 3], 0.1)).toEqual([1, 2]);
+  });
+
+  it('picks the best method by Kendall tau over the runs that learned, passing over undefined ones', () => {
+    const methods = [
+      { name: 'a', learned: metrics(NaN) },
+      { name: 'b', learned: metrics(0.5) },
+      { name: 'c', learned: metrics(0.7) },
+      { name: 'd', learned: metrics(0.7) },
+    ];
+    expect(bestMethod(methods)?.name).toBe('c');
+    expect(bestMethod(methods.slice(0, 1))).toBeUndefined();
+  });
+});
+
+describe('evaluateTables', () => {
+  const table = syntheticTable(40, 1);
+  const spec = evaluationSpec({ window: [0, 1], folds: 4, methods: METHODS.filter((m) => ['graph', 'curve', 'hyper', 'last-acc'].includes(m.name)) });
+
+  it('gives exactly the same numbers in several worker processes as in one', async () => {
+    const one = await evaluateTables(table, spec);
+    const two = await evaluateTables(table, spec, { workers: 2 });
+    expect(two.evaluations.map((e) => e.name)).toEqual(['graph', 'curve', 'hyper', 'last-acc']);
+    two.evaluations.forEach((e, k) => {
+      const { predictions, ...rest } = e;
+      const { predictions: expected, ...expectedRest } = one.evaluations[k];
+      expect(rest).toEqual(expectedRest);
+      expect(float64Bits(predictions.predicted)).toEqual(float64Bits(expected.predicted));
+      expect(float64Bits(predictions.lower)).toEqual(float64Bits(expected.lower));
+    });
+    expect(two.best?.name).toBe(one.best?.name);
+    expect(one.chance).toBeCloseTo(0.1, 15);
+    // Six runs of forty are stuck at chance: the learned subset leaves them out.
+    expect(one.evaluations[0].learned.n).toBe(34);
+  }, 60_000);
+
+  it('raises a worker\'s error in the caller, with its type', async () => {
+    const few = syntheticTable(12, 2);
+    const tooManyFolds = evaluationSpec({ ...spec, folds: 20 });
+    await expect(evaluateTables(few, tooManyFolds, { workers: 2 })).rejects.toThrow(OptionError);
+    await expect(evaluateTables(few, tooManyFolds, { workers: 2 })).rejects.toThrow(/^folds: 20 folds, but only 12 distinct configurations/);
+  }, 60_000);
+});
