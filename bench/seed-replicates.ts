@@ -11,16 +11,16 @@
  *
  * Usage: npm run bench:replicates -- ZOO REPLICATE [--epochs 0-3] [--seeds 0-4]
  */
-import { parseEpochWindow } from '../src/util/epochs.js';
 import { parseArgs } from 'node:util';
 import { listZoo, readRun } from '../src/checkpoint/run.js';
-import { evaluateMethods } from '../src/predict/evaluate.js';
-import { kendallTau, r2Score, spearmanRho } from '../src/predict/evaluate-metrics.js';
+import { renderTable } from '../src/cli/output.js';
 import { findMethod } from '../src/predict/evaluate-methods.js';
 import type { Method } from '../src/predict/evaluate-methods.js';
+import { kendallTau, r2Score, spearmanRho } from '../src/predict/evaluate-metrics.js';
+import { evaluateMethods } from '../src/predict/evaluate.js';
 import { FEATURE_BLOCKS } from '../src/summary/features.js';
 import { buildFeatureTable } from '../src/summary/table.js';
-import { renderTable } from '../src/cli/output.js';
+import { parseEpochWindow } from '../src/util/epochs.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

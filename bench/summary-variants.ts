@@ -18,20 +18,20 @@
  * Usage: npm run bench:summary -- ZOO [--epochs 0-3] [--seeds 0-4] [--targets logit,none] [--folds 5]
  *        [--layouts per-layer,agnostic] [--subsets all,arch]
  */
-import { parseEpochWindow } from '../src/util/epochs.js';
 import { parseArgs } from 'node:util';
 import { listZoo, readRun } from '../src/checkpoint/run.js';
-import { evaluateMethods } from '../src/predict/evaluate.js';
-import type { Metrics } from '../src/predict/evaluate.js';
+import { renderTable } from '../src/cli/output.js';
 import { findMethod } from '../src/predict/evaluate-methods.js';
 import type { Method } from '../src/predict/evaluate-methods.js';
+import { evaluateMethods } from '../src/predict/evaluate.js';
+import type { Metrics } from '../src/predict/evaluate.js';
 import type { TargetTransform } from '../src/predict/target.js';
 import { FEATURE_BLOCKS } from '../src/summary/features.js';
 import { LAYOUTS } from '../src/summary/snapshot.js';
 import type { FeatureLayout } from '../src/summary/snapshot.js';
 import { buildFeatureTable } from '../src/summary/table.js';
 import type { FeatureTable } from '../src/summary/table.js';
-import { renderTable } from '../src/cli/output.js';
+import { parseEpochWindow } from '../src/util/epochs.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

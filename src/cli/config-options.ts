@@ -3,10 +3,10 @@
  * `epochgraph train` accepts exactly the settings a grid file does (`--batch-size` for
  * `batch_size`, lists as `--hidden 256,128`, nested lists as `--stages 32/64/128,128`).
  */
-import { UsageError } from './options.js';
 import type { Command } from 'commander';
 import { CONFIG_SCHEMA } from '../checkpoint/run-config.js';
 import type { FieldSchema } from '../checkpoint/run-config.js';
+import { UsageError } from './options.js';
 
 
 const flag = (key: string) => `--${key.replaceAll('_', '-')}`;

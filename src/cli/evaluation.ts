@@ -6,9 +6,9 @@
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
 import { LEARNED_MARGIN, learnedThreshold } from '../predict/chance.js';
-import type { MethodEvaluation } from '../predict/evaluate.js';
 import { METHODS, findMethod } from '../predict/evaluate-methods.js';
 import type { Method } from '../predict/evaluate-methods.js';
+import type { MethodEvaluation } from '../predict/evaluate.js';
 import { DEFAULTS } from '../predict/evaluation.js';
 import type { EvaluationProgress, EvaluationSpec, ZooEvaluation } from '../predict/evaluation.js';
 import { TARGET_TRANSFORMS } from '../predict/target.js';

@@ -3,8 +3,8 @@
  * rolled or unrolled, the architecture spec, batch-norm folding.
  */
 import type { Command } from 'commander';
-import type { ArchitectureSpec } from '../graph/architecture.js';
 import { readArchitectureSpec } from '../graph/architecture-source.js';
+import type { ArchitectureSpec } from '../graph/architecture.js';
 
 /** The values of the shared options. */
 export interface GraphCommonOptions {

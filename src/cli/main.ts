@@ -6,21 +6,21 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EpochgraphError } from '../errors.js';
-import { commandLineMessage } from './options.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
-import { registerFeatures } from './commands/features.js';
-import { registerGraph } from './commands/graph.js';
 import { registerEvaluate } from './commands/evaluate.js';
+import { registerFeatures } from './commands/features.js';
 import { registerFit } from './commands/fit.js';
-import { registerPredict } from './commands/predict.js';
-import { registerProperties } from './commands/properties.js';
+import { registerGraph } from './commands/graph.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerPredict } from './commands/predict.js';
+import { registerProperties } from './commands/properties.js';
 import { registerReport } from './commands/report.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
+import { commandLineMessage } from './options.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 

@@ -11,13 +11,13 @@
  */
 import type { Checkpoint, CheckpointReader } from '../checkpoint/checkpoint.js';
 import type { Tensor } from '../checkpoint/tensor.js';
-import type { ArchitectureSpec } from './architecture.js';
 import { architectureFromMetadata } from './architecture-source.js';
+import type { ArchitectureSpec } from './architecture.js';
 import { GraphError, SPEC_HINT } from './errors.js';
 import { inferArchitecture } from './infer.js';
 import type { NamedShape } from './infer.js';
-import type { GraphPlan, NodeKind, PlanTensors, WeightValues } from './plan.js';
 import { compilePlan, weightValues } from './plan.js';
+import type { GraphPlan, NodeKind, PlanTensors, WeightValues } from './plan.js';
 
 export type { NodeKind } from './plan.js';
 

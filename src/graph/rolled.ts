@@ -10,15 +10,15 @@
  * each times the |s| factors of folded batch-norms (see plan.ts). Norms are computed in
  * float64 and stored in the chosen precision (float64 by default: exact).
  */
-import type { OpenCheckpointOptions } from '../checkpoint/open.js';
 import { openCheckpoint } from '../checkpoint/open.js';
+import type { OpenCheckpointOptions } from '../checkpoint/open.js';
 import { BlockAdjacency } from './blocks.js';
 import type { BlockShape, Precision } from './blocks.js';
 import { GraphError, NonFiniteWeightsError } from './errors.js';
-import type { Graph, GraphOptions, GraphSource, TensorSet } from './graph.js';
 import { layersOf, memoryTensors, planFor, readerTensors } from './graph.js';
-import type { PlanGroup, PlanOp, WeightValues } from './plan.js';
+import type { Graph, GraphOptions, GraphSource, TensorSet } from './graph.js';
 import { weightValues } from './plan.js';
+import type { PlanGroup, PlanOp, WeightValues } from './plan.js';
 
 export type { Precision } from './blocks.js';
 

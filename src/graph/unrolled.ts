@@ -14,8 +14,8 @@
  */
 import { CsrAdjacency } from './csr.js';
 import { GraphError, NonFiniteWeightsError } from './errors.js';
-import type { Graph, GraphLayer, GraphOptions, GraphSource } from './graph.js';
 import { layersOf, memoryTensors, planFor } from './graph.js';
+import type { Graph, GraphLayer, GraphOptions, GraphSource } from './graph.js';
 import type { GraphPlan, PlanGroup, PlanOp, PoolOp, WeightValues } from './plan.js';
 
 /** Options of `buildUnrolledGraph`. */

@@ -2,9 +2,9 @@
  * A method-evaluation worker process (evaluate-workers.ts): receives the feature tables
  * once, then evaluates the methods its parent sends, one at a time.
  */
-import { evaluateMethods } from './evaluate.js';
 import { transportError } from './evaluate-workers.js';
 import type { EvaluateReply, EvaluateRequest } from './evaluate-workers.js';
+import { evaluateMethods } from './evaluate.js';
 
 let tables: Extract<EvaluateRequest, { type: 'tables' }> | undefined;
 

@@ -6,12 +6,12 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { EpochgraphError, OptionError } from '../errors.js';
 import type { FeatureTable } from '../summary/table.js';
 import { workerEntry } from '../util/worker-entry.js';
+import type { Method } from './evaluate-methods.js';
 import { evaluateMethods } from './evaluate.js';
 import type { EvaluateOptions, MethodEvaluation } from './evaluate.js';
-import type { Method } from './evaluate-methods.js';
-import { EpochgraphError, OptionError } from '../errors.js';
 
 /** Parent -> worker. */
 export type EvaluateRequest =

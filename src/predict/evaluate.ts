@@ -4,16 +4,16 @@
  * method's out-of-fold predictions, and their metrics over all runs and over the runs
  * that learned (chance.ts), where ranking is hard and where the method has to prove itself.
  */
-import type { FeatureTable } from '../summary/table.js';
 import { curveColumn } from '../summary/columns.js';
 import { columnsOf, labelledRows } from '../summary/table.js';
+import type { FeatureTable } from '../summary/table.js';
 import { learnedRows } from './chance.js';
 import { PredictError } from './errors.js';
 import { groupedFolds } from './evaluate-folds.js';
 import type { Method } from './evaluate-methods.js';
 import { intervalCoverage, kendallTau, meanAbsoluteError, meanIntervalWidth, r2Score, spearmanRho, topQuarter } from './evaluate-metrics.js';
-import type { Matrix } from './matrix.js';
 import { selectRows } from './matrix.js';
+import type { Matrix } from './matrix.js';
 import { PredictorPipeline, conformalQuantile, intervalOf } from './pipeline.js';
 import type { PipelineOptions, Prediction } from './pipeline.js';
 

@@ -9,15 +9,15 @@
 import { listZoos } from '../checkpoint/run.js';
 import { OptionError } from '../errors.js';
 import type { FeatureBlock } from '../summary/features.js';
-import type { FeatureLayout } from '../summary/snapshot.js';
 import { LAYOUTS } from '../summary/snapshot.js';
+import type { FeatureLayout } from '../summary/snapshot.js';
 import { buildFeatureTable } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
-import type { Metrics, MethodEvaluation } from './evaluate.js';
-import { evaluateMethodsInWorkers } from './evaluate-workers.js';
 import { METHODS, blocksOf } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
+import { evaluateMethodsInWorkers } from './evaluate-workers.js';
+import type { Metrics, MethodEvaluation } from './evaluate.js';
 import type { PipelineOptions } from './pipeline.js';
 
 /** What decides an evaluation's numbers. */

@@ -2,18 +2,18 @@
  * Using predictors on feature tables, shared by `fit`, `predict` and the report: fitting
  * a method into a model file, and applying a model file to runs after checking they fit it.
  */
-import { formatEpochs } from '../util/epochs.js';
 import { EpochgraphError, OptionError } from '../errors.js';
 import { curveColumn, parseColumn } from '../summary/columns.js';
-import type { FeatureTable } from '../summary/table.js';
 import { columnsOf, labelledRows } from '../summary/table.js';
+import type { FeatureTable } from '../summary/table.js';
+import { formatEpochs } from '../util/epochs.js';
 import { selectColumns } from './evaluate.js';
 import type { MethodEvaluation } from './evaluate.js';
 import { evaluateTables } from './evaluation.js';
 import type { EvaluationSpec } from './evaluation.js';
 import { selectRows } from './matrix.js';
-import type { ModelFile } from './model-file.js';
 import { MODEL_FORMAT, MODEL_VERSION, libraryVersion } from './model-file.js';
+import type { ModelFile } from './model-file.js';
 import { PredictorPipeline } from './pipeline.js';
 import type { Prediction } from './pipeline.js';
 

@@ -6,20 +6,20 @@
  * and one Lanczos run gives both the centrality and the spectral radius.
  */
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import type { ReadCheckpointOptions } from '../checkpoint/open.js';
 import { readCheckpoint } from '../checkpoint/open.js';
+import type { ReadCheckpointOptions } from '../checkpoint/open.js';
 import type { Tensor } from '../checkpoint/tensor.js';
 import type { Graph, NodeKind } from '../graph/graph.js';
-import type { RolledGraphOptions } from '../graph/rolled.js';
 import { buildRolledGraph, readRolledGraph } from '../graph/rolled.js';
-import type { UnrolledGraphOptions } from '../graph/unrolled.js';
+import type { RolledGraphOptions } from '../graph/rolled.js';
 import { buildUnrolledGraph } from '../graph/unrolled.js';
-import type { EigenvectorCentralityOptions } from './eigenvector-centrality.js';
+import type { UnrolledGraphOptions } from '../graph/unrolled.js';
 import { eigenvectorCentrality } from './eigenvector-centrality.js';
-import type { Aggregate } from './layer-aggregates.js';
+import type { EigenvectorCentralityOptions } from './eigenvector-centrality.js';
 import { aggregate } from './layer-aggregates.js';
-import type { LayerWeights } from './layer-spectral-radius.js';
+import type { Aggregate } from './layer-aggregates.js';
 import { layerSpectralRadii } from './layer-spectral-radius.js';
+import type { LayerWeights } from './layer-spectral-radius.js';
 import { DEFAULTS as PAGERANK_DEFAULTS, pagerank } from './pagerank.js';
 import { strength } from './strength.js';
 

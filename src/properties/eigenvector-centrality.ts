@@ -17,8 +17,8 @@
  * - M. E. J. Newman, Networks: An Introduction, Oxford University Press 2010, section 7.2.
  */
 import type { Graph } from '../graph/graph.js';
-import type { LanczosOptions } from './lanczos.js';
 import { DEFAULTS as LANCZOS_DEFAULTS, largestEigenpair } from './lanczos.js';
+import type { LanczosOptions } from './lanczos.js';
 
 /** Options of `eigenvectorCentrality`: those of the Lanczos solver. */
 export type EigenvectorCentralityOptions = LanczosOptions;

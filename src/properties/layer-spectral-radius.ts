@@ -17,8 +17,8 @@
  * - C. Lanczos, J. Res. Nat. Bur. Standards 45 (1950) 255-282.
  */
 import type { Graph } from '../graph/graph.js';
-import type { LanczosOptions } from './lanczos.js';
 import { DEFAULTS as LANCZOS_DEFAULTS, largestEigenpair } from './lanczos.js';
+import type { LanczosOptions } from './lanczos.js';
 
 /** Options of `layerSpectralRadii`: those of the Lanczos solver. */
 export type LayerSpectralRadiusOptions = LanczosOptions;

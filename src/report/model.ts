@@ -3,19 +3,19 @@
  * feature importances (total split gain per feature) of a gradient-boosted model, either
  * the model file's or one fitted on the whole zoo for the featured method.
  */
-import { formatEpochs } from '../util/epochs.js';
 import { OptionError } from '../errors.js';
-import { metricsOf, selectColumns } from '../predict/evaluate.js';
+import { learnedRows } from '../predict/chance.js';
 import { findMethod } from '../predict/evaluate-methods.js';
+import { metricsOf, selectColumns } from '../predict/evaluate.js';
 import { HistGradientBoostingRegressor } from '../predict/gbt.js';
 import { selectRows } from '../predict/matrix.js';
 import type { ModelFile } from '../predict/model-file.js';
-import { learnedRows } from '../predict/chance.js';
 import { modelPredictions } from '../predict/model-use.js';
 import { PredictorPipeline } from '../predict/pipeline.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
-import type { FeatureTable } from '../summary/table.js';
 import { columnsOf, labelledRows } from '../summary/table.js';
+import type { FeatureTable } from '../summary/table.js';
+import { formatEpochs } from '../util/epochs.js';
 import type { ReportMethod } from './methods.js';
 
 /** One feature's share of the model's total split gain. */

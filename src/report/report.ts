@@ -4,20 +4,20 @@
  * as SVG and PNG, and `report.json` with every number shown. The directory appears
  * complete or not at all (output-dir.ts).
  */
-import { formatEpochs } from '../util/epochs.js';
 import { join } from 'node:path';
 import { readRun } from '../checkpoint/run.js';
 import type { Run } from '../checkpoint/run.js';
-import type { MethodEvaluation } from '../predict/evaluate.js';
 import { LEARNED_MARGIN, learnedThreshold } from '../predict/chance.js';
+import type { MethodEvaluation } from '../predict/evaluate.js';
 import { bestMethod } from '../predict/evaluation.js';
 import type { ZooEvaluation } from '../predict/evaluation.js';
-import type { ModelFile } from '../predict/model-file.js';
 import { libraryVersion } from '../predict/model-file.js';
+import type { ModelFile } from '../predict/model-file.js';
 import { DEFAULTS as PIPELINE_DEFAULTS } from '../predict/pipeline.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { Figure, WrittenFigure } from './figure.js';
+import { formatEpochs } from '../util/epochs.js';
 import { writeFigure } from './figure.js';
+import type { Figure, WrittenFigure } from './figure.js';
 import { importanceFigure } from './figures/importance.js';
 import { zooLearningCurvesFigure } from './figures/learning-curves.js';
 import { methodComparisonFigure } from './figures/method-comparison.js';

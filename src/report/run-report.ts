@@ -5,24 +5,24 @@
  * final accuracy with the interval. Written like the zoo report: `index.html`, figures,
  * `report.json`, all or nothing.
  */
-import { formatEpochs } from '../util/epochs.js';
 import { join } from 'node:path';
 import { readRun } from '../checkpoint/run.js';
-import type { ModelFile } from '../predict/model-file.js';
+import { DEFAULTS as EVALUATION_DEFAULTS } from '../predict/evaluation.js';
 import { libraryVersion } from '../predict/model-file.js';
+import type { ModelFile } from '../predict/model-file.js';
+import { modelPredictions } from '../predict/model-use.js';
 import { FEATURE_BLOCKS } from '../summary/features.js';
 import { buildFeatureTable } from '../summary/table.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { WrittenFigure } from './figure.js';
+import { formatEpochs } from '../util/epochs.js';
 import { writeFigure } from './figure.js';
+import type { WrittenFigure } from './figure.js';
 import type { RunPrediction } from './figures/learning-curves.js';
 import { escapeHtml, factsHtml, figureHtml, pageHtml } from './html.js';
 import type { Section } from './html.js';
-import { modelPredictions } from '../predict/model-use.js';
 import { checkModelWindow } from './model.js';
 import { REPORT_FILE, checkOutputDir, writeDirectory } from './output-dir.js';
 import { runFigures } from './run-section.js';
-import { DEFAULTS as EVALUATION_DEFAULTS } from '../predict/evaluation.js';
 
 /** Options of `writeRunReport`. */
 export interface RunReportOptions {

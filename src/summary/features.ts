@@ -18,21 +18,21 @@
  * repeat the diverged snapshot. A snapshot with non-finite weights has no graph: its graph
  * features are NaN (a run with no finite snapshot in the window has no graph features).
  */
-import { formatEpochs } from '../util/epochs.js';
-import type { Run } from '../checkpoint/run.js';
-import { RunFormatError } from '../errors.js';
 import { readCheckpoint } from '../checkpoint/open.js';
 import { hyperparameterFeatures } from '../checkpoint/run-config.js';
+import type { Run } from '../checkpoint/run.js';
 import { tensorToFloat64 } from '../checkpoint/tensor.js';
-import { concatArrays } from '../util/arrays.js';
+import { RunFormatError } from '../errors.js';
 import { NonFiniteWeightsError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { checkpointProperties } from '../properties/compute.js';
 import { updateStrength } from '../properties/update-strength.js';
+import { concatArrays } from '../util/arrays.js';
+import { formatEpochs } from '../util/epochs.js';
+import { temporalFeature } from './columns.js';
 import { SnapshotFeaturizer, keepsValues } from './snapshot.js';
 import type { FeatureLayout, FeatureVector } from './snapshot.js';
 import { sortedMoments, sortedQuantile } from './statistics.js';
-import { temporalFeature } from './columns.js';
 import { temporalSummary } from './temporal.js';
 
 /** Feature blocks, each one baseline or part of a method. */

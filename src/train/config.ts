@@ -3,9 +3,9 @@
  * files and the `config` recorded in run.json (with every default filled in, so that a
  * run.json alone says how to reproduce the run).
  */
-import { EpochgraphError } from '../errors.js';
 import { CONFIG_SCHEMA } from '../checkpoint/run-config.js';
 import type { FieldSchema, TrainConfig } from '../checkpoint/run-config.js';
+import { EpochgraphError } from '../errors.js';
 import { buildProgram } from './architectures.js';
 import type { InputShape, Program } from './architectures.js';
 

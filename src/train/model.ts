@@ -10,12 +10,12 @@
  * running = (1 - momentum) * running + momentum * batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { InitName } from '../checkpoint/run-config.js';
 import { makeTensor } from '../checkpoint/tensor.js';
 import type { Tensor } from '../checkpoint/tensor.js';
 import type { Rng } from '../util/random.js';
 import { parameterLayers } from './architectures.js';
 import type { Layer, Program } from './architectures.js';
-import type { InitName } from '../checkpoint/run-config.js';
 import { dense } from './ops/index.js';
 
 interface BatchNormState {

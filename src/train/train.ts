@@ -17,16 +17,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TrainConfig } from '../checkpoint/run-config.js';
 import { CHECKPOINT_DIR, RUN_FILE, checkpointFileName, listRunCheckpoints } from '../checkpoint/run.js';
 import type { HistoryEntry, RunManifest } from '../checkpoint/run.js';
 import { writeSafetensors } from '../checkpoint/safetensors.js';
+import { ARCHITECTURE_METADATA_KEY } from '../graph/architecture-source.js';
+import type { ArchitectureSpec } from '../graph/architecture.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import { useTrainingBackend } from './backend.js';
 import { keepsEpoch, parseCheckpointPolicy } from './checkpoint-policy.js';
 import type { CheckpointPolicy } from './checkpoint-policy.js';
 import { programOf } from './config.js';
-import type { TrainConfig } from '../checkpoint/run-config.js';
 import { loadDataset } from './datasets/index.js';
 import type { Dataset, Split } from './datasets/index.js';
 import { Model } from './model.js';
@@ -34,8 +36,6 @@ import { softmaxCrossEntropy } from './ops/index.js';
 import { DEFAULTS as ADAM_DEFAULTS, Adam, MomentumSgd } from './optimizers.js';
 import type { TrainingOptimizer } from './optimizers.js';
 import { programToArchitectureSpec } from './spec.js';
-import { ARCHITECTURE_METADATA_KEY } from '../graph/architecture-source.js';
-import type { ArchitectureSpec } from '../graph/architecture.js';
 
 /** Progress events, for progress bars and JSON lines. */
 export type TrainProgress =

@@ -9,11 +9,11 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import type { Node, YAMLMap } from 'yaml';
+import { CONFIG_SCHEMA, DATASET_SHAPES } from '../checkpoint/run-config.js';
+import type { TrainConfig } from '../checkpoint/run-config.js';
 import { EpochgraphError, OptionError } from '../errors.js';
 import { parseCheckpointPolicy } from '../train/checkpoint-policy.js';
 import type { CheckpointPolicy } from '../train/checkpoint-policy.js';
-import { CONFIG_SCHEMA, DATASET_SHAPES } from '../checkpoint/run-config.js';
-import type { TrainConfig } from '../checkpoint/run-config.js';
 import { ConfigError, programOf, resolveConfig, validateField } from '../train/config.js';
 import { createRng } from '../util/random.js';
 

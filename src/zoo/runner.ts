@@ -8,19 +8,19 @@
  * is refused rather than mixing two zoos.
  */
 import { fork } from 'node:child_process';
-import { workerEntry } from '../util/worker-entry.js';
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { OptionError } from '../errors.js';
 import { RUN_FILE } from '../checkpoint/run.js';
+import { OptionError } from '../errors.js';
+import type { TrainProgress } from '../train/train.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { workerEntry } from '../util/worker-entry.js';
 import { expandGrid } from './grid.js';
 import type { Grid, PlannedRun } from './grid.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
-import type { TrainProgress } from '../train/train.js';
 
 export const ZOO_FILE = 'zoo.json';
 

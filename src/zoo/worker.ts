@@ -2,9 +2,9 @@
  * A zoo worker process: trains the runs its parent sends, one at a time, and reports
  * progress over IPC. One worker per core, because the wasm backend runs one thread.
  */
+import type { TrainConfig } from '../checkpoint/run-config.js';
 import { EpochgraphError } from '../errors.js';
 import { parseCheckpointPolicy } from '../train/checkpoint-policy.js';
-import type { TrainConfig } from '../checkpoint/run-config.js';
 import { trainRun } from '../train/train.js';
 import type { TrainProgress } from '../train/train.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../../src/errors.js';
-import { METHODS } from '../../src/predict/evaluate-methods.js';
-import { bestMethod, evaluateTables, evaluationSpec } from '../../src/predict/evaluation.js';
-import type { Metrics } from '../../src/predict/evaluate.js';
 import { chanceLevel, learnedRows } from '../../src/predict/chance.js';
+import { METHODS } from '../../src/predict/evaluate-methods.js';
+import type { Metrics } from '../../src/predict/evaluate.js';
+import { bestMethod, evaluateTables, evaluationSpec } from '../../src/predict/evaluation.js';
 import { curveColumn } from '../../src/summary/columns.js';
 import type { FeatureTable } from '../../src/summary/table.js';
 import { createRng } from '../../src/util/random.js';

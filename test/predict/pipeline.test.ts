@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EpochgraphError } from '../../src/errors.js';
 import { meanAbsoluteError } from '../../src/predict/evaluate-metrics.js';
-import { matrix, type Matrix } from '../../src/predict/matrix.js';
 import type { HistGradientBoostingRegressor } from '../../src/predict/gbt.js';
+import { matrix, type Matrix } from '../../src/predict/matrix.js';
 import { PredictorPipeline, TREE_SETTINGS } from '../../src/predict/pipeline.js';
 import type { PipelineJson } from '../../src/predict/pipeline.js';
 import { LOGIT_EPSILON, fromTarget, toTarget } from '../../src/predict/target.js';

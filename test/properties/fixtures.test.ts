@@ -6,8 +6,8 @@ import { eigenvectorCentrality } from '../../src/properties/eigenvector-centrali
 import { pagerank } from '../../src/properties/pagerank.js';
 import { spectralRadius } from '../../src/properties/spectral-radius.js';
 import { strength } from '../../src/properties/strength.js';
-import type { Reference } from '../graph/fixtures.js';
 import { FIXTURE_NAMES, loadFixture, maxAbsDiff, maxRelDiff } from '../graph/fixtures.js';
+import type { Reference } from '../graph/fixtures.js';
 import { float64Bits } from '../helpers.js';
 
 /** Checks every property of `graph` against the scipy / networkx / numpy reference. */

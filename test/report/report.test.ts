@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EpochgraphError, OptionError } from '../../src/errors.js';
-import type { MethodEvaluation } from '../../src/predict/evaluate.js';
 import { METHODS, blocksOf } from '../../src/predict/evaluate-methods.js';
+import type { MethodEvaluation } from '../../src/predict/evaluate.js';
 import { evaluateTables, evaluationSpec } from '../../src/predict/evaluation.js';
 import type { ZooEvaluation } from '../../src/predict/evaluation.js';
 import { readModelFile } from '../../src/predict/model-file.js';

@@ -1,12 +1,11 @@
-import { formatEpochs, parseEpochWindow } from '../../src/util/epochs.js';
-import { OptionError } from '../../src/errors.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { asyncBufferFromFile } from 'hyparquet';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeTensor } from '../../src/checkpoint/tensor.js';
 import { readRun } from '../../src/checkpoint/run.js';
+import { makeTensor } from '../../src/checkpoint/tensor.js';
+import { OptionError } from '../../src/errors.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
 import { computeProperties } from '../../src/properties/compute.js';
 import { updateStrength } from '../../src/properties/update-strength.js';
@@ -17,6 +16,7 @@ import { buildFeatureTable, configurationGroup, writeFeatureTable } from '../../
 import { temporalSummary } from '../../src/summary/temporal.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { trainRun } from '../../src/train/train.js';
+import { formatEpochs, parseEpochWindow } from '../../src/util/epochs.js';
 import { brightnessDataset, tempDir } from '../helpers.js';
 
 const stat = (values: number[]) => {

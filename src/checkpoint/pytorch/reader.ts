@@ -8,11 +8,11 @@
  * that record's size, and read on demand: `read(name)` reads just the byte range the
  * view covers and, for a non-contiguous view, gathers it into row-major order.
  */
-import { openForReading } from '../file.js';
 import type { FileHandle } from 'node:fs/promises';
 import { CheckpointError } from '../../errors.js';
 import { compareNatural } from '../../util/natural-sort.js';
 import type { CheckpointReader, ParameterOrder, TensorEntry } from '../checkpoint.js';
+import { openForReading } from '../file.js';
 import { DTYPE_BYTES, elementCount, typedArrayFromBytes } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
 import { formatDims, gatherStrided, isRowMajor, viewExtent } from './strided.js';

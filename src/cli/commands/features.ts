@@ -2,7 +2,6 @@
  * `epochgraph features ZOO... --epochs 0-3 --out FILE.csv|FILE.parquet`: the feature table of one
  * or more zoos.
  */
-import { parseEpochWindow } from '../../util/epochs.js';
 import type { Command } from 'commander';
 import { listZoos } from '../../checkpoint/run.js';
 import { FEATURE_BLOCKS } from '../../summary/features.js';
@@ -10,6 +9,7 @@ import type { FeatureBlock } from '../../summary/features.js';
 import { LAYOUTS } from '../../summary/snapshot.js';
 import type { FeatureLayout } from '../../summary/snapshot.js';
 import { buildFeatureTable, writeFeatureTable } from '../../summary/table.js';
+import { parseEpochWindow } from '../../util/epochs.js';
 import { UsageError, parseChoice } from '../options.js';
 import { LiveBlock, bar } from '../progress.js';
 

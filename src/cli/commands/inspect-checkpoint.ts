@@ -1,14 +1,14 @@
 /**
  * `epochgraph inspect-checkpoint FILE`: lists a checkpoint's tensors with statistics.
  */
-import { formatNumber } from '../../util/format.js';
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
+import type { ParameterOrder } from '../../checkpoint/checkpoint.js';
 import { openCheckpoint } from '../../checkpoint/open.js';
 import { elementCount, tensorStats } from '../../checkpoint/tensor.js';
-import type { ParameterOrder } from '../../checkpoint/checkpoint.js';
-import { formatBytes, printJson, renderTable } from '../output.js';
+import { formatNumber } from '../../util/format.js';
 import { parseChoice } from '../options.js';
+import { formatBytes, printJson, renderTable } from '../output.js';
 
 interface InspectCheckpointOptions {
   json?: boolean;

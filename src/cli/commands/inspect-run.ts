@@ -1,10 +1,10 @@
 /**
  * `epochgraph inspect-run RUN`: a run's configuration, checkpoints and history.
  */
-import { formatNumber } from '../../util/format.js';
-import { formatEpochs } from '../../util/epochs.js';
 import type { Command } from 'commander';
 import { readRun } from '../../checkpoint/run.js';
+import { formatEpochs } from '../../util/epochs.js';
+import { formatNumber } from '../../util/format.js';
 import { printJson, renderTable } from '../output.js';
 
 /** Registers the command on `program`. */

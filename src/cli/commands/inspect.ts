@@ -1,10 +1,10 @@
 /**
  * `epochgraph inspect RUN --out DIR`: the visual report of one run (src/report/run-report.ts).
  */
-import { formatNumber } from '../../util/format.js';
-import { parseEpochWindow } from '../../util/epochs.js';
 import type { Command } from 'commander';
 import { readModelFile } from '../../predict/model-file.js';
+import { parseEpochWindow } from '../../util/epochs.js';
+import { formatNumber } from '../../util/format.js';
 
 
 

@@ -1,17 +1,17 @@
 /**
  * `epochgraph train`: trains one configuration into a run directory.
  */
-import { UsageError } from '../options.js';
-import { formatNumber } from '../../util/format.js';
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import type { TrainConfig } from '../../checkpoint/run-config.js';
 import { RUN_FILE } from '../../checkpoint/run.js';
 import { parseCheckpointPolicy } from '../../train/checkpoint-policy.js';
 import { ConfigError, resolveConfig } from '../../train/config.js';
-import type { TrainConfig } from '../../checkpoint/run-config.js';
+import { formatNumber } from '../../util/format.js';
 import { addConfigOptions, configFromOptions } from '../config-options.js';
+import { UsageError } from '../options.js';
 import { LiveBlock, bar, formatDuration } from '../progress.js';
 
 /** Validates command-line settings into a configuration, naming options (not keys) in errors. */

@@ -5,9 +5,9 @@
  * layer has too many incoming edges a uniform random sample of them is drawn (the same
  * edges at both epochs), and the caption says how many.
  */
-import { formatNumber } from '../../util/format.js';
 import type { Graph } from '../../graph/graph.js';
 import type { GraphProperties } from '../../properties/compute.js';
+import { formatNumber } from '../../util/format.js';
 import { createRng } from '../../util/random.js';
 import type { Figure } from '../figure.js';
 import { SCHEMA } from './common.js';

@@ -3,9 +3,9 @@
  * gain, and the gain summed over feature groups (graph property, layer, temporal term),
  * which is steadier than single features when many of them are correlated.
  */
-import type { Figure } from '../figure.js';
 import { WHOLE_GRAPH, parseColumn, parseGraphFeature, parseTemporalFeature } from '../../summary/columns.js';
 import type { TemporalTerm } from '../../summary/columns.js';
+import type { Figure } from '../figure.js';
 import type { FeatureImportance } from '../model.js';
 import { SCHEMA } from './common.js';
 

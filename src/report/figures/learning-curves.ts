@@ -3,8 +3,8 @@
  * coloured by the accuracy the featured method predicted from the window; for one run,
  * its four curves, with its prediction and interval drawn at the final epoch.
  */
-import { formatEpochs } from '../../util/epochs.js';
 import type { HistoryEntry } from '../../checkpoint/run.js';
+import { formatEpochs } from '../../util/epochs.js';
 import type { Figure } from '../figure.js';
 import { LOG_LABELS, SCHEMA, accuracyColor, epochAxis, percentAxis, windowBand } from './common.js';
 
