@@ -9,6 +9,7 @@ import type { FeatureTable } from '../summary/table.js';
 import { formatEpochs } from '../util/epochs.js';
 import { selectColumns } from './evaluate.js';
 import type { MethodEvaluation } from './evaluate.js';
+import type { Method } from './evaluate-methods.js';
 import { evaluateTables } from './evaluation.js';
 import type { EvaluationSpec } from './evaluation.js';
 import { selectRows } from './matrix.js';
@@ -20,6 +21,14 @@ import type { Prediction } from './pipeline.js';
 /** Feature blocks whose columns depend on the architecture (per-layer names). */
 const STRUCTURAL = new Set(['graph', 'graph-static', 'weights']);
 
+/** The spec's one method, if it has a model to fit. Returns it; throws `OptionError` (field `method`) otherwise. */
+export function fittableMethod(spec: EvaluationSpec): Method {
+  if (spec.methods.length !== 1) throw new OptionError('method', `fit takes one method, got ${spec.methods.length}`);
+  const [method] = spec.methods;
+  if (method.direct) throw new OptionError('method', `${method.name} reads a feature as is and has no model to fit`);
+  return method;
+}
+
 /**
  * Cross-validates the spec's one method on `table`, then fits it on every labelled run.
  * Returns the model file contents, the cross-validated evaluation and the fitted pipeline;
@@ -27,9 +36,7 @@ const STRUCTURAL = new Set(['graph', 'graph-static', 'weights']);
  */
 export async function fitModel(table: FeatureTable, spec: EvaluationSpec): Promise<{ model: ModelFile; evaluation: MethodEvaluation; pipeline: PredictorPipeline }> {
   const { layout, window, folds } = spec;
-  if (spec.methods.length !== 1) throw new OptionError('method', `fit takes one method, got ${spec.methods.length}`);
-  const [method] = spec.methods;
-  if (method.direct) throw new OptionError('method', `${method.name} reads a feature as is and has no model to fit`);
+  const method = fittableMethod(spec);
   const [evaluation] = (await evaluateTables(table, spec)).evaluations;
   const rows = labelledRows(table);
   const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);

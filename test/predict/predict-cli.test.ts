@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/train/config.js';
@@ -92,6 +92,16 @@ describe('epochgraph evaluate, fit and predict', () => {
       expect(r.lower).toBeLessThanOrEqual(r.predicted);
       expect(r.upper).toBeGreaterThanOrEqual(r.predicted);
     }
+    // A file of model format 1 (half-width spelled halfWidth) predicts the same.
+    expect(saved.version).toBe(2);
+    const { half_width, ...pipeline } = saved.pipeline;
+    const older = join(tempDir(), 'model-v1.json');
+    writeFileSync(older, JSON.stringify({ ...saved, version: 1, pipeline: { ...pipeline, halfWidth: half_width } }));
+    const again = runCli(['predict', one, zoo, '--model', older, '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(rows);
+    writeFileSync(older, JSON.stringify({ ...saved, version: 3 }));
+    expect(runCli(['predict', one, '--model', older]).stderr).toMatch(/model format version 3 is not supported \(this epochgraph reads 1 and 2\)/);
   }, 120_000);
 
   it('refuses to predict a run of another architecture, or one lacking a window checkpoint', () => {

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { blocksOf } from '../../predict/evaluate-methods.js';
 import { evaluationSpec, zooFeatureTable } from '../../predict/evaluation.js';
 import { writeModelFile } from '../../predict/model-file.js';
-import { fitModel } from '../../predict/model-use.js';
+import { fitModel, fittableMethod } from '../../predict/model-use.js';
 import { formatEpochs } from '../../util/epochs.js';
 import { formatNumber } from '../../util/format.js';
 import { DEFAULT_FIT_METHOD, addEvaluationOptions, evaluationProgress, metricsTable, specFromFlags } from '../evaluation.js';
@@ -24,6 +24,8 @@ export function registerFit(program: Command): void {
     .action(async (zoos: string[], options: EvaluationFlags & { out: string; quiet?: boolean }) => {
       const flags = specFromFlags({ ...options, method: options.method ?? DEFAULT_FIT_METHOD });
       const spec = evaluationSpec(flags);
+      // Before any checkpoint is read: a method without a model is refused at once.
+      fittableMethod(spec);
       const progress = evaluationProgress(Boolean(options.quiet), zoos.join(', '));
       const table = await zooFeatureTable(zoos, spec, blocksOf(spec.methods), progress.onProgress);
       const { model, evaluation, pipeline } = await fitModel(table, spec);
