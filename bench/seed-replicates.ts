@@ -17,7 +17,8 @@ import { renderTable } from '../src/cli/output.js';
 import { findMethod } from '../src/predict/evaluate-methods.js';
 import type { Method } from '../src/predict/evaluate-methods.js';
 import { kendallTau, r2Score, spearmanRho } from '../src/predict/evaluate-metrics.js';
-import { evaluateMethods } from '../src/predict/evaluate.js';
+import { chanceLevel, learnedThreshold } from '../src/predict/chance.js';
+import { evaluateTables, evaluationSpec } from '../src/predict/evaluation.js';
 import { FEATURE_BLOCKS } from '../src/summary/features.js';
 import { buildFeatureTable } from '../src/summary/table.js';
 import { parseEpochWindow } from '../src/util/epochs.js';
@@ -29,7 +30,6 @@ const { values, positionals } = parseArgs({
 if (positionals.length !== 2) throw new Error('usage: npm run bench:replicates -- ZOO REPLICATE [--epochs 0-3] [--seeds 0-4]');
 const [zoo, replicate] = positionals;
 const window = parseEpochWindow(values.epochs);
-const ALIVE = 0.2;
 const METHODS = ['graph', 'graph+curve', 'graph+curve+hyper', 'curve+hyper', 'weights', 'last-acc'];
 
 const configKey = (config: Record<string, unknown>) => ['dataset', 'arch', 'optimizer', 'init', 'lr', 'dropout'].map((k) => String(config[k])).join('|');
@@ -42,25 +42,28 @@ async function finals(dir: string): Promise<Map<string, { run: string; final: nu
   return out;
 }
 const original = await finals(zoo);
+const runDirs = await listZoo(zoo);
+const table = await buildFeatureTable(runDirs, { window, layout: 'per-layer', blocks: [...FEATURE_BLOCKS] });
+const threshold = learnedThreshold(chanceLevel(table.configs));
 const pairs = [...(await finals(replicate))].flatMap(([key, again]) => {
   const first = original.get(key);
   return first ? [{ run: first.run, first: first.final, again: again.final }] : [];
 });
 if (pairs.length < 4) throw new Error(`${replicate}: only ${pairs.length} runs match a configuration of ${zoo}`);
-const alive = pairs.flatMap((p, i) => (p.first > ALIVE ? [i] : []));
+const learned = pairs.flatMap((p, i) => (p.first > threshold ? [i] : []));
 const all = pairs.map((_, i) => i);
 const column = (rows: number[], pick: (i: number) => number) => rows.map(pick);
 const first = (rows: number[]) => column(rows, (i) => pairs[i].first);
 const again = (rows: number[]) => column(rows, (i) => pairs[i].again);
 
-console.log(`${zoo}: ${pairs.length} runs retrained with another seed in ${replicate} (${alive.length} did not diverge in ${zoo})\n`);
+console.log(`${zoo}: ${pairs.length} runs retrained with another seed in ${replicate} (${learned.length} learned in ${zoo})\n`);
 console.log('The replicate\'s final accuracy as the prediction of the original\'s:');
 console.log(
   renderTable(
     ['runs', 'n', 'Kendall tau', 'Spearman', 'R^2', 'median |difference|'],
     [
       ['all', all],
-      ['not diverged', alive],
+      ['learned', learned],
     ].map(([label, rows]) => {
       const r = rows as number[];
       const differences = r.map((i) => Math.abs(pairs[i].first - pairs[i].again)).sort((a, b) => a - b);
@@ -70,16 +73,14 @@ console.log(
   ),
 );
 
-const runDirs = await listZoo(zoo);
-const table = await buildFeatureTable(runDirs, { window, layout: 'per-layer', blocks: [...FEATURE_BLOCKS] });
 const rowOf = pairs.map((p) => table.runs.indexOf(p.run));
 const scores = new Map<string, number[][]>();
 for (const seed of parseEpochWindow(values.seeds)) {
-  const results = evaluateMethods(table, { methods: METHODS.map((name) => findMethod(name) as Method), windowEnd: window.at(-1) as number, folds: 5, seed, chance: 0.1 });
-  for (const r of results) {
+  const { evaluations } = await evaluateTables(table, evaluationSpec({ window, seed, methods: METHODS.map((name) => findMethod(name) as Method) }));
+  for (const r of evaluations) {
     const predicted = (rows: number[]) => rows.map((i) => r.predictions.predicted[rowOf[i]]);
     const list = scores.get(r.name) ?? [];
-    list.push([kendallTau(first(all), predicted(all)), kendallTau(first(alive), predicted(alive)), kendallTau(again(all), predicted(all)), r2Score(first(all), predicted(all))]);
+    list.push([kendallTau(first(all), predicted(all)), kendallTau(first(learned), predicted(learned)), kendallTau(again(all), predicted(all)), r2Score(first(all), predicted(all))]);
     scores.set(r.name, list);
   }
 }
@@ -87,7 +88,7 @@ const mean = (list: number[][], k: number) => (list.reduce((s, v) => s + v[k], 0
 console.log(`\nOut-of-fold predictions on the same runs, mean over fold seeds ${values.seeds}:`);
 console.log(
   renderTable(
-    ['method', 'tau vs original', 'tau vs original, not diverged', 'tau vs replicate', 'R^2 vs original'],
+    ['method', 'tau vs original', 'tau vs original, learned', 'tau vs replicate', 'R^2 vs original'],
     [...scores].map(([name, list]) => [name, mean(list, 0), mean(list, 1), mean(list, 2), mean(list, 3)]),
     ['left', 'right', 'right', 'right', 'right'],
   ),

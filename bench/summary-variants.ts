@@ -23,9 +23,10 @@ import { listZoo, readRun } from '../src/checkpoint/run.js';
 import { renderTable } from '../src/cli/output.js';
 import { findMethod } from '../src/predict/evaluate-methods.js';
 import type { Method } from '../src/predict/evaluate-methods.js';
-import { evaluateMethods } from '../src/predict/evaluate.js';
 import type { Metrics } from '../src/predict/evaluate.js';
+import { evaluateTables, evaluationSpec } from '../src/predict/evaluation.js';
 import type { TargetTransform } from '../src/predict/target.js';
+import { parseColumn, parseGraphFeature, parseTemporalFeature } from '../src/summary/columns.js';
 import { FEATURE_BLOCKS } from '../src/summary/features.js';
 import { LAYOUTS } from '../src/summary/snapshot.js';
 import type { FeatureLayout } from '../src/summary/snapshot.js';
@@ -50,16 +51,19 @@ const window = parseEpochWindow(values.epochs);
 const seeds = parseEpochWindow(values.seeds);
 const targets = values.targets.split(',') as TargetTransform[];
 const folds = Number(values.folds);
-const CHANCE = 0.1;
+
+/** The temporal term of a column and the graph feature it applies to. */
+const temporal = (column: string) => parseTemporalFeature(parseColumn(column).feature);
+const LAYER_LEVEL = new Set(['spectral_radius', 'total_weight', 'spectral_radius_normalised', 'mean_edge_weight']);
 
 /** Graph-column restrictions: which `graph:` columns a variant keeps. */
 const GRAPH_VARIANTS: Readonly<Record<string, (column: string) => boolean>> = {
   whole: () => true,
-  values: (column) => /^graph:e\d/.test(column),
-  changes: (column) => /^graph:d\d/.test(column),
-  'layer-level': (column) => /\.(spectral_radius|total_weight|spectral_radius_normalised|mean_edge_weight)$/.test(column),
-  updates: (column) => /^graph:u\d/.test(column),
-  'without updates': (column) => !/^graph:u\d/.test(column),
+  values: (column) => temporal(column)?.term === 'value',
+  changes: (column) => temporal(column)?.term === 'change',
+  'layer-level': (column) => LAYER_LEVEL.has(parseGraphFeature(temporal(column)?.name ?? '').property),
+  updates: (column) => temporal(column)?.term === 'update',
+  'without updates': (column) => temporal(column)?.term !== 'update',
 };
 const layouts = values.layouts.split(',') as FeatureLayout[];
 for (const layout of layouts) if (!(LAYOUTS as readonly string[]).includes(layout)) throw new Error(`--layouts: unknown layout ${layout}`);
@@ -70,7 +74,7 @@ const method = (name: string): Method => findMethod(name) as Method;
 function restrict(table: FeatureTable, rows: readonly number[], keep: (column: string) => boolean): FeatureTable {
   const width = table.columns.length;
   const columns = table.columns.flatMap((name, c) =>
-    (!name.startsWith('graph:') || keep(name)) && rows.some((r) => !Number.isNaN(table.matrix[r * width + c])) ? [c] : [],
+    (parseColumn(name).block !== 'graph' || keep(name)) && rows.some((r) => !Number.isNaN(table.matrix[r * width + c])) ? [c] : [],
   );
   const matrix = new Float64Array(rows.length * columns.length);
   rows.forEach((r, i) => columns.forEach((c, j) => (matrix[i * columns.length + j] = table.matrix[r * width + c])));
@@ -89,10 +93,10 @@ function restrict(table: FeatureTable, rows: readonly number[], keep: (column: s
 interface Score {
   readonly r2: number;
   readonly tau: number;
-  readonly tauNondiverged: number;
+  readonly tauLearned: number;
 }
 const scores = new Map<string, Score[]>();
-const record = (key: string, m: Metrics & { learned: Metrics }) => scores.set(key, [...(scores.get(key) ?? []), { r2: m.r2, tau: m.kendall_tau, tauNondiverged: m.learned.kendall_tau }]);
+const record = (key: string, m: Metrics & { learned: Metrics }) => scores.set(key, [...(scores.get(key) ?? []), { r2: m.r2, tau: m.kendall_tau, tauLearned: m.learned.kendall_tau }]);
 
 const runDirs = await listZoo(zoo);
 const archs = await Promise.all(runDirs.map(async (dir) => String((await readRun(dir)).config.arch)));
@@ -106,17 +110,17 @@ const started = performance.now();
 for (const seed of seeds) {
   for (const [subset, rows] of subsets) {
     for (const target of targets) {
-      const evaluate = (table: FeatureTable, methods: Method[], label: (name: string) => string) => {
-        const results = evaluateMethods(table, { methods, windowEnd: window.at(-1) as number, folds, seed, chance: CHANCE, pipeline: { target } });
-        for (const r of results) record(`${subset}|${r.name === 'last-acc' ? '-' : target}|${label(r.name)}`, r);
+      const evaluate = async (table: FeatureTable, methods: Method[], label: (name: string) => string) => {
+        const { evaluations } = await evaluateTables(table, evaluationSpec({ window, folds, seed, methods, pipeline: { target } }));
+        for (const r of evaluations) record(`${subset}|${r.name === 'last-acc' ? '-' : target}|${label(r.name)}`, r);
       };
       const perLayer = (tables.get('per-layer') ?? tables.get(layouts[0])) as FeatureTable;
       const baselines = [method('curve'), ...(target === targets[0] ? [method('last-acc')] : [])];
-      evaluate(restrict(perLayer, rows, () => true), baselines, (name) => `-|${name}`);
+      await evaluate(restrict(perLayer, rows, () => true), baselines, (name) => `-|${name}`);
       for (const layout of layouts) {
         for (const [variant, keep] of Object.entries(GRAPH_VARIANTS)) {
           const methods = [method('graph'), method('graph+curve'), ...(variant === 'whole' ? [method('weights')] : [])];
-          evaluate(restrict(tables.get(layout) as FeatureTable, rows, keep), methods, (name) => `${layout}|${name === 'weights' ? name : `${name} [${variant}]`}`);
+          await evaluate(restrict(tables.get(layout) as FeatureTable, rows, keep), methods, (name) => `${layout}|${name === 'weights' ? name : `${name} [${variant}]`}`);
         }
       }
       process.stderr.write(`seed ${seed}, ${subset}, ${target}: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
@@ -132,8 +136,8 @@ const stat = (list: number[]) => {
 console.log(`${zoo}: window ${values.epochs}, grouped ${folds}-fold cross-validation, fold seeds ${values.seeds}; mean (sd over seeds)\n`);
 console.log(
   renderTable(
-    ['runs', 'target', 'layout', 'method [graph columns]', 'R^2', 'Kendall tau', 'tau, non-diverged'],
-    [...scores].map(([key, list]) => [...key.split('|'), stat(list.map((s) => s.r2)), stat(list.map((s) => s.tau)), stat(list.map((s) => s.tauNondiverged))]),
+    ['runs', 'target', 'layout', 'method [graph columns]', 'R^2', 'Kendall tau', 'tau, learned'],
+    [...scores].map(([key, list]) => [...key.split('|'), stat(list.map((s) => s.r2)), stat(list.map((s) => s.tau)), stat(list.map((s) => s.tauLearned))]),
     ['left', 'left', 'left', 'left', 'right', 'right', 'right'],
   ),
 );
