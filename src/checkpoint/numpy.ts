@@ -1,0 +1,320 @@
+/**
+ * NumPy `.npy` and `.npz` reader.
+ *
+ * Format (NEP 1, numpy/lib/format.py): the magic `\x93NUMPY`, a major and minor version
+ * byte, the header length (u16 little-endian in version 1, u32 in versions 2 and 3), then
+ * an ASCII (UTF-8 in version 3) Python dict literal
+ * `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }` padded with spaces to a
+ * multiple of 64 bytes, then the raw array data. `.npz` (`np.savez`, `np.savez_compressed`)
+ * is a zip archive of `.npy` members, stored or deflated; each member is one tensor named
+ * by its key.
+ *
+ * Element types: every dtype the weight zoos use (float16/32/64, int8/16/32/64, uint8,
+ * bool), little- or big-endian (big-endian data is byte-swapped on read). Fortran-order
+ * arrays are transposed to row-major on read. Object arrays (`allow_pickle`) and structured
+ * dtypes are refused.
+ *
+ * A `.npy` file is read by byte range, so a tensor of a large file costs its own size;
+ * `openNpyRows` streams the rows of a two-dimensional array in blocks (the Small CNN Zoo's
+ * `weights.npy` is several GB) without ever holding the whole array.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CheckpointError } from '../errors.js';
+import { compareNatural } from '../util/natural-sort.js';
+import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
+import { openForReading, readExactly } from './file.js';
+import { DTYPE_BYTES, elementCount, typedArrayFromBytes } from './tensor.js';
+import type { DType, Tensor, TensorData } from './tensor.js';
+import { openZipMembers } from './zip-members.js';
+import type { ZipMembers } from './zip-members.js';
+
+/** Reader limits and defaults. */
+export const NUMPY_DEFAULTS = Object.freeze({
+  /** Largest accepted header, bytes (numpy itself caps reads at 10,000 unless told otherwise). */
+  maxHeaderBytes: 1 << 20,
+  /** Parameter order: `np.savez` keeps keyword order only since Python 3.7 dicts, so names sort naturally. */
+  order: 'natural' as ParameterOrder,
+});
+
+/** The magic string every `.npy` file starts with. */
+export const NPY_MAGIC = Object.freeze([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
+
+/** What a `.npy` header says about the array that follows it. */
+export interface NpyHeader {
+  readonly dtype: DType;
+  /** The data is stored big-endian (`>` in `descr`) and is swapped on read. */
+  readonly bigEndian: boolean;
+  readonly fortranOrder: boolean;
+  readonly shape: readonly number[];
+  /** Offset of the first data byte from the start of the `.npy` bytes. */
+  readonly dataOffset: number;
+  /** Size of the data, bytes. */
+  readonly byteLength: number;
+}
+
+/** numpy type characters (`descr` without its byte-order mark) -> our dtype. */
+const DESCR_TYPES: Readonly<Record<string, DType>> = {
+  f8: 'F64',
+  f4: 'F32',
+  f2: 'F16',
+  i8: 'I64',
+  i4: 'I32',
+  i2: 'I16',
+  i1: 'I8',
+  u1: 'U8',
+  b1: 'BOOL',
+};
+
+/** Parses a `.npy` header from the file's first bytes. Returns it; throws `CheckpointError` naming `where`. */
+export function parseNpyHeader(where: string, head: Uint8Array, available: number): NpyHeader {
+  const fail = (detail: string): never => {
+    throw new CheckpointError(where, detail);
+  };
+  if (head.length < 10 || !NPY_MAGIC.every((b, i) => head[i] === b)) fail('not a NumPy .npy array (no \\x93NUMPY magic)');
+  const major = head[6];
+  if (major < 1 || major > 3) fail(`unsupported .npy format version ${major}.${head[7]}`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const prefix = major === 1 ? 10 : 12;
+  if (head.length < prefix) fail('truncated .npy header');
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLength > NUMPY_DEFAULTS.maxHeaderBytes) fail(`.npy header of ${headerLength} bytes exceeds the ${NUMPY_DEFAULTS.maxHeaderBytes}-byte limit`);
+  if (prefix + headerLength > head.length) fail(`truncated .npy header: ${headerLength} bytes declared, ${head.length - prefix} present`);
+  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(head.subarray(prefix, prefix + headerLength));
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text);
+  if (!descr) {
+    if (/['"]descr['"]\s*:\s*\[/.test(text)) fail('structured (record) dtypes are not supported; save each field as its own array');
+    fail(`.npy header has no 'descr': ${text.trim()}`);
+  }
+  const code = (descr as RegExpExecArray)[1];
+  const order = code[0];
+  const type = /^[<>|=]/.test(order) ? code.slice(1) : code;
+  if (type === 'O') fail('object arrays (pickled Python objects) are not supported');
+  const dtype = DESCR_TYPES[type === 'b1' || type === '?' ? 'b1' : type];
+  if (!dtype) fail(`unsupported dtype '${code}'; supported: ${Object.keys(DESCR_TYPES).join(', ')} (any byte order)`);
+  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
+  if (!fortran) fail(`.npy header has no 'fortran_order': ${text.trim()}`);
+  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
+  if (!shapeText) fail(`.npy header has no 'shape': ${text.trim()}`);
+  const parts = (shapeText as RegExpExecArray)[1].split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (!parts.every((p) => /^\d+L?$/.test(p))) fail(`.npy shape (${(shapeText as RegExpExecArray)[1]}) is not a tuple of integers`);
+  const shape = parts.map((p) => Number.parseInt(p, 10));
+  const count = elementCount(shape);
+  if (count === undefined) fail(`.npy shape (${shape.join(', ')}) is too large`);
+  const byteLength = (count as number) * DTYPE_BYTES[dtype];
+  const dataOffset = prefix + headerLength;
+  if (dataOffset + byteLength > available) {
+    fail(`truncated: ${dtype} [${shape.join(', ')}] needs ${byteLength} data bytes, ${Math.max(0, available - dataOffset)} present`);
+  }
+  return { dtype, bigEndian: order === '>' && DTYPE_BYTES[dtype] > 1, fortranOrder: (fortran as RegExpExecArray)[1] === 'True', shape, dataOffset, byteLength };
+}
+
+/** Reverses the bytes of every `size`-byte element in place (big-endian -> little-endian). */
+function swapBytes(bytes: Uint8Array, size: number): void {
+  for (let i = 0; i < bytes.length; i += size) {
+    for (let a = i, b = i + size - 1; a < b; a++, b--) {
+      const t = bytes[a];
+      bytes[a] = bytes[b];
+      bytes[b] = t;
+    }
+  }
+}
+
+/**
+ * Rearranges the bytes of a Fortran-order (column-major) array of `shape` into row-major
+ * order. Returns fresh bytes.
+ */
+function fortranToRowMajor(bytes: Uint8Array, shape: readonly number[], size: number): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  const rank = shape.length;
+  const count = bytes.length / size;
+  // Column-major strides (in elements) of each axis.
+  const strides: number[] = [];
+  let s = 1;
+  for (let d = 0; d < rank; d++) {
+    strides.push(s);
+    s *= shape[d];
+  }
+  const index = new Array<number>(rank).fill(0);
+  let source = 0;
+  for (let i = 0; i < count; i++) {
+    out.set(bytes.subarray(source * size, source * size + size), i * size);
+    // Advance the row-major multi-index (last axis fastest) and the column-major source offset.
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      source += strides[d];
+      if (index[d] < shape[d]) break;
+      source -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Turns a `.npy` payload into a row-major little-endian tensor. */
+function tensorFromNpy(name: string, header: NpyHeader, data: Uint8Array): Tensor {
+  const size = DTYPE_BYTES[header.dtype];
+  let bytes = data;
+  if (header.bigEndian) {
+    bytes = bytes.slice();
+    swapBytes(bytes, size);
+  }
+  if (header.fortranOrder && header.shape.length > 1) bytes = fortranToRowMajor(bytes, header.shape, size);
+  return { name, dtype: header.dtype, shape: header.shape, data: typedArrayFromBytes(header.dtype, bytes) };
+}
+
+/** Bytes read to find an `.npz` member's header: enough for any header numpy writes for ordinary arrays. */
+const HEAD_BYTES = 4096;
+
+/** Reads and parses the header of the `.npy` file open in `handle` (`size` bytes). */
+async function readNpyHeaderAt(handle: FileHandle, file: string, size: number): Promise<NpyHeader> {
+  const prefix = await readExactly(handle, file, 0, Math.min(size, 12));
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  let end = prefix.length;
+  if (prefix.length >= 10 && prefix[6] === 1) end = 10 + view.getUint16(8, true);
+  else if (prefix.length >= 12) end = 12 + view.getUint32(8, true);
+  // parseNpyHeader reports an over-long or truncated header; read no more than it can accept.
+  const head = await readExactly(handle, file, 0, Math.min(size, Math.max(prefix.length, Math.min(end, NUMPY_DEFAULTS.maxHeaderBytes + 12))));
+  return parseNpyHeader(file, head, size);
+}
+
+/** Options of `openNumpy`. */
+export interface NumpyOpenOptions {
+  order?: ParameterOrder;
+}
+
+interface NumpyEntry extends TensorEntry {
+  /** `.npz` member holding the tensor, or undefined for a `.npy` file. */
+  readonly member?: string;
+  readonly header: NpyHeader;
+}
+
+/**
+ * Opens a `.npy` file (one tensor, named after the file without `.npy`) or a `.npz`
+ * archive (one tensor per member). Returns a reader; throws `CheckpointError` for anything
+ * malformed or unsupported.
+ */
+export async function openNumpy(file: string, options: NumpyOpenOptions = {}): Promise<CheckpointReader> {
+  const order = options.order ?? NUMPY_DEFAULTS.order;
+  const handle = await openForReading(file);
+  try {
+    const { size } = await handle.stat();
+    const magic = await readExactly(handle, file, 0, Math.min(size, 6));
+    if (magic.length === 6 && NPY_MAGIC.every((b, i) => magic[i] === b)) {
+      const header = await readNpyHeaderAt(handle, file, size);
+      const name = basename(file).replace(/\.npy$/i, '');
+      return new NumpyReader(file, order, [{ name, dtype: header.dtype, shape: header.shape, byteLength: header.byteLength, header }], handle);
+    }
+    const members = await openZipMembers(file, handle, size);
+    try {
+      const entries: NumpyEntry[] = [];
+      for (const member of members.names) {
+        if (!member.endsWith('.npy')) throw new CheckpointError(file, `.npz member ${JSON.stringify(member)} is not a .npy array`);
+        const bytes = await members.read(member, HEAD_BYTES);
+        const header = parseNpyHeader(`${file}:${member}`, bytes, bytes.length < HEAD_BYTES ? bytes.length : Number.MAX_SAFE_INTEGER);
+        entries.push({ name: member.slice(0, -4), dtype: header.dtype, shape: header.shape, byteLength: header.byteLength, member, header });
+      }
+      return new NumpyReader(file, order, entries, handle, members);
+    } catch (error) {
+      members.close();
+      throw error;
+    }
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+class NumpyReader implements CheckpointReader {
+  readonly format = 'numpy' as const;
+  readonly metadata: Readonly<Record<string, string>> = {};
+  readonly entries: readonly NumpyEntry[];
+  private readonly byName: Map<string, NumpyEntry>;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    order: ParameterOrder,
+    entries: NumpyEntry[],
+    private readonly handle: FileHandle,
+    private readonly members?: ZipMembers,
+  ) {
+    if (order === 'natural') entries.sort((a, b) => compareNatural(a.name, b.name));
+    this.entries = entries;
+    this.byName = new Map(entries.map((e) => [e.name, e]));
+  }
+
+  async read(name: string): Promise<Tensor> {
+    const entry = this.byName.get(name);
+    if (!entry) throw new CheckpointError(this.path, `no tensor named ${JSON.stringify(name)}`);
+    if (this.closed) throw new CheckpointError(this.path, 'read after close');
+    const { header } = entry;
+    if (!entry.member) return tensorFromNpy(name, header, await readExactly(this.handle, this.path, header.dataOffset, header.byteLength));
+    const bytes = await (this.members as ZipMembers).read(entry.member);
+    const where = `${this.path}:${entry.member}`;
+    if (bytes.length < header.dataOffset + header.byteLength) throw new CheckpointError(where, `truncated: ${header.byteLength} data bytes declared`);
+    return tensorFromNpy(name, header, bytes.subarray(header.dataOffset, header.dataOffset + header.byteLength));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.members?.close();
+    await this.handle.close();
+  }
+}
+
+/** A two-dimensional `.npy` array read a block of rows at a time. */
+export interface NpyRows {
+  readonly path: string;
+  readonly dtype: DType;
+  readonly rows: number;
+  readonly columns: number;
+  /**
+   * Reads rows [first, first + count) as one row-major little-endian block of
+   * `count x columns` elements. Fortran-order files are read column by column.
+   */
+  read(first: number, count: number): Promise<TensorData>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a two-dimensional `.npy` file for streaming its rows. Returns the row reader;
+ * throws `CheckpointError` if the file is not a 2-D `.npy` array.
+ */
+export async function openNpyRows(file: string): Promise<NpyRows> {
+  const handle = await openForReading(file);
+  try {
+    const { size } = await handle.stat();
+    const header = await readNpyHeaderAt(handle, file, size);
+    if (header.shape.length !== 2) throw new CheckpointError(file, `expected a two-dimensional array (rows x columns), got shape (${header.shape.join(', ')})`);
+    const [rows, columns] = header.shape;
+    const itemSize = DTYPE_BYTES[header.dtype];
+    return {
+      path: file,
+      dtype: header.dtype,
+      rows,
+      columns,
+      async read(first: number, count: number): Promise<TensorData> {
+        if (first < 0 || count < 0 || first + count > rows) throw new CheckpointError(file, `rows [${first}, ${first + count}) are outside the ${rows} rows`);
+        let bytes: Uint8Array;
+        if (!header.fortranOrder) {
+          bytes = await readExactly(handle, file, header.dataOffset + first * columns * itemSize, count * columns * itemSize);
+        } else {
+          // Column-major: each column's slice of the block is contiguous; interleave them into rows.
+          bytes = new Uint8Array(count * columns * itemSize);
+          for (let c = 0; c < columns; c++) {
+            const column = await readExactly(handle, file, header.dataOffset + (c * rows + first) * itemSize, count * itemSize);
+            for (let r = 0; r < count; r++) bytes.set(column.subarray(r * itemSize, (r + 1) * itemSize), (r * columns + c) * itemSize);
+          }
+        }
+        if (header.bigEndian) swapBytes(bytes, itemSize);
+        return typedArrayFromBytes(header.dtype, bytes);
+      },
+      close: () => handle.close(),
+    };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
