@@ -89,7 +89,7 @@ export function parseNpyHeader(where: string, head: Uint8Array, available: numbe
   const code = (descr as RegExpExecArray)[1];
   const order = code[0];
   const type = /^[<>|=]/.test(order) ? code.slice(1) : code;
-  if (type === 'O') fail('object arrays (pickled Python objects) are not supported');
+  if (type.startsWith('O')) fail('object arrays (pickled Python objects) are not supported');
   const dtype = DESCR_TYPES[type === 'b1' || type === '?' ? 'b1' : type];
   if (!dtype) fail(`unsupported dtype '${code}'; supported: ${Object.keys(DESCR_TYPES).join(', ')} (any byte order)`);
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);

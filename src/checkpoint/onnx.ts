@@ -435,7 +435,8 @@ class OnnxReader implements CheckpointReader {
         await handle.close();
       }
     } else {
-      bytes = source.bytes.slice();
+      // A copy (decoded bytes are views into the file's Buffer, whose offsets need not be aligned).
+      bytes = new Uint8Array(source.bytes);
     }
     if (entry.transpose) bytes = transposeBytes(bytes, shape[1], shape[0], DTYPE_BYTES[dtype]);
     return { name, dtype, shape, data: typedArrayFromBytes(dtype, bytes) };

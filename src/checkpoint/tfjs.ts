@@ -188,7 +188,7 @@ function graphModel(file: string, topology: unknown, weights: Map<string, { spec
       const data = transposeB ? transpose2d(kernel.data, kernel.spec.shape) : kernel.data;
       const shape = transposeB ? [kernel.spec.shape[1], kernel.spec.shape[0]] : kernel.spec.shape;
       const layer: { name: string; weights: KerasWeight[] } = {
-        name: kernel.spec.name.replace(/\/(kernel|weights|filter|depthwise_kernel|ReadVariableOp)$/i, ''),
+        name: kernel.spec.name.replace(/(\/(MatMul|Conv2D|depthwise|kernel|weights|filter))?\/ReadVariableOp$/, ''),
         weights: [{ role: depthwise ? 'depthwise_kernel' : 'kernel', dtype: 'F32', shape, data }],
       };
       const bias = fusedBias ? constant(inputs[2]) : undefined;

@@ -82,7 +82,9 @@ export async function openZipMembers(file: string, handle: FileHandle, fileSize:
       }
       let bytes: Uint8Array;
       try {
-        bytes = inflateRawSync(await readExactly(handle, file, start, entry.compressedSize));
+        const inflated = inflateRawSync(await readExactly(handle, file, start, entry.compressedSize));
+        // A plain Uint8Array view: Buffer's slice() would not copy.
+        bytes = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
       } catch (error) {
         throw new CheckpointError(file, `corrupt deflated zip member ${JSON.stringify(name)} (${(error as Error).message})`);
       }
