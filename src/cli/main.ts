@@ -10,6 +10,7 @@ import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFeatures } from './commands/features.js';
 import { registerGraph } from './commands/graph.js';
+import { registerImport } from './commands/import.js';
 import { registerPredict } from './commands/predict.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerReport(program);
   registerInspect(program);
+  registerImport(program);
   return program;
 }
 
