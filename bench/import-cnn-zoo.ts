@@ -59,13 +59,13 @@ async function ensureDataset(): Promise<void> {
   }
   await handle.close();
   const gzip = createGzip();
-  const done = new Promise((resolveDone) => gzip.pipe(createWriteStream(join(dataset, 'metrics.csv.gz'))).on('finish', resolveDone));
+  const done = new Promise<void>((resolveDone) => gzip.pipe(createWriteStream(join(dataset, 'metrics.csv.gz'))).on('finish', () => resolveDone()));
   gzip.write(',config.learning_rate,config.optimizer,modeldir,step,test_accuracy,test_loss,train_accuracy,train_loss\n');
   for (let r = 0; r < rows; r++) {
     const run = Math.floor(r / EPOCHS.length);
     const epoch = EPOCHS[r % EPOCHS.length];
     const acc = (0.1 + 0.8 * (1 - Math.exp(-epoch / 10))).toFixed(4);
-    if (!gzip.write(`${r},0.01,sgd,/zoo/run_${run},${epoch * 157},${acc},1.5,${acc},1.4\n`)) await new Promise((ok) => gzip.once('drain', ok));
+    if (!gzip.write(`${r},0.01,sgd,/zoo/run_${run},${epoch * 157},${acc},1.5,${acc},1.4\n`)) await new Promise<void>((ok) => gzip.once('drain', () => ok()));
   }
   gzip.end();
   await done;
