@@ -11,6 +11,7 @@
  * `running_var`. A `Dense` reading a channels-last `Flatten` of a conv's maps has its input
  * rows in (position, channel) order; they are permuted to PyTorch's (channel, position).
  */
+import { permuteAxes } from './permute.js';
 import { makeTensor } from './tensor.js';
 import type { DType, Tensor, TensorData } from './tensor.js';
 
@@ -58,32 +59,6 @@ export function roleOfWeightName(name: string): string {
   return name.replace(/:\d+$/, '').split('/').at(-1) ?? name;
 }
 
-/** Permutes the axes of a row-major array: output axis k is input axis `axes[k]`. */
-function permute(data: TensorData, shape: readonly number[], axes: readonly number[]): TensorData {
-  const rank = shape.length;
-  const outShape = axes.map((a) => shape[a]);
-  const inStrides = new Array<number>(rank);
-  for (let d = rank - 1, s = 1; d >= 0; d--) {
-    inStrides[d] = s;
-    s *= shape[d];
-  }
-  const strides = axes.map((a) => inStrides[a]);
-  const out = new (data.constructor as new (n: number) => TensorData)(data.length);
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let i = 0; i < data.length; i++) {
-    (out as unknown as number[])[i] = (data as unknown as number[])[source];
-    for (let d = rank - 1; d >= 0; d--) {
-      index[d]++;
-      source += strides[d];
-      if (index[d] < outShape[d]) break;
-      source -= strides[d] * outShape[d];
-      index[d] = 0;
-    }
-  }
-  return out;
-}
-
 /**
  * Converts Keras layers (in model order) to PyTorch-named, PyTorch-layout tensors.
  * Returns them in model order; throws `Error` with `what` for a weight it cannot place.
@@ -103,21 +78,21 @@ export function kerasToPytorch(layers: readonly KerasLayer[], what: (detail: str
         if (convChannels !== undefined && inputs !== convChannels && inputs % convChannels === 0) {
           // Channels-last flatten: row p * C + c becomes row c * P + p.
           const positions = inputs / convChannels;
-          data = permute(data, [positions, convChannels, outputs], [1, 0, 2]);
+          data = permuteAxes(data, [positions, convChannels, outputs], [1, 0, 2]);
         }
-        data = permute(data, [inputs, outputs], [1, 0]);
+        data = permuteAxes(data, [inputs, outputs], [1, 0]);
         shape = [outputs, inputs];
         convChannels = undefined;
       } else if (w.role === 'kernel' && shape.length >= 3) {
         const rank = shape.length;
         const axes = [rank - 1, rank - 2, ...Array.from({ length: rank - 2 }, (_, k) => k)];
-        data = permute(data, shape, axes);
+        data = permuteAxes(data, shape, axes);
         shape = axes.map((a) => w.shape[a]);
         convChannels = shape[0];
       } else if (w.role === 'depthwise_kernel') {
         if (shape.length !== 4) throw what(`layer ${JSON.stringify(layer.name)}: depthwise kernel must be 4-D, got [${shape.join(', ')}]`);
         const [kh, kw, channels, multiplier] = shape;
-        data = permute(data, shape, [2, 3, 0, 1]);
+        data = permuteAxes(data, shape, [2, 3, 0, 1]);
         shape = [channels * multiplier, 1, kh, kw];
         convChannels = shape[0];
       }

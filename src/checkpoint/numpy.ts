@@ -24,6 +24,7 @@ import { CheckpointError } from '../errors.js';
 import { compareNatural } from '../util/natural-sort.js';
 import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
 import { openForReading, readExactly } from './file.js';
+import { permuteAxes } from './permute.js';
 import { DTYPE_BYTES, elementCount, typedArrayFromBytes } from './tensor.js';
 import type { DType, Tensor, TensorData } from './tensor.js';
 import { openZipMembers } from './zip-members.js';
@@ -120,47 +121,20 @@ function swapBytes(bytes: Uint8Array, size: number): void {
   }
 }
 
-/**
- * Rearranges the bytes of a Fortran-order (column-major) array of `shape` into row-major
- * order. Returns fresh bytes.
- */
-function fortranToRowMajor(bytes: Uint8Array, shape: readonly number[], size: number): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  const rank = shape.length;
-  const count = bytes.length / size;
-  // Column-major strides (in elements) of each axis.
-  const strides: number[] = [];
-  let s = 1;
-  for (let d = 0; d < rank; d++) {
-    strides.push(s);
-    s *= shape[d];
-  }
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let i = 0; i < count; i++) {
-    out.set(bytes.subarray(source * size, source * size + size), i * size);
-    // Advance the row-major multi-index (last axis fastest) and the column-major source offset.
-    for (let d = rank - 1; d >= 0; d--) {
-      index[d]++;
-      source += strides[d];
-      if (index[d] < shape[d]) break;
-      source -= strides[d] * shape[d];
-      index[d] = 0;
-    }
-  }
-  return out;
-}
-
 /** Turns a `.npy` payload into a row-major little-endian tensor. */
-function tensorFromNpy(name: string, header: NpyHeader, data: Uint8Array): Tensor {
+function tensorFromNpy(name: string, header: NpyHeader, payload: Uint8Array): Tensor {
   const size = DTYPE_BYTES[header.dtype];
-  let bytes = data;
+  let bytes = payload;
   if (header.bigEndian) {
     bytes = bytes.slice();
     swapBytes(bytes, size);
   }
-  if (header.fortranOrder && header.shape.length > 1) bytes = fortranToRowMajor(bytes, header.shape, size);
-  return { name, dtype: header.dtype, shape: header.shape, data: typedArrayFromBytes(header.dtype, bytes) };
+  const data = typedArrayFromBytes(header.dtype, bytes);
+  if (!header.fortranOrder || header.shape.length < 2) return { name, dtype: header.dtype, shape: header.shape, data };
+  // Fortran order is the row-major order of the reversed shape; reversing the axes undoes it.
+  const rank = header.shape.length;
+  const reversed = [...header.shape].reverse();
+  return { name, dtype: header.dtype, shape: header.shape, data: permuteAxes(data, reversed, reversed.map((_, k) => rank - 1 - k)) };
 }
 
 /** Bytes read to find an `.npz` member's header: enough for any header numpy writes for ordinary arrays. */

@@ -23,6 +23,7 @@ import { CheckpointError } from '../errors.js';
 import { compareNatural } from '../util/natural-sort.js';
 import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
 import { openForReading, readExactly } from './file.js';
+import { permuteAxes } from './permute.js';
 import { DTYPE_BYTES, elementCount, typedArrayFromBytes } from './tensor.js';
 import type { DType, Tensor, TensorData } from './tensor.js';
 
@@ -399,15 +400,6 @@ export async function openOnnx(file: string, options: OnnxOpenOptions = {}): Pro
   return new OnnxReader(file, entries, metadata);
 }
 
-/** Transposes a row-major `rows x cols` matrix of `size`-byte elements. */
-function transposeBytes(bytes: Uint8Array, rows: number, cols: number, size: number): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out.set(bytes.subarray((r * cols + c) * size, (r * cols + c + 1) * size), (c * rows + r) * size);
-  }
-  return out;
-}
-
 class OnnxReader implements CheckpointReader {
   readonly format = 'onnx' as const;
   private readonly byName: Map<string, OnnxEntry>;
@@ -438,8 +430,8 @@ class OnnxReader implements CheckpointReader {
       // A copy (decoded bytes are views into the file's Buffer, whose offsets need not be aligned).
       bytes = new Uint8Array(source.bytes);
     }
-    if (entry.transpose) bytes = transposeBytes(bytes, shape[1], shape[0], DTYPE_BYTES[dtype]);
-    return { name, dtype, shape, data: typedArrayFromBytes(dtype, bytes) };
+    const data = typedArrayFromBytes(dtype, bytes);
+    return { name, dtype, shape, data: entry.transpose ? permuteAxes(data, [shape[1], shape[0]], [1, 0]) : data };
   }
 
   async close(): Promise<void> {

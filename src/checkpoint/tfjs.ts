@@ -24,6 +24,7 @@ import { configLayers } from './keras.js';
 import { kerasToPytorch, rolesByPosition } from './keras-layout.js';
 import type { KerasLayer, KerasWeight } from './keras-layout.js';
 import { memoryReader } from './memory-reader.js';
+import { permuteAxes } from './permute.js';
 import { elementCount, halfBitsToFloat32 } from './tensor.js';
 import type { TensorData } from './tensor.js';
 
@@ -185,7 +186,7 @@ function graphModel(file: string, topology: unknown, weights: Map<string, { spec
       const depthwise = op.includes('Depthwise');
       const transposeB = Boolean((node.attr?.transpose_b as { b?: boolean } | undefined)?.b);
       // A MatMul with transpose_b stores [out, in]; bring it to Keras' [in, out] so one conversion applies.
-      const data = transposeB ? transpose2d(kernel.data, kernel.spec.shape) : kernel.data;
+      const data = transposeB ? permuteAxes(kernel.data, kernel.spec.shape, [1, 0]) : kernel.data;
       const shape = transposeB ? [kernel.spec.shape[1], kernel.spec.shape[0]] : kernel.spec.shape;
       const layer: { name: string; weights: KerasWeight[] } = {
         name: kernel.spec.name.replace(/(\/(MatMul|Conv2D|depthwise|kernel|weights|filter))?\/ReadVariableOp$/, ''),
@@ -217,13 +218,6 @@ function graphModel(file: string, topology: unknown, weights: Map<string, { spec
     }
   }
   return layers;
-}
-
-function transpose2d(data: Float32Array, shape: readonly number[]): Float32Array {
-  const [rows, cols] = shape;
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
 }
 
 /**

@@ -32,9 +32,10 @@ import type { DType, TensorData } from '../checkpoint/tensor.js';
 import type { ArchitectureSpec, LayerSpec } from '../graph/architecture.js';
 import { ARCHITECTURE_FORMAT } from '../graph/architecture.js';
 import { ARCHITECTURE_METADATA_KEY } from '../graph/architecture-source.js';
+import { forEachConcurrent } from '../util/concurrent.js';
 import { readCsv } from './csv.js';
 import { ImportError } from './errors.js';
-import { createZooOutput } from './output.js';
+import { STAGED_WRITE, createZooOutput } from './output.js';
 import type { ImportSummary } from './output.js';
 import type { CheckpointSelection } from './selection.js';
 import { selectEpochs } from './selection.js';
@@ -43,8 +44,8 @@ import { selectEpochs } from './selection.js';
 export const CNN_ZOO_DEFAULTS = Object.freeze({
   /** Bytes of weights.npy read per block. */
   blockBytes: 8 << 20,
-  /** Checkpoint files written concurrently. */
-  writeConcurrency: 8,
+  /** Files and folders written concurrently. */
+  writeConcurrency: 16,
 });
 
 /** Options of `importCnnZoo`. */
@@ -214,7 +215,7 @@ export async function importCnnZoo(dir: string, out: string, options: CnnZooImpo
     // Each row's epoch, and whether its checkpoint is kept.
     const epochOf = new Array<number>(rows.rows);
     const keep = new Uint8Array(rows.rows);
-    for (const [i, run] of metrics.runs.entries()) {
+    for (const run of metrics.runs) {
       const steps = run.rows.map((r) => metrics.step[r]);
       const perEpoch = Math.min(...steps.filter((s) => s > 0));
       const epochs = steps.map((s) => (Number.isFinite(perEpoch) ? Math.round(s / perEpoch) : 0));
@@ -222,13 +223,14 @@ export async function importCnnZoo(dir: string, out: string, options: CnnZooImpo
       run.rows.forEach((r, k) => (epochOf[r] = epochs[k]));
       const kept = new Set(selectEpochs(options.selection, epochs));
       run.rows.forEach((r, k) => (keep[r] = kept.has(epochs[k]) ? 1 : 0));
-      await output.runFolder(runNames[i]);
     }
+    await forEachConcurrent(runNames, CNN_ZOO_DEFAULTS.writeConcurrency, (name) => output.runFolder(name).then(() => undefined));
     const sample = rowLayers(variables, new Float32Array(columns));
     const metadata = { [ARCHITECTURE_METADATA_KEY]: JSON.stringify(zooArchitecture(layoutFile, sample)), source: 'Small CNN Zoo' };
     const blockRows = Math.max(1, Math.floor(CNN_ZOO_DEFAULTS.blockBytes / (columns * 4)));
     let written = 0;
     let bytesRead = 0;
+    const streamStart = performance.now();
     const fail = (detail: string) => new ImportError(weightsFile, detail);
     for (let first = 0; first < rows.rows; first += blockRows) {
       const count = Math.min(blockRows, rows.rows - first);
@@ -241,14 +243,15 @@ export async function importCnnZoo(dir: string, out: string, options: CnnZooImpo
         if (!keep[r]) continue;
         const tensors = kerasToPytorch(rowLayers(variables, values.subarray(k * columns, (k + 1) * columns)), fail);
         const file = join(output.staging, runNames[metrics.run[r]], CHECKPOINT_DIR, checkpointFileName(epochOf[r]));
-        pending.push(writeSafetensors(file, tensors, metadata));
+        pending.push(writeSafetensors(file, tensors, metadata, STAGED_WRITE));
         written++;
         if (pending.length >= CNN_ZOO_DEFAULTS.writeConcurrency) await Promise.all(pending.splice(0));
       }
       await Promise.all(pending);
       options.onProgress?.(first + count, rows.rows);
     }
-    for (const [i, run] of metrics.runs.entries()) {
+    const weightSeconds = (performance.now() - streamStart) / 1000;
+    await forEachConcurrent(metrics.runs, CNN_ZOO_DEFAULTS.writeConcurrency, async (run, i) => {
       const history: HistoryEntry[] = run.rows.map((r) => ({
         epoch: epochOf[r],
         train_loss: metrics.trainLoss[r],
@@ -258,9 +261,9 @@ export async function importCnnZoo(dir: string, out: string, options: CnnZooImpo
       }));
       history.sort((a, b) => a.epoch - b.epoch);
       await output.writeManifest(runNames[i], { id: runNames[i], config: { ...run.config, source: 'Small CNN Zoo', modeldir: run.modeldir }, history });
-    }
+    });
     await output.commit();
-    return { out, runs: metrics.runs.length, checkpoints: written, bytesRead };
+    return { out, runs: metrics.runs.length, checkpoints: written, bytesRead, weightSeconds };
   } catch (error) {
     await output.abandon();
     throw error;

@@ -23,7 +23,7 @@ import type { HistoryEntry } from '../checkpoint/run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { compareNatural } from '../util/natural-sort.js';
 import { ImportError } from './errors.js';
-import { createZooOutput } from './output.js';
+import { STAGED_WRITE, createZooOutput } from './output.js';
 import type { ImportSummary } from './output.js';
 import type { CheckpointSelection } from './selection.js';
 import { selectEpochs } from './selection.js';
@@ -118,6 +118,7 @@ export async function importModelZoos(dir: string, out: string, options: ModelZo
   const output = await createZooOutput(out);
   let checkpoints = 0;
   let bytesRead = 0;
+  let weightSeconds = 0;
   try {
     for (const [i, model] of models.entries()) {
       const folder = join(dir, model);
@@ -136,11 +137,13 @@ export async function importModelZoos(dir: string, out: string, options: ModelZo
       for (const epoch of selectEpochs(options.selection, [...available.keys()])) {
         const source = available.get(epoch) as string;
         // Refuse unreadable or unsafe checkpoints now rather than when the zoo is used.
+        const started = performance.now();
         const reader = await openCheckpoint(source, { format: 'pytorch' });
         await reader.close();
         const bytes = await readFile(source);
-        await writeFileAtomic(join(run, CHECKPOINT_DIR, checkpointFileName(epoch, 'pytorch')), bytes);
+        await writeFileAtomic(join(run, CHECKPOINT_DIR, checkpointFileName(epoch, 'pytorch')), bytes, STAGED_WRITE);
         bytesRead += bytes.length;
+        weightSeconds += (performance.now() - started) / 1000;
         checkpoints++;
       }
       await output.writeManifest(model, { id: model, config: { ...params, source: 'Model Zoos' }, history });
@@ -151,5 +154,5 @@ export async function importModelZoos(dir: string, out: string, options: ModelZo
     await output.abandon();
     throw error;
   }
-  return { out, runs: models.length, checkpoints, bytesRead };
+  return { out, runs: models.length, checkpoints, bytesRead, weightSeconds };
 }
