@@ -24,6 +24,7 @@ import { CheckpointError } from '../errors.js';
 import { compareNatural } from '../util/natural-sort.js';
 import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
 import { openForReading, readExactly } from './file.js';
+import { entryReader } from './memory-reader.js';
 import { permuteAxes } from './permute.js';
 import { DTYPE_BYTES, elementCount, typedArrayFromBytes } from './tensor.js';
 import type { DType, Tensor, TensorData } from './tensor.js';
@@ -177,7 +178,7 @@ export async function openNumpy(file: string, options: NumpyOpenOptions = {}): P
     if (magic.length === 6 && NPY_MAGIC.every((b, i) => magic[i] === b)) {
       const header = await readNpyHeaderAt(handle, file, size);
       const name = basename(file).replace(/\.npy$/i, '');
-      return new NumpyReader(file, order, [{ name, dtype: header.dtype, shape: header.shape, byteLength: header.byteLength, header }], handle);
+      return numpyReader(file, order, [{ name, dtype: header.dtype, shape: header.shape, byteLength: header.byteLength, header }], handle);
     }
     const members = await openZipMembers(file, handle, size);
     try {
@@ -188,7 +189,7 @@ export async function openNumpy(file: string, options: NumpyOpenOptions = {}): P
         const header = parseNpyHeader(`${file}:${member}`, bytes, bytes.length < HEAD_BYTES ? bytes.length : Number.MAX_SAFE_INTEGER);
         entries.push({ name: member.slice(0, -4), dtype: header.dtype, shape: header.shape, byteLength: header.byteLength, member, header });
       }
-      return new NumpyReader(file, order, entries, handle, members);
+      return numpyReader(file, order, entries, handle, members);
     } catch (error) {
       members.close();
       throw error;
@@ -199,43 +200,19 @@ export async function openNumpy(file: string, options: NumpyOpenOptions = {}): P
   }
 }
 
-class NumpyReader implements CheckpointReader {
-  readonly format = 'numpy' as const;
-  readonly metadata: Readonly<Record<string, string>> = {};
-  readonly entries: readonly NumpyEntry[];
-  private readonly byName: Map<string, NumpyEntry>;
-  private closed = false;
-
-  constructor(
-    readonly path: string,
-    order: ParameterOrder,
-    entries: NumpyEntry[],
-    private readonly handle: FileHandle,
-    private readonly members?: ZipMembers,
-  ) {
-    if (order === 'natural') entries.sort((a, b) => compareNatural(a.name, b.name));
-    this.entries = entries;
-    this.byName = new Map(entries.map((e) => [e.name, e]));
-  }
-
-  async read(name: string): Promise<Tensor> {
-    const entry = this.byName.get(name);
-    if (!entry) throw new CheckpointError(this.path, `no tensor named ${JSON.stringify(name)}`);
-    if (this.closed) throw new CheckpointError(this.path, 'read after close');
-    const { header } = entry;
-    if (!entry.member) return tensorFromNpy(name, header, await readExactly(this.handle, this.path, header.dataOffset, header.byteLength));
-    const bytes = await (this.members as ZipMembers).read(entry.member);
-    const where = `${this.path}:${entry.member}`;
-    if (bytes.length < header.dataOffset + header.byteLength) throw new CheckpointError(where, `truncated: ${header.byteLength} data bytes declared`);
+/** A reader over the arrays of a `.npy` file (`handle`) or `.npz` archive (`members`). */
+function numpyReader(path: string, order: ParameterOrder, entries: NumpyEntry[], handle: FileHandle, members?: ZipMembers): CheckpointReader {
+  if (order === 'natural') entries.sort((a, b) => compareNatural(a.name, b.name));
+  const load = async ({ name, header, member }: NumpyEntry): Promise<Tensor> => {
+    if (!member) return tensorFromNpy(name, header, await readExactly(handle, path, header.dataOffset, header.byteLength));
+    const bytes = await (members as ZipMembers).read(member);
+    if (bytes.length < header.dataOffset + header.byteLength) throw new CheckpointError(`${path}:${member}`, `truncated: ${header.byteLength} data bytes declared`);
     return tensorFromNpy(name, header, bytes.subarray(header.dataOffset, header.dataOffset + header.byteLength));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.members?.close();
-    await this.handle.close();
-  }
+  };
+  return entryReader(path, 'numpy', entries, {}, load, async () => {
+    members?.close();
+    await handle.close();
+  });
 }
 
 /** A two-dimensional `.npy` array read a block of rows at a time. */

@@ -23,6 +23,7 @@ import { CheckpointError } from '../errors.js';
 import { compareNatural } from '../util/natural-sort.js';
 import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
 import { openForReading, readExactly } from './file.js';
+import { entryReader } from './memory-reader.js';
 import { permuteAxes } from './permute.js';
 import { DTYPE_BYTES, elementCount, typedArrayFromBytes } from './tensor.js';
 import type { DType, Tensor, TensorData } from './tensor.js';
@@ -380,11 +381,6 @@ export async function openOnnx(file: string, options: OnnxOpenOptions = {}): Pro
     if (transpose && t.dims.length !== 2) fail(file, `initializer ${JSON.stringify(t.name)}: a matrix multiplied by a Gemm or MatMul must be 2-D, got [${t.dims.join(', ')}]`);
     return locate(file, t, transpose);
   });
-  const seen = new Set<string>();
-  for (const e of entries) {
-    if (seen.has(e.name)) fail(file, `two initializers are named ${JSON.stringify(e.name)}`);
-    seen.add(e.name);
-  }
   const topology: OnnxTopology = {
     inputs: (graph.input ?? [])
       .filter((v) => !initializerNames.has(v.name))
@@ -397,44 +393,24 @@ export async function openOnnx(file: string, options: OnnxOpenOptions = {}): Pro
   if (model.producer_name) metadata['onnx.producer'] = `${model.producer_name}${model.producer_version ? ` ${model.producer_version}` : ''}`;
   metadata[ONNX_GRAPH_METADATA_KEY] = JSON.stringify(topology);
   if (order === 'natural') entries.sort((a, b) => compareNatural(a.name, b.name));
-  return new OnnxReader(file, entries, metadata);
+  return entryReader(file, 'onnx', entries, metadata, loadInitializer);
 }
 
-class OnnxReader implements CheckpointReader {
-  readonly format = 'onnx' as const;
-  private readonly byName: Map<string, OnnxEntry>;
-  private closed = false;
-
-  constructor(
-    readonly path: string,
-    readonly entries: readonly OnnxEntry[],
-    readonly metadata: Readonly<Record<string, string>>,
-  ) {
-    this.byName = new Map(entries.map((e) => [e.name, e]));
-  }
-
-  async read(name: string): Promise<Tensor> {
-    const entry = this.byName.get(name);
-    if (!entry) throw new CheckpointError(this.path, `no tensor named ${JSON.stringify(name)}`);
-    if (this.closed) throw new CheckpointError(this.path, 'read after close');
-    const { source, dtype, shape } = entry;
-    let bytes: Uint8Array;
-    if (source.kind === 'external') {
-      const handle = await openForReading(source.file);
-      try {
-        bytes = await readExactly(handle, source.file, source.offset, source.length);
-      } finally {
-        await handle.close();
-      }
-    } else {
-      // A copy (decoded bytes are views into the file's Buffer, whose offsets need not be aligned).
-      bytes = new Uint8Array(source.bytes);
+/** Reads one initializer's data, transposed to `[out, in]` where the graph multiplies by `[in, out]`. */
+async function loadInitializer(entry: OnnxEntry): Promise<Tensor> {
+  const { name, source, dtype, shape } = entry;
+  let bytes: Uint8Array;
+  if (source.kind === 'external') {
+    const handle = await openForReading(source.file);
+    try {
+      bytes = await readExactly(handle, source.file, source.offset, source.length);
+    } finally {
+      await handle.close();
     }
-    const data = typedArrayFromBytes(dtype, bytes);
-    return { name, dtype, shape, data: entry.transpose ? permuteAxes(data, [shape[1], shape[0]], [1, 0]) : data };
+  } else {
+    // A copy (decoded bytes are views into the file's Buffer, whose offsets need not be aligned).
+    bytes = new Uint8Array(source.bytes);
   }
-
-  async close(): Promise<void> {
-    this.closed = true;
-  }
+  const data = typedArrayFromBytes(dtype, bytes);
+  return { name, dtype, shape, data: entry.transpose ? permuteAxes(data, [shape[1], shape[0]], [1, 0]) : data };
 }
