@@ -23,7 +23,7 @@ import { basename } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import { compareNatural } from '../util/natural-sort.js';
 import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
-import { openForReading, readExactly } from './file.js';
+import { openForReading, readExactly, readExactlyInto } from './file.js';
 import { entryReader } from './memory-reader.js';
 import { permuteAxes } from './permute.js';
 import { DTYPE_BYTES, elementCount, typedArrayFromBytes } from './tensor.js';
@@ -224,6 +224,7 @@ export interface NpyRows {
   /**
    * Reads rows [first, first + count) as one row-major little-endian block of
    * `count x columns` elements. Fortran-order files are read column by column.
+   * The block's memory is reused by the next `read`: copy what must outlive it.
    */
   read(first: number, count: number): Promise<TensorData>;
   close(): Promise<void>;
@@ -241,6 +242,7 @@ export async function openNpyRows(file: string): Promise<NpyRows> {
     if (header.shape.length !== 2) throw new CheckpointError(file, `expected a two-dimensional array (rows x columns), got shape (${header.shape.join(', ')})`);
     const [rows, columns] = header.shape;
     const itemSize = DTYPE_BYTES[header.dtype];
+    let buffer = new Uint8Array(0);
     return {
       path: file,
       dtype: header.dtype,
@@ -248,12 +250,13 @@ export async function openNpyRows(file: string): Promise<NpyRows> {
       columns,
       async read(first: number, count: number): Promise<TensorData> {
         if (first < 0 || count < 0 || first + count > rows) throw new CheckpointError(file, `rows [${first}, ${first + count}) are outside the ${rows} rows`);
-        let bytes: Uint8Array;
+        const length = count * columns * itemSize;
+        if (buffer.length < length) buffer = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+        const bytes = buffer.subarray(0, length);
         if (!header.fortranOrder) {
-          bytes = await readExactly(handle, file, header.dataOffset + first * columns * itemSize, count * columns * itemSize);
+          await readExactlyInto(handle, file, header.dataOffset + first * columns * itemSize, bytes);
         } else {
           // Column-major: each column's slice of the block is contiguous; interleave them into rows.
-          bytes = new Uint8Array(count * columns * itemSize);
           for (let c = 0; c < columns; c++) {
             const column = await readExactly(handle, file, header.dataOffset + (c * rows + first) * itemSize, count * itemSize);
             for (let r = 0; r < count; r++) bytes.set(column.subarray(r * itemSize, (r + 1) * itemSize), (r * columns + c) * itemSize);

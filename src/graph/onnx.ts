@@ -14,7 +14,7 @@
  */
 import type { OnnxAttribute, OnnxNode, OnnxTopology } from '../checkpoint/onnx.js';
 import type { ArchitectureSpec, LayerSpec, Pair } from './architecture.js';
-import { ARCHITECTURE_FORMAT, parseArchitectureSpec } from './architecture.js';
+import { ARCHITECTURE_FORMAT, parseArchitectureSpec, uniqueNamer } from './architecture.js';
 import { GraphError, SPEC_HINT } from './errors.js';
 
 const ACTIVATIONS = new Set([
@@ -47,13 +47,7 @@ export function architectureFromOnnx(topology: OnnxTopology, source: string): Ar
   // Value name -> the spec layer whose output it is. Inputs that are not computed are initializers.
   const produced = new Map<string, string>();
   const isWeight = (name: string | undefined): name is string => name !== undefined && name !== '' && !produced.has(name);
-  const used = new Set<string>();
-  const unique = (base: string): string => {
-    let name = base || 'layer';
-    for (let k = 2; used.has(name); k++) name = `${base}#${k}`;
-    used.add(name);
-    return name;
-  };
+  const unique = uniqueNamer();
   const input = topology.inputs[0];
   if (!input) return fail('the ONNX graph has no data input');
   const shape = input.shape;
