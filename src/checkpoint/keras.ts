@@ -144,12 +144,13 @@ function keras3Layers(file: string, root: Group, classes: ReadonlyMap<string, st
 
 /** Reads the Keras layers of an HDF5 file on disk; `config` is a `.keras` archive's config.json. */
 async function readHdf5Layers(file: string, hdf5Path: string, config: unknown): Promise<{ layers: KerasLayer[]; metadata: Record<string, string> }> {
-  await h5wasm.ready;
+  // HDF5 errors become exceptions instead of diagnostics printed on stderr.
+  (await h5wasm.ready).activate_throwing_error_handler();
   let h5: InstanceType<typeof h5wasm.File>;
   try {
     h5 = new h5wasm.File(hdf5Path, 'r');
   } catch (error) {
-    throw new CheckpointError(file, `not a readable HDF5 file (${(error as Error).message})`);
+    throw new CheckpointError(file, `not a readable HDF5 file (${hdf5Reason(error)})`);
   }
   try {
     const metadata: Record<string, string> = {};
@@ -173,9 +174,18 @@ async function readHdf5Layers(file: string, hdf5Path: string, config: unknown): 
     if (root.attrs.layer_names) return { layers: keras2Layers(file, root, classes), metadata };
     if (root.get('layers') instanceof h5wasm.Group) return { layers: keras3Layers(file, root, classes, listed.map((l) => l.name)), metadata };
     throw new CheckpointError(file, 'HDF5 file is not a Keras weight file: no layer_names attribute (Keras 2) and no layers group (Keras 3)');
+  } catch (error) {
+    throw error instanceof CheckpointError ? error : new CheckpointError(file, `corrupt HDF5 file (${hdf5Reason(error)})`);
   } finally {
     h5.close();
   }
+}
+
+/** The innermost reason of an HDF5 error stack (`... in H5F__super_read(): truncated file: ...`), on one line. */
+function hdf5Reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const reasons = [...text.matchAll(/in \w+\(\): (.+)/g)].map((m) => m[1].trim());
+  return reasons.at(-1) ?? (text.split('\n')[0].trim() || 'unknown HDF5 error');
 }
 
 /**

@@ -176,6 +176,14 @@ describe('bad model files', () => {
     expect((error as Error).message).toMatch(new RegExp(`^${file}: not a valid ONNX model`));
   });
 
+  it('refuses a truncated Keras HDF5 file with HDF5\'s reason on one line', async () => {
+    const file = join(tempDir(), 'model.h5');
+    writeFileSync(file, readFileSync(at('cnn.h5')).subarray(0, 5000));
+    const error = await readCheckpoint(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect((error as Error).message).toBe(`${file}: not a readable HDF5 file (truncated file: eof = 5000, sblock->base_addr = 0, stored_eof = 19744)`);
+  });
+
   it('names the missing weight shard of a tfjs model', async () => {
     const dir = tempDir();
     copyFileSync(at('mlp-tfjs-layers/model.json'), join(dir, 'model.json'));
