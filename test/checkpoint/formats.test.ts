@@ -226,3 +226,26 @@ describe('bad model files', () => {
     ]);
   });
 });
+
+describe('ONNX graphs as architectures', () => {
+  const node = (op: string, inputs: string[], outputs: string[], attributes = {}) => ({ name: `${op}_${outputs[0]}`, op, inputs, outputs, attributes });
+
+  it('makes a MatMul followed by an Add of an initializer one dense layer with a bias', async () => {
+    const { architectureFromOnnx } = await import('../../src/graph/onnx.js');
+    const spec = architectureFromOnnx(
+      { inputs: [{ name: 'x', shape: [null, 4] }], outputs: ['y'], nodes: [node('MatMul', ['x', 'W'], ['a']), node('Add', ['a', 'b'], ['h']), node('Relu', ['h'], ['y'])] },
+      'test.onnx',
+    );
+    expect(spec.layers).toEqual([
+      { type: 'input', name: 'input', channels: 4 },
+      { type: 'dense', name: 'MatMul_a', input: 'input', weight: 'W', bias: 'b' },
+      { type: 'activation', name: 'Relu_y', input: 'MatMul_a' },
+    ]);
+  });
+
+  it('refuses an operator it cannot map, naming the node', async () => {
+    const { architectureFromOnnx } = await import('../../src/graph/onnx.js');
+    const topology = { inputs: [{ name: 'x', shape: [1, 3, 8, 8] }], outputs: ['y'], nodes: [node('Conv', ['x', 'W'], ['a']), node('Concat', ['a', 'x'], ['y'], { axis: 1 })] };
+    expect(() => architectureFromOnnx(topology, 'test.onnx')).toThrow(/^graph: test.onnx: node "Concat_y" \(Concat\): operator Concat on the data path is not supported .*; give an architecture spec/);
+  });
+});
