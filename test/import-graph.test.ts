@@ -1,8 +1,8 @@
 /**
  * The import graph of src/ follows the pipeline (docs/architecture.md): checkpoint ->
  * graph -> properties -> summary -> predict -> report, each stage importing only earlier
- * ones and the base (util, errors); train and zoo produce runs from the stages up to the
- * graph; the command line sits on top and nothing imports it.
+ * ones and the base (util, errors); train, zoo and the importers produce runs from the
+ * stages up to the graph; the command line sits on top and nothing imports it.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -19,9 +19,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   ...Object.fromEntries(STAGES.map((stage, k) => [stage, [...BASE, ...STAGES.slice(0, k)]])),
   train: [...BASE, 'checkpoint', 'graph'],
   zoo: [...BASE, 'checkpoint', 'graph', 'train'],
+  // Importers turn published zoos into run directories, as train and zoo make them.
+  importers: [...BASE, 'checkpoint', 'graph'],
   // The library's entry point re-exports every stage, never the command line.
   index: [...BASE, ...STAGES],
-  cli: [...BASE, ...STAGES, 'train', 'zoo'],
+  cli: [...BASE, ...STAGES, 'train', 'zoo', 'importers'],
 };
 
 interface Import {

@@ -4,8 +4,11 @@
  */
 import type { DType, Tensor } from './tensor.js';
 
-/** Checkpoint file formats epochgraph reads. */
-export type CheckpointFormat = 'safetensors' | 'pytorch';
+/** Checkpoint file formats epochgraph reads (docs/formats/). */
+export type CheckpointFormat = 'safetensors' | 'pytorch' | 'onnx' | 'keras' | 'tfjs' | 'numpy';
+
+/** Every format, in the order error messages list them. */
+export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = Object.freeze(['safetensors', 'pytorch', 'onnx', 'keras', 'tfjs', 'numpy']);
 
 /**
  * Parameter order:
@@ -27,7 +30,7 @@ export interface TensorEntry {
 export interface CheckpointReader {
   readonly path: string;
   readonly format: CheckpointFormat;
-  /** Free-form string metadata (safetensors `__metadata__`; empty for PyTorch files). */
+  /** Free-form string metadata (safetensors `__metadata__`, ONNX `metadata_props` and graph; empty for PyTorch files). */
   readonly metadata: Readonly<Record<string, string>>;
   /** The tensors, in the requested parameter order. */
   readonly entries: readonly TensorEntry[];

@@ -26,7 +26,15 @@ const MAX_PIECES = 4;
  * The buffer is not zero-filled first: every byte is overwritten or the read throws.
  */
 export async function readExactly(handle: FileHandle, file: string, position: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+  return readExactlyInto(handle, file, position, new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length));
+}
+
+/**
+ * Fills `out` with the bytes at `position`, or throws on a short file. Returns `out`.
+ * Streaming readers pass the same buffer block after block: its pages are faulted in once.
+ */
+export async function readExactlyInto(handle: FileHandle, file: string, position: number, out: Uint8Array): Promise<Uint8Array> {
+  const length = out.length;
   const pieces = Math.max(1, Math.min(MAX_PIECES, Math.floor(length / PIECE_BYTES)));
   const step = Math.ceil(length / pieces);
   const readPiece = async (start: number, end: number) => {

@@ -13,6 +13,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { CheckpointError } from '../errors.js';
 import { writeAll, writeFileAtomicWith } from '../util/atomic-write.js';
+import type { AtomicWriteOptions } from '../util/atomic-write.js';
 import { compareNatural } from '../util/natural-sort.js';
 import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
 import { openForReading, readExactly } from './file.js';
@@ -177,6 +178,7 @@ export async function writeSafetensors(
   file: string,
   tensors: readonly Tensor[],
   metadata: Readonly<Record<string, string>> = {},
+  options: AtomicWriteOptions = {},
 ): Promise<void> {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -201,5 +203,5 @@ export async function writeSafetensors(
     await writeAll(handle, prefix);
     await writeAll(handle, headerBytes);
     for (const t of tensors) await writeAll(handle, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  });
+  }, options);
 }

@@ -12,6 +12,7 @@ import { registerEvaluate } from './commands/evaluate.js';
 import { registerFeatures } from './commands/features.js';
 import { registerFit } from './commands/fit.js';
 import { registerGraph } from './commands/graph.js';
+import { registerImport } from './commands/import.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
 import { registerInspect } from './commands/inspect.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerPredict(program);
   registerReport(program);
   registerInspect(program);
+  registerImport(program);
   return program;
 }
 

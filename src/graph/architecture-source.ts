@@ -3,12 +3,16 @@
  * checkpoint's metadata. Accepted documents: an architecture spec
  * (`"format": "epochgraph-architecture"`), or a run.json holding one under
  * `config.architecture` or `architecture`. Checkpoints may carry one as JSON text in the
- * safetensors metadata key `epochgraph.architecture`.
+ * safetensors metadata key `epochgraph.architecture`; an ONNX model's graph (metadata key
+ * `onnx.graph`) is turned into one by onnx.ts.
  */
 import { readFile } from 'node:fs/promises';
+import { ONNX_GRAPH_METADATA_KEY } from '../checkpoint/onnx.js';
+import type { OnnxTopology } from '../checkpoint/onnx.js';
 import type { ArchitectureSpec } from './architecture.js';
 import { parseArchitectureSpec } from './architecture.js';
 import { GraphError } from './errors.js';
+import { architectureFromOnnx } from './onnx.js';
 
 /** Checkpoint metadata key holding an architecture spec as JSON text. */
 export const ARCHITECTURE_METADATA_KEY = 'epochgraph.architecture';
@@ -34,11 +38,15 @@ export function architectureFromJson(document: unknown, source = 'architecture s
 
 /**
  * Returns the architecture recorded in checkpoint metadata under `epochgraph.architecture`,
- * or `undefined` if there is none. Throws `GraphError` if it is present but invalid.
+ * else the one an ONNX model's graph describes (`onnx.graph`), or `undefined` if there is
+ * neither. Throws `GraphError` if it is present but invalid.
  */
 export function architectureFromMetadata(metadata: Readonly<Record<string, string>>, source = 'checkpoint metadata'): ArchitectureSpec | undefined {
   const text = metadata[ARCHITECTURE_METADATA_KEY];
-  if (text === undefined) return undefined;
+  if (text === undefined) {
+    const onnx = metadata[ONNX_GRAPH_METADATA_KEY];
+    return onnx === undefined ? undefined : architectureFromOnnx(JSON.parse(onnx) as OnnxTopology, `${source}: ONNX graph`);
+  }
   let document: unknown;
   try {
     document = JSON.parse(text);

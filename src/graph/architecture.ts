@@ -135,6 +135,17 @@ export function layerName(layer: LayerSpec, index: number): string {
   return layer.name ?? (layer.type === 'input' ? 'input' : `${layer.type}${index}`);
 }
 
+/** A namer for generated specs: returns `base` (or `layer`), or `base#2`, `base#3`, ... once it is taken. */
+export function uniqueNamer(taken: Iterable<string> = []): (base: string) => string {
+  const used = new Set(taken);
+  return (base) => {
+    let name = base || 'layer';
+    for (let k = 2; used.has(name); k++) name = `${base}#${k}`;
+    used.add(name);
+    return name;
+  };
+}
+
 /**
  * Validates a parsed JSON value as an architecture spec.
  * Returns it typed; throws `GraphError` naming the first problem and where it is.

@@ -10,7 +10,7 @@
  */
 import { compareNatural } from '../util/natural-sort.js';
 import type { ArchitectureSpec, LayerSpec } from './architecture.js';
-import { ARCHITECTURE_FORMAT } from './architecture.js';
+import { ARCHITECTURE_FORMAT, uniqueNamer } from './architecture.js';
 import { GraphError, SPEC_HINT } from './errors.js';
 
 /** A tensor known by name and shape (a checkpoint entry or tensor). */
@@ -111,13 +111,7 @@ function inferChain(modules: readonly Module[]): ArchitectureSpec {
   if (!first) throw cannotInfer('the checkpoint holds no conv or dense weight');
   const firstWeight = first.tensors.weight as NamedShape;
 
-  const used = new Set<string>(['input', 'flatten']);
-  const unique = (base: string): string => {
-    let name = base || 'layer';
-    for (let k = 2; used.has(name); k++) name = `${base}#${k}`;
-    used.add(name);
-    return name;
-  };
+  const unique = uniqueNamer(['input', 'flatten']);
   let channels = firstWeight.shape[1];
   let form: 'maps' | 'vector' = first.kind === 'conv' ? 'maps' : 'vector';
   let previous = 'input';

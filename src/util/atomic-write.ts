@@ -13,18 +13,28 @@ function temporarySibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
+/** Options of the atomic writers. */
+export interface AtomicWriteOptions {
+  /**
+   * Flush the file to disk before the rename (default true). Writers filling a staging
+   * folder that is itself renamed into place at the end skip it: one fsync per small file
+   * would dominate their time.
+   */
+  readonly durable?: boolean;
+}
+
 /**
  * Writes a file atomically by handing `fill` an open handle on a temporary file.
  * On any error the temporary file is removed and the destination is untouched.
- * Returns once the file is durable and in place.
+ * Returns once the file is in place (and durable, unless `durable` is false).
  */
-export async function writeFileAtomicWith(path: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+export async function writeFileAtomicWith(path: string, fill: (handle: FileHandle) => Promise<void>, options: AtomicWriteOptions = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = temporarySibling(path);
   const handle = await open(tmp, 'wx');
   try {
     await fill(handle);
-    await handle.sync();
+    if (options.durable ?? true) await handle.sync();
     await handle.close();
     await rename(tmp, path);
   } catch (error) {
@@ -44,8 +54,12 @@ export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<v
 }
 
 /** Writes `data` to `path` atomically. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await writeFileAtomicWith(path, async (handle) => {
-    await handle.writeFile(data);
-  });
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomicWith(
+    path,
+    async (handle) => {
+      await handle.writeFile(data);
+    },
+    options,
+  );
 }

@@ -45,7 +45,7 @@ export interface TorchArchiveLimits {
 }
 
 /** yauzl's view of our file handle: every read must return all bytes asked for. */
-class HandleReader extends RandomAccessReader {
+export class HandleReader extends RandomAccessReader {
   constructor(
     private readonly file: string,
     private readonly handle: FileHandle,

@@ -20,7 +20,7 @@ interface InspectCheckpointOptions {
 export function registerInspectCheckpoint(program: Command): void {
   program
     .command('inspect-checkpoint')
-    .argument('<file>', 'checkpoint file (.safetensors, or .pt written by torch.save)')
+    .argument('<file>', 'checkpoint file: .safetensors, .pt (torch.save), .onnx, Keras .h5/.keras, tfjs model.json, .npy/.npz')
     .description("list a checkpoint's tensors: name, dtype, shape, min/max/mean and non-finite count")
     .option('--json', 'print JSON instead of a table')
     .option('--order <order>', 'parameter order: natural (numeric-aware names) or file', undefined)
