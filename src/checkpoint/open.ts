@@ -3,19 +3,23 @@
  */
 import { openForReading } from './file.js';
 import { CheckpointError } from '../errors.js';
-import type { Checkpoint, CheckpointFormat, CheckpointReader, ParameterOrder } from './checkpoint.js';
+import type { Checkpoint, CheckpointFormat, CheckpointLimits, CheckpointReader, ParameterOrder } from './checkpoint.js';
 import { openPytorch } from './pytorch/reader.js';
 import { openSafetensors } from './safetensors.js';
 import type { Tensor } from './tensor.js';
 
 /** Options of `openCheckpoint` and `readCheckpoint`. */
-export interface OpenCheckpointOptions {
+export interface OpenCheckpointOptions extends CheckpointLimits {
   /** Force a format instead of detecting it from the file's first bytes. */
   format?: CheckpointFormat;
   /** Parameter order; default: `file` for PyTorch (state_dict order), `natural` for safetensors. */
   order?: ParameterOrder;
   /** PyTorch files holding a dict of several things: the key of the state dict (default: found by name). */
   key?: string;
+  /** Largest accepted safetensors JSON header, bytes (default: the safetensors reader's). */
+  maxHeaderBytes?: number;
+  /** Largest accepted PyTorch data.pkl, bytes (default: the PyTorch reader's). */
+  maxPickleBytes?: number;
 }
 
 /** Options of `readCheckpoint`. */
@@ -64,9 +68,15 @@ export async function openCheckpoint(file: string, options: OpenCheckpointOption
   const format = options.format ?? (await detectCheckpointFormat(file));
   switch (format) {
     case 'safetensors':
-      return openSafetensors(file, { order: options.order });
+      return openSafetensors(file, { order: options.order, maxHeaderBytes: options.maxHeaderBytes, maxTensors: options.maxTensors, maxCheckpointBytes: options.maxCheckpointBytes });
     case 'pytorch':
-      return openPytorch(file, { order: options.order, key: options.key });
+      return openPytorch(file, {
+        order: options.order,
+        key: options.key,
+        maxPickleBytes: options.maxPickleBytes,
+        maxTensors: options.maxTensors,
+        maxCheckpointBytes: options.maxCheckpointBytes,
+      });
   }
 }
 

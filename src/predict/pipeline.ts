@@ -222,18 +222,23 @@ export class PredictorPipeline {
 
   /**
    * Restores a pipeline saved by `toJSON` (or by epochgraph 0.1's model format 1, which
-   * spelled the half-width `halfWidth`). Throws `PredictError` for an unknown candidate or
-   * target transform.
+   * spelled the half-width `halfWidth`). Throws `PredictError` for a malformed record, an
+   * unknown candidate or target transform.
    */
   static fromJSON(json: PipelineJson | (Omit<PipelineJson, 'half_width'> & { readonly halfWidth: number })): PredictorPipeline {
-    const restore = FROM_JSON[json.candidate];
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PredictError('pipeline', 'saved pipeline is not a JSON object');
+    // Own keys only: a candidate named "constructor" must not find Object's.
+    const restore = Object.hasOwn(FROM_JSON, json.candidate) ? FROM_JSON[json.candidate] : undefined;
     if (!restore) throw new PredictError('pipeline', `unknown estimator ${JSON.stringify(json.candidate)} in model file`);
+    if (typeof json.estimator !== 'object' || json.estimator === null) throw new PredictError('pipeline', 'saved pipeline lacks its "estimator" object');
+    if (typeof json.selection !== 'object' || json.selection === null) throw new PredictError('pipeline', 'saved pipeline lacks its "selection" object');
     const pipeline = new PredictorPipeline({ coverage: json.coverage, target: json.target ?? 'none' });
     const space = json.interval_space ?? 'accuracy';
     if (!(INTERVAL_SPACES as readonly unknown[]).includes(space)) {
       throw new PredictError('pipeline', `unknown interval_space ${JSON.stringify(space)} in model file; expected one of ${INTERVAL_SPACES.join(', ')}`);
     }
     const halfWidth = 'half_width' in json ? json.half_width : json.halfWidth;
+    if (typeof halfWidth !== 'number' || !(halfWidth >= 0)) throw new PredictError('pipeline', `saved pipeline: half_width must be a non-negative number, got ${JSON.stringify(halfWidth)}`);
     pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth, selection: { ...json.selection }, space };
     return pipeline;
   }
