@@ -63,3 +63,18 @@ export class LimitError extends EpochgraphError {
     super(`${subject}: ${detail}, over the limit of ${limit.toLocaleString('en-US')} (raise it with the ${field} option if the input is trusted)`);
   }
 }
+
+/**
+ * The file system refused a write: a full disk, a quota, a file size limit, a read-only
+ * mount. `code` is the system's (`ENOSPC`); files written before are intact.
+ */
+export class WriteError extends EpochgraphError {
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: cannot write (${code}: ${detail})`, options);
+  }
+}
