@@ -158,6 +158,14 @@ export class PredictorPipeline {
     const folds = Math.min(this.options.innerFolds, distinct);
     if (folds < 2) throw new PredictError('pipeline', `need runs from at least 2 configurations to fit, got ${distinct}`);
     const fold = groupedFolds(groups, folds, this.options.seed);
+    // Every estimator needs 2 rows; a tiny training set (a small zoo split into many folds) must say so plainly.
+    const smallest = Math.min(...Array.from({ length: folds }, (_, f) => fold.reduce((n, g) => n + (g === f ? 0 : 1), 0)));
+    if (smallest < 2) {
+      throw new PredictError(
+        'pipeline',
+        `${targets.length} training runs are too few: choosing the estimator by ${folds}-fold inner cross-validation would fit on ${smallest} run, and fitting needs 2 (use more runs, or more cross-validation folds so that each trains on more)`,
+      );
+    }
     const selection: Record<string, number> = {};
     let best: { candidate: CandidateName; outputs: Float64Array; mse: number } | undefined;
     for (const candidate of this.options.candidates) {
