@@ -21,6 +21,8 @@ const FIELD_FLAGS: Readonly<Record<string, string>> = Object.freeze({
   model: '--model',
   layout: '--layout',
   maxRuns: '--max-runs',
+  maxNodes: '--max-nodes',
+  maxEdges: '--max-edges',
 });
 
 /** The flag that sets library field `field` (`window` -> `--epochs`). */

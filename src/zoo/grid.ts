@@ -20,7 +20,7 @@ import { createRng } from '../util/random.js';
 /** Grid defaults. */
 export const DEFAULTS = Object.freeze({
   /** Most runs a grid may expand to: a slip such as `seeds: 1000000000` is refused before anything is allocated. */
-  maxRuns: 100_000,
+  maxRuns: 10_000,
 });
 
 /** Options of `parseGrid` and `readGrid`. */
