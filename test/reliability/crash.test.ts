@@ -9,19 +9,12 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TIMING_FILE } from '../../src/train/train.js';
 import { createRng } from '../../src/util/random.js';
-import { listFiles, runCli, tempDir } from '../helpers.js';
+import { listFiles, runCli, tempDir, temporaries, tinyZooGrid } from '../helpers.js';
 
 const CLI = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
-/** The smallest zoo worth killing: four one-layer MLPs of 2 epochs on 50 images; fit needs four runs. */
-const GRID = `config:
-  arch: mlp
-  hidden: [4]
-  epochs: 2
-  train_limit: 50
-  lr: [0.05, 0.1, 0.2, 0.4]
-keep_checkpoints: 0,last
-`;
+/** Four runs: fit needs four. */
+const GRID = tinyZooGrid([0.05, 0.1, 0.2, 0.4], '0,last');
 const KILLS = 20;
 /** Seed of the kill moments (printed with the tally, so that a failure can be replayed). */
 const KILL_SEED = 20;
@@ -66,10 +59,6 @@ function readdirSafe(path: string): boolean {
   }
 }
 
-function temporaries(dir: string): string[] {
-  return listFiles(dir).filter((name) => /\.tmp-\d+-/.test(name));
-}
-
 describe('crash safety', () => {
   it(`a zoo SIGKILLed at ${KILLS} random moments and re-run ends byte-identical to an uninterrupted one`, async () => {
     const dir = tempDir();
@@ -110,7 +99,7 @@ describe('crash safety', () => {
     const dir = tempDir();
     const grid = join(dir, 'grid.yaml');
     // Every checkpoint kept, for a window of epochs 0-1.
-    writeFileSync(grid, GRID.replace('keep_checkpoints: 0,last', 'keep_checkpoints: all'));
+    writeFileSync(grid, tinyZooGrid([0.05, 0.1, 0.2, 0.4], 'all'));
     const zoo = join(dir, 'zoo');
     expect(runCli(['zoo', grid, '--out', zoo, '--workers', '2', '--quiet']).code).toBe(0);
     const rng = createRng(KILL_SEED + 1);

@@ -9,16 +9,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TIMING_FILE } from '../../src/train/train.js';
-import { listFiles, runCli, tempDir } from '../helpers.js';
+import { listFiles, runCli, tempDir, temporaries, tinyZooGrid } from '../helpers.js';
 
-const GRID = `config:
-  arch: mlp
-  hidden: [4]
-  epochs: 2
-  train_limit: 50
-  lr: [0.05, 0.1, 0.2, 0.4]
-keep_checkpoints: all
-`;
+const GRID = tinyZooGrid([0.05, 0.1, 0.2, 0.4], 'all');
 
 const root = tempDir();
 const disk = join(root, 'disk');
@@ -41,10 +34,6 @@ function fill(): string {
     if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
   }
   return filler;
-}
-
-function temporaries(dir: string): string[] {
-  return listFiles(dir).filter((name) => /\.tmp-\d+-/.test(name));
 }
 
 /** The one-line message of a write refused for lack of space. */

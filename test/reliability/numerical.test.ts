@@ -17,17 +17,10 @@ import { evaluateTables, evaluateZoos, evaluationSpec } from '../../src/predict/
 import type { ZooEvaluation } from '../../src/predict/evaluation.js';
 import { checkpointProperties, propertiesToJson } from '../../src/properties/compute.js';
 import type { FeatureTable } from '../../src/summary/table.js';
-import { runCli, tempDir } from '../helpers.js';
+import { runCli, tempDir, tinyZooGrid } from '../helpers.js';
 
 const RUNS = 8;
-const GRID = `config:
-  arch: mlp
-  hidden: [4]
-  epochs: 2
-  train_limit: 50
-  lr: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5]
-keep_checkpoints: all
-`;
+const GRID = tinyZooGrid([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5], 'all');
 const ids = Array.from({ length: RUNS }, (_, i) => `run-${String(i).padStart(4, '0')}`);
 const methods = ['graph+curve', 'curve', 'weights'].map((name) => findMethod(name) as Method);
 const spec = (window: number[], folds = 4) => evaluationSpec({ window, folds, methods });
