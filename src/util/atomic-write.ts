@@ -10,6 +10,7 @@
  * with the environment, not a bug, and every earlier file stays intact.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
@@ -97,13 +98,22 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   });
 }
 
+/** True if process `pid` exists and is not a zombie (a killed writer whose parent died too may stay one for a while). */
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true; // no procfs: the signal test is all there is
+  }
+  // proc(5): the state follows the parenthesised command name, which may itself hold ") ".
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
 
 /**

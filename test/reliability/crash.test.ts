@@ -21,22 +21,36 @@ const KILL_SEED = 20;
 
 /**
  * Runs the CLI with `args` in its own process group and SIGKILLs the whole group (the zoo and
- * its workers: nothing gets to clean up) `afterMs` after start, unless it exits first.
- * Returns whether it was killed, its exit code and its running time.
+ * its workers: nothing gets to clean up) `afterMs` after start, unless it exits first; with
+ * `fromFirstRun`, `afterMs` counts from the first training progress of a zoo (its first `--json`
+ * "progress" event, after the first checkpoint), so that the moment falls while runs are trained
+ * and written, not while processes load. Returns whether it was killed, its exit code, its
+ * running time and when the first progress came.
  */
-function runKilled(args: readonly string[], afterMs: number): Promise<{ killed: boolean; code: number | null; ms: number }> {
+function runKilled(args: readonly string[], afterMs: number, fromFirstRun = false): Promise<{ killed: boolean; code: number | null; ms: number; firstRunMs?: number }> {
   return new Promise((done, fail) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore', detached: true });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      process.kill(-(child.pid as number), 'SIGKILL');
-    }, afterMs);
+    let firstRunMs: number | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      timer = setTimeout(() => {
+        killed = true;
+        process.kill(-(child.pid as number), 'SIGKILL');
+      }, afterMs);
+    };
+    if (!fromFirstRun) arm();
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (firstRunMs === undefined && chunk.toString().includes('"type":"progress"')) {
+        firstRunMs = performance.now() - started;
+        if (fromFirstRun) arm();
+      }
+    });
     child.on('error', fail);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      done({ killed, code, ms: performance.now() - started });
+      done({ killed, code, ms: performance.now() - started, firstRunMs });
     });
   });
 }
@@ -65,32 +79,35 @@ describe('crash safety', () => {
     const grid = join(dir, 'grid.yaml');
     writeFileSync(grid, GRID);
     const reference = join(dir, 'reference');
-    const whole = await runKilled(['zoo', grid, '--out', reference, '--workers', '2', '--quiet'], 600_000);
+    const whole = await runKilled(['zoo', grid, '--out', reference, '--workers', '2', '--json'], 600_000);
     expect(whole).toMatchObject({ killed: false, code: 0 });
+    const working = whole.ms - (whole.firstRunMs as number);
     const expected = contents(reference);
     expect([...expected.keys()].filter((name) => name.endsWith('run.json'))).toHaveLength(4);
 
     const rng = createRng(KILL_SEED);
-    const tally = { interrupted: 0, withTemporaries: 0, runsDoneAtKill: [] as number[] };
+    const tally = { interrupted: 0, withTemporaries: 0, runsDoneAtKill: [] as number[], checkpointsAtKill: [] as number[] };
     for (let k = 0; k < KILLS; k++) {
       const out = join(dir, `killed-${k}`);
-      // A moment anywhere in a run as long as the uninterrupted one.
-      const moment = rng.uniform() * whole.ms;
-      const { killed } = await runKilled(['zoo', grid, '--out', out, '--workers', '2', '--quiet'], moment);
+      // A moment anywhere between the first progress and the end of a zoo as long as the uninterrupted one.
+      const moment = rng.uniform() * working;
+      const { killed } = await runKilled(['zoo', grid, '--out', out, '--workers', '2', '--json'], moment, true);
       if (killed) {
         tally.interrupted++;
         if (existsSync(out) && temporaries(out).length > 0) tally.withTemporaries++;
-        tally.runsDoneAtKill.push(existsSync(out) ? listFiles(out).filter((name) => name.endsWith('run.json')).length : 0);
+        const left = existsSync(out) ? listFiles(out) : [];
+        tally.runsDoneAtKill.push(left.filter((name) => name.endsWith('run.json')).length);
+        tally.checkpointsAtKill.push(left.filter((name) => name.endsWith('.safetensors')).length);
       }
       const again = runCli(['zoo', grid, '--out', out, '--workers', '2', '--quiet']);
       expect(again.stderr).toBe('');
       expect(again.code).toBe(0);
       const got = contents(out);
-      expect([...got.keys()], `kill ${k} at ${moment.toFixed(0)} ms`).toEqual([...expected.keys()]);
-      for (const [name, bytes] of expected) expect(got.get(name)?.equals(bytes), `${name} after kill ${k} at ${moment.toFixed(0)} ms`).toBe(true);
+      expect([...got.keys()], `kill ${k} at ${moment.toFixed(0)} ms after the first progress`).toEqual([...expected.keys()]);
+      for (const [name, bytes] of expected) expect(got.get(name)?.equals(bytes), `${name} after kill ${k} at ${moment.toFixed(0)} ms after the first progress`).toBe(true);
       expect(temporaries(out)).toEqual([]);
     }
-    console.log(`crash safety: ${KILLS} kills (seed ${KILL_SEED}) over ${whole.ms.toFixed(0)} ms; ${JSON.stringify(tally)}`);
+    console.log(`crash safety: ${KILLS} kills (seed ${KILL_SEED}) over the ${working.toFixed(0)} ms from the first progress to the end; ${JSON.stringify(tally)}`);
     // Most moments fall while the zoo still works (the rest after it finished: a re-run then has nothing to do).
     expect(tally.interrupted).toBeGreaterThanOrEqual(KILLS / 2);
   }, 900_000);

@@ -9,7 +9,8 @@ import { DEFAULTS as CHECKPOINT_DEFAULTS } from '../../src/checkpoint/checkpoint
 import { openCheckpoint } from '../../src/checkpoint/open.js';
 import { DEFAULTS as SAFETENSORS_DEFAULTS, writeSafetensors } from '../../src/checkpoint/safetensors.js';
 import { makeTensor } from '../../src/checkpoint/tensor.js';
-import { LimitError } from '../../src/errors.js';
+import { LimitError, OptionError } from '../../src/errors.js';
+import { MAX_EPOCH, parseEpochWindow } from '../../src/util/epochs.js';
 import { DEFAULTS as GRID_DEFAULTS, parseGrid } from '../../src/zoo/grid.js';
 import { runCli, tempDir } from '../helpers.js';
 
@@ -75,6 +76,16 @@ describe('limits', () => {
     const cli = runCli(['zoo', join(dir, 'grid.yaml'), '--out', join(dir, 'zoo'), '--max-runs', '10']);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toBe(`epochgraph: ${join(dir, 'grid.yaml')}:1: the grid expands to 12 runs, over the limit of 10 (raise it with --max-runs if the input is trusted)\n`);
+  });
+
+  it('epoch lists name epochs up to MAX_EPOCH: 2^53 no longer hangs, a billion-epoch range is not built', () => {
+    expect(MAX_EPOCH).toBe(1_000_000);
+    expect(() => parseEpochWindow('9007199254740993')).toThrow(new OptionError('window', 'epoch 9007199254740993 is above 1,000,000, the largest epoch a list may name'));
+    expect(() => parseEpochWindow('0-99999999999')).toThrow(OptionError);
+    expect(parseEpochWindow(`${MAX_EPOCH - 1}-${MAX_EPOCH}`)).toEqual([MAX_EPOCH - 1, MAX_EPOCH]);
+    const cli = runCli(['evaluate', tempDir(), '--epochs', '0-99999999999']);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toBe('epochgraph: --epochs: epoch 99999999999 is above 1,000,000, the largest epoch a list may name\n');
   });
 
   it('unrolled-graph size: --max-edges and --max-nodes on the command line', () => {
