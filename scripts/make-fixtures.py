@@ -375,6 +375,8 @@ def main():
     # Absurd sizes that must be refused before anything is allocated.
     write_forged("absurd-numel.pt", {"w": ForgedView(ForgedStorage("0", 2**50), 0, (2**25, 2**25), (2**25, 1))}, {"0": storage16})
     write_forged("absurd-shape.pt", {"w": ForgedView(ForgedStorage("0", 4), 0, (2**30, 2**30, 2**30), (0, 0, 0))}, {"0": storage16})
+    # Real torch.save of an expanded tensor: one stored float, a 2^20 x 2^20 view of it (4 TiB once materialised).
+    torch.save({"w": torch.zeros(1).expand(2**20, 2**20)}, path("expanded.pt"))
     # The pickle references storage 7, which has no record.
     write_forged("missing-record.pt", {"w": ForgedView(ForgedStorage("7", 4), 0, (4,), (1,))}, {"0": storage16})
 

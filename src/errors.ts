@@ -47,3 +47,34 @@ export class OptionError extends EpochgraphError {
     super(`${field}: ${detail}`);
   }
 }
+
+/**
+ * An input exceeds one of the documented size limits (docs/RELIABILITY.md) that keep a
+ * hostile or broken file from exhausting memory or time. `field` names the option that
+ * raises it, as the library knows it (`maxRuns`); the command line names its flag instead.
+ */
+export class LimitError extends EpochgraphError {
+  constructor(
+    readonly subject: string,
+    readonly detail: string,
+    readonly field: string,
+    readonly limit: number,
+  ) {
+    super(`${subject}: ${detail}, over the limit of ${limit.toLocaleString('en-US')} (raise it with the ${field} option if the input is trusted)`);
+  }
+}
+
+/**
+ * The file system refused a write: a full disk, a quota, a file size limit, a read-only
+ * mount. `code` is the system's (`ENOSPC`); files written before are intact.
+ */
+export class WriteError extends EpochgraphError {
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: cannot write (${code}: ${detail})`, options);
+  }
+}

@@ -65,3 +65,16 @@ export function brightnessDataset(count: number, options: { seed: number; contra
   };
   return { name: 'brightness', height: 4, width: 4, channels: 1, classes: 2, train: make(count), test: make(options.testCount) };
 }
+
+/**
+ * The grid of the smallest zoo worth crashing: one-layer MLPs (4 hidden units) of 2 epochs on
+ * 50 MNIST images, one run per learning rate in `lrs`.
+ */
+export function tinyZooGrid(lrs: readonly number[], keepCheckpoints: string): string {
+  return `config:\n  arch: mlp\n  hidden: [4]\n  epochs: 2\n  train_limit: 50\n  lr: [${lrs.join(', ')}]\nkeep_checkpoints: ${keepCheckpoints}\n`;
+}
+
+/** Temporary files an atomic write left under `dir` (there should be none). */
+export function temporaries(dir: string): string[] {
+  return listFiles(dir).filter((name) => /\.tmp-\d+-/.test(name));
+}

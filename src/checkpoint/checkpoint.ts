@@ -2,7 +2,36 @@
  * The checkpoint abstraction every later stage reads through: a lazily opened file
  * that lists its tensors up front and reads each one's bytes only when asked.
  */
+import { LimitError } from '../errors.js';
 import type { DType, Tensor } from './tensor.js';
+
+/** Limits every checkpoint reader applies to what a file declares, before reading any tensor data. */
+export const DEFAULTS = Object.freeze({
+  /** Most tensors a checkpoint may hold (large language models hold a few thousand). */
+  maxTensors: 100_000,
+  /** Most bytes of tensor data a checkpoint may declare, all its tensors read (16 GiB). */
+  maxCheckpointBytes: 2 ** 34,
+});
+
+/** The limits of `DEFAULTS`, raised (or lowered) per call. */
+export interface CheckpointLimits {
+  maxTensors?: number;
+  maxCheckpointBytes?: number;
+}
+
+/**
+ * Checks what a checkpoint declares against `limits`: refuses too many tensors, or more
+ * tensor data than allowed (a PyTorch view can be far larger than the bytes it reads,
+ * e.g. with zero strides). Throws `LimitError` naming the file.
+ */
+export function checkCheckpointLimits(file: string, entries: readonly TensorEntry[], limits: CheckpointLimits): void {
+  const maxTensors = limits.maxTensors ?? DEFAULTS.maxTensors;
+  if (entries.length > maxTensors) throw new LimitError(file, `${entries.length.toLocaleString('en-US')} tensors`, 'maxTensors', maxTensors);
+  const maxBytes = limits.maxCheckpointBytes ?? DEFAULTS.maxCheckpointBytes;
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.byteLength;
+  if (bytes > maxBytes) throw new LimitError(file, `its tensors hold ${bytes.toLocaleString('en-US')} bytes`, 'maxCheckpointBytes', maxBytes);
+}
 
 /** Checkpoint file formats epochgraph reads (docs/formats/). */
 export type CheckpointFormat = 'safetensors' | 'pytorch' | 'onnx' | 'keras' | 'tfjs' | 'numpy';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { openForReading } from './file.js';
 import { CheckpointError } from '../errors.js';
-import type { Checkpoint, CheckpointFormat, CheckpointReader, ParameterOrder } from './checkpoint.js';
+import type { Checkpoint, CheckpointFormat, CheckpointLimits, CheckpointReader, ParameterOrder } from './checkpoint.js';
 import { openPytorch } from './pytorch/reader.js';
 import { HDF5_MAGIC, openKeras } from './keras.js';
 import { NPY_MAGIC, openNumpy } from './numpy.js';
@@ -16,13 +16,17 @@ import { openZipMembers } from './zip-members.js';
 import type { Tensor } from './tensor.js';
 
 /** Options of `openCheckpoint` and `readCheckpoint`. */
-export interface OpenCheckpointOptions {
+export interface OpenCheckpointOptions extends CheckpointLimits {
   /** Force a format instead of detecting it from the file's first bytes. */
   format?: CheckpointFormat;
   /** Parameter order; default: `natural` for safetensors and NumPy, `file` for the others (their order follows the model). */
   order?: ParameterOrder;
   /** PyTorch files holding a dict of several things: the key of the state dict (default: found by name). */
   key?: string;
+  /** Largest accepted safetensors JSON header, bytes (default: the safetensors reader's). */
+  maxHeaderBytes?: number;
+  /** Largest accepted PyTorch data.pkl, bytes (default: the PyTorch reader's). */
+  maxPickleBytes?: number;
 }
 
 /** Options of `readCheckpoint`. */
@@ -117,9 +121,15 @@ export async function openCheckpoint(file: string, options: OpenCheckpointOption
   const format = options.format ?? (await detectCheckpointFormat(file));
   switch (format) {
     case 'safetensors':
-      return openSafetensors(file, { order: options.order });
+      return openSafetensors(file, { order: options.order, maxHeaderBytes: options.maxHeaderBytes, maxTensors: options.maxTensors, maxCheckpointBytes: options.maxCheckpointBytes });
     case 'pytorch':
-      return openPytorch(file, { order: options.order, key: options.key });
+      return openPytorch(file, {
+        order: options.order,
+        key: options.key,
+        maxPickleBytes: options.maxPickleBytes,
+        maxTensors: options.maxTensors,
+        maxCheckpointBytes: options.maxCheckpointBytes,
+      });
     case 'onnx':
       return openOnnx(file, { order: options.order });
     case 'keras':

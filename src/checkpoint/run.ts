@@ -7,6 +7,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunFormatError } from '../errors.js';
+import { printable } from '../util/format.js';
 import { compareNatural } from '../util/natural-sort.js';
 import type { CheckpointFormat } from './checkpoint.js';
 
@@ -151,7 +152,7 @@ export async function readRun(runDir: string): Promise<Run> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new RunFormatError(file, `not valid JSON (${(error as Error).message})`);
+    throw new RunFormatError(file, `not valid JSON (${printable((error as Error).message)})`);
   }
   const manifest = parseRunManifest(file, value);
   const checkpoints = await listRunCheckpoints(runDir);

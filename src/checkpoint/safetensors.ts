@@ -11,11 +11,13 @@
  * asking for one tensor of a large file costs about that tensor's size in memory.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, LimitError } from '../errors.js';
 import { writeAll, writeFileAtomicWith } from '../util/atomic-write.js';
 import type { AtomicWriteOptions } from '../util/atomic-write.js';
+import { printable } from '../util/format.js';
 import { compareNatural } from '../util/natural-sort.js';
-import type { CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
+import { checkCheckpointLimits } from './checkpoint.js';
+import type { CheckpointLimits, CheckpointReader, ParameterOrder, TensorEntry } from './checkpoint.js';
 import { openForReading, readExactly } from './file.js';
 import { DTYPE_BYTES, elementCount, isDType, typedArrayFromBytes } from './tensor.js';
 import type { Tensor } from './tensor.js';
@@ -29,8 +31,10 @@ export const DEFAULTS = Object.freeze({
 });
 
 /** Options of `openSafetensors`. */
-export interface SafetensorsOpenOptions {
+export interface SafetensorsOpenOptions extends CheckpointLimits {
   order?: ParameterOrder;
+  /** Largest accepted JSON header, bytes (default `DEFAULTS.maxHeaderBytes`). */
+  maxHeaderBytes?: number;
 }
 
 interface LocatedEntry extends TensorEntry {
@@ -53,7 +57,7 @@ function parseHeader(
   try {
     header = JSON.parse(text);
   } catch (error) {
-    throw new CheckpointError(file, `safetensors header is not valid JSON (${(error as Error).message})`);
+    throw new CheckpointError(file, `safetensors header is not valid JSON (${printable((error as Error).message)})`);
   }
   if (!isPlainObject(header)) throw new CheckpointError(file, 'safetensors header is not a JSON object');
   const metadata: Record<string, string> = {};
@@ -117,8 +121,9 @@ export async function openSafetensors(file: string, options: SafetensorsOpenOpti
     if (size < 8) throw new CheckpointError(file, `truncated: ${size} bytes is too short for a safetensors header length`);
     const prefix = await readExactly(handle, file, 0, 8);
     const headerLength = new DataView(prefix.buffer).getBigUint64(0, true);
-    if (headerLength > BigInt(DEFAULTS.maxHeaderBytes)) {
-      throw new CheckpointError(file, `safetensors header length ${headerLength} exceeds the ${DEFAULTS.maxHeaderBytes}-byte limit (not a safetensors file?)`);
+    const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes;
+    if (headerLength > BigInt(maxHeaderBytes)) {
+      throw new LimitError(file, `safetensors header length ${headerLength} bytes (not a safetensors file?)`, 'maxHeaderBytes', maxHeaderBytes);
     }
     const n = Number(headerLength);
     if (8 + n > size) {
@@ -132,6 +137,7 @@ export async function openSafetensors(file: string, options: SafetensorsOpenOpti
       throw new CheckpointError(file, 'safetensors header is not valid UTF-8 (not a safetensors file?)');
     }
     const { entries, metadata } = parseHeader(file, text, 8 + n, size - 8 - n);
+    checkCheckpointLimits(file, entries, options);
     if (order === 'natural') entries.sort((a, b) => compareNatural(a.name, b.name));
     return new SafetensorsReader(file, handle, entries, metadata);
   } catch (error) {

@@ -3,7 +3,7 @@
  * errors name the field they concern (`OptionError`); `flagOf` turns a field into the
  * flag a user typed.
  */
-import { EpochgraphError, OptionError } from '../errors.js';
+import { EpochgraphError, LimitError, OptionError } from '../errors.js';
 
 /** A command-line option or argument has an invalid value. */
 export class UsageError extends EpochgraphError {}
@@ -20,6 +20,9 @@ const FIELD_FLAGS: Readonly<Record<string, string>> = Object.freeze({
   method: '--method',
   model: '--model',
   layout: '--layout',
+  maxRuns: '--max-runs',
+  maxNodes: '--max-nodes',
+  maxEdges: '--max-edges',
 });
 
 /** The flag that sets library field `field` (`window` -> `--epochs`). */
@@ -27,9 +30,14 @@ export function flagOf(field: string): string {
   return FIELD_FLAGS[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** `error` worded for the command line: an `OptionError`'s field becomes its flag. Returns the message. */
+/** `error` worded for the command line: the field of an `OptionError` or a `LimitError` becomes its flag. Returns the message. */
 export function commandLineMessage(error: EpochgraphError): string {
-  return error instanceof OptionError ? `${flagOf(error.field)}: ${error.detail}` : error.message;
+  if (error instanceof OptionError) return `${flagOf(error.field)}: ${error.detail}`;
+  // Only the limits the command line sets by a flag are reworded; the others keep the library's option name.
+  if (error instanceof LimitError && Object.hasOwn(FIELD_FLAGS, error.field)) {
+    return `${error.subject}: ${error.detail}, over the limit of ${error.limit.toLocaleString('en-US')} (raise it with ${flagOf(error.field)} if the input is trusted)`;
+  }
+  return error.message;
 }
 
 /** Returns `value` if it is one of `choices` (undefined passes through); throws `UsageError` otherwise. */

@@ -13,6 +13,7 @@ import type { ArchitectureSpec } from './architecture.js';
 import { parseArchitectureSpec } from './architecture.js';
 import { GraphError } from './errors.js';
 import { architectureFromOnnx } from './onnx.js';
+import { printable } from '../util/format.js';
 
 /** Checkpoint metadata key holding an architecture spec as JSON text. */
 export const ARCHITECTURE_METADATA_KEY = 'epochgraph.architecture';
@@ -51,7 +52,7 @@ export function architectureFromMetadata(metadata: Readonly<Record<string, strin
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new GraphError(`${source}: ${ARCHITECTURE_METADATA_KEY} is not valid JSON (${(error as Error).message})`);
+    throw new GraphError(`${source}: ${ARCHITECTURE_METADATA_KEY} is not valid JSON (${printable((error as Error).message)})`);
   }
   return architectureFromJson(document, `${source}: ${ARCHITECTURE_METADATA_KEY}`);
 }
@@ -65,7 +66,7 @@ export async function readArchitectureSpec(file: string): Promise<ArchitectureSp
   try {
     document = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new GraphError(`${file}: cannot read an architecture spec (${(error as Error).message})`);
+    throw new GraphError(`${file}: cannot read an architecture spec (${printable((error as Error).message)})`);
   }
   const spec = architectureFromJson(document, file);
   if (!spec) throw new GraphError(`${file}: the run has no config.architecture or architecture`);

@@ -13,6 +13,7 @@
  * input layer has a `size`. Refuses graphs above a size limit before allocating anything.
  */
 import { CsrAdjacency } from './csr.js';
+import { LimitError } from '../errors.js';
 import { GraphError, NonFiniteWeightsError } from './errors.js';
 import { layersOf, memoryTensors, planFor } from './graph.js';
 import type { Graph, GraphLayer, GraphOptions, GraphSource } from './graph.js';
@@ -196,8 +197,8 @@ function emitter(op: PlanOp, from: GraphLayer, values: WeightValues | null, sour
 /**
  * Builds the unrolled graph of a checkpoint (or list of tensors).
  * Returns a `Graph` with a CSR adjacency. Throws `GraphError` when spatial sizes are unknown,
- * a weight is not finite, or the graph would exceed `maxEdges` / `maxNodes` (the message
- * gives the estimated counts).
+ * a weight is not finite, and `LimitError` when the graph would exceed `maxEdges` or
+ * `maxNodes` (the message gives the estimated counts).
  */
 export function buildUnrolledGraph(source: GraphSource, options: UnrolledGraphOptions = {}): Graph {
   const tensors = memoryTensors(source);
@@ -206,12 +207,9 @@ export function buildUnrolledGraph(source: GraphSource, options: UnrolledGraphOp
   const { nodes, edges } = sizeOf(plan, layers);
   const maxEdges = options.maxEdges ?? DEFAULTS.maxEdges;
   const maxNodes = options.maxNodes ?? DEFAULTS.maxNodes;
-  if (edges > maxEdges || nodes > maxNodes) {
-    throw new GraphError(
-      `the unrolled graph would have ${nodes.toLocaleString('en-US')} nodes and ${edges.toLocaleString('en-US')} edges, ` +
-        `above the limit of ${maxNodes.toLocaleString('en-US')} nodes and ${maxEdges.toLocaleString('en-US')} edges (maxNodes, maxEdges); use the rolled graph`,
-    );
-  }
+  const size = `the unrolled graph would have ${nodes.toLocaleString('en-US')} nodes and ${edges.toLocaleString('en-US')} edges`;
+  if (edges > maxEdges) throw new LimitError('graph', `${size}: too many edges`, 'maxEdges', maxEdges);
+  if (nodes > maxNodes) throw new LimitError('graph', `${size}: too many nodes`, 'maxNodes', maxNodes);
   const index = new Map(plan.groups.map((g, k) => [g, k]));
   const start = new Float64Array(nodes + 1);
   const sources = new Int32Array(edges);

@@ -61,7 +61,7 @@ export class ImputedRidge implements Regressor {
 
   /** Restores a model saved by `toJSON`. Throws `PredictError` for malformed data. */
   static fromJSON(json: RegressorJson): ImputedRidge {
-    if (json.estimator !== 'imputed-ridge' || !Array.isArray(json.means)) throw new PredictError('impute', 'not an imputed-ridge model');
+    if (typeof json !== 'object' || json === null || json.estimator !== 'imputed-ridge' || !Array.isArray(json.means)) throw new PredictError('impute', 'not an imputed-ridge model');
     const model = new ImputedRidge(RidgeRegressor.fromJSON(json.ridge));
     model.#means = Float64Array.from(json.means as number[]);
     return model;

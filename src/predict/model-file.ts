@@ -9,6 +9,7 @@ import { EpochgraphError } from '../errors.js';
 import type { FeatureBlock } from '../summary/features.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { printable } from '../util/format.js';
 import type { Metrics } from './evaluate.js';
 import type { PipelineJson } from './pipeline.js';
 
@@ -54,7 +55,7 @@ export async function readModelFile(file: string): Promise<ModelFile> {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new EpochgraphError(`${file}: ${code ? `cannot read (${code})` : `not a model file (${(error as Error).message})`}`);
+    throw new EpochgraphError(`${file}: ${code ? `cannot read (${code})` : `not a model file (${printable((error as Error).message)})`}`);
   }
   const model = value as Partial<ModelFile>;
   if (typeof model !== 'object' || model === null || model.format !== MODEL_FORMAT) {

@@ -158,6 +158,14 @@ export class PredictorPipeline {
     const folds = Math.min(this.options.innerFolds, distinct);
     if (folds < 2) throw new PredictError('pipeline', `need runs from at least 2 configurations to fit, got ${distinct}`);
     const fold = groupedFolds(groups, folds, this.options.seed);
+    // Every estimator needs 2 rows; a tiny training set (a small zoo split into many folds) must say so plainly.
+    const smallest = Math.min(...Array.from({ length: folds }, (_, f) => fold.reduce((n, g) => n + (g === f ? 0 : 1), 0)));
+    if (smallest < 2) {
+      throw new PredictError(
+        'pipeline',
+        `${targets.length} training runs are too few: choosing the estimator by ${folds}-fold inner cross-validation would fit on ${smallest} run, and fitting needs 2 (use more runs, or more cross-validation folds so that each trains on more)`,
+      );
+    }
     const selection: Record<string, number> = {};
     let best: { candidate: CandidateName; outputs: Float64Array; mse: number } | undefined;
     for (const candidate of this.options.candidates) {
@@ -222,18 +230,23 @@ export class PredictorPipeline {
 
   /**
    * Restores a pipeline saved by `toJSON` (or by epochgraph 0.1's model format 1, which
-   * spelled the half-width `halfWidth`). Throws `PredictError` for an unknown candidate or
-   * target transform.
+   * spelled the half-width `halfWidth`). Throws `PredictError` for a malformed record, an
+   * unknown candidate or target transform.
    */
   static fromJSON(json: PipelineJson | (Omit<PipelineJson, 'half_width'> & { readonly halfWidth: number })): PredictorPipeline {
-    const restore = FROM_JSON[json.candidate];
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PredictError('pipeline', 'saved pipeline is not a JSON object');
+    // Own keys only: a candidate named "constructor" must not find Object's.
+    const restore = Object.hasOwn(FROM_JSON, json.candidate) ? FROM_JSON[json.candidate] : undefined;
     if (!restore) throw new PredictError('pipeline', `unknown estimator ${JSON.stringify(json.candidate)} in model file`);
+    if (typeof json.estimator !== 'object' || json.estimator === null) throw new PredictError('pipeline', 'saved pipeline lacks its "estimator" object');
+    if (typeof json.selection !== 'object' || json.selection === null) throw new PredictError('pipeline', 'saved pipeline lacks its "selection" object');
     const pipeline = new PredictorPipeline({ coverage: json.coverage, target: json.target ?? 'none' });
     const space = json.interval_space ?? 'accuracy';
     if (!(INTERVAL_SPACES as readonly unknown[]).includes(space)) {
       throw new PredictError('pipeline', `unknown interval_space ${JSON.stringify(space)} in model file; expected one of ${INTERVAL_SPACES.join(', ')}`);
     }
     const halfWidth = 'half_width' in json ? json.half_width : json.halfWidth;
+    if (typeof halfWidth !== 'number' || !(halfWidth >= 0)) throw new PredictError('pipeline', `saved pipeline: half_width must be a non-negative number, got ${JSON.stringify(halfWidth)}`);
     pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth, selection: { ...json.selection }, space };
     return pipeline;
   }

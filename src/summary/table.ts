@@ -41,8 +41,8 @@ export type TableProgress = (done: number, total: number, run: string) => void;
 
 /**
  * Extracts the features of every run in `runDirs` (one run in memory at a time).
- * Columns are the union over runs, in order of first appearance.
- * Returns the table; throws `RunFormatError` for a run lacking a window checkpoint.
+ * Columns are the union over runs, in order of first appearance; a non-finite value is
+ * stored as missing (NaN). Returns the table; throws `RunFormatError` for a run lacking a window checkpoint.
  */
 export async function buildFeatureTable(runDirs: readonly string[], options: RunFeatureOptions, onProgress?: TableProgress): Promise<FeatureTable> {
   const columnIndex = new Map<string, number>();
@@ -66,7 +66,10 @@ export async function buildFeatureTable(runDirs: readonly string[], options: Run
           index = columnIndex.size;
           columnIndex.set(column, index);
         }
-        row.set(index, vector.values[k]);
+        // A feature is a finite number or missing: infinities (weight statistics of a tensor holding
+        // one, log10 of a zero in a foreign config) mean nothing to the estimators.
+        const value = vector.values[k];
+        row.set(index, Number.isFinite(value) ? value : NaN);
       });
     }
     rows.push(row);

@@ -182,7 +182,9 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   const dataset = options.dataset ?? (await loadDataset(config.dataset, { dataDir: options.dataDir, trainLimit: config.train_limit ?? undefined }));
   const program = programOf(config, dataset, dataset.classes);
   const checkpointDir = join(options.out, CHECKPOINT_DIR);
-  // A previous unfinished attempt may have left checkpoints: start clean, the run is deterministic.
+  // run.json goes first: if this attempt dies, the directory reads as unfinished, never as a finished
+  // run beside another attempt's checkpoints. Then a previous attempt's checkpoints go: the run is deterministic.
+  await rm(join(options.out, RUN_FILE), { force: true });
   for (const stale of await listRunCheckpoints(options.out)) await rm(stale.path, { force: true });
 
   const rng = createRng(config.seed);

@@ -5,6 +5,9 @@
  */
 import { OptionError } from '../errors.js';
 
+/** Largest epoch a list may name: far beyond any training, and small enough that a range is cheap to expand. */
+export const MAX_EPOCH = 1_000_000;
+
 /** Parses `text` for the option `field`. Returns the sorted distinct epochs and the keywords met; throws `OptionError` naming the bad item. */
 export function parseEpochList(text: string, field: string, keywords: readonly string[] = []): { epochs: number[]; keywords: Set<string> } {
   const epochs = new Set<number>();
@@ -17,6 +20,7 @@ export function parseEpochList(text: string, field: string, keywords: readonly s
       const from = Number(range[1]);
       const to = range[2] === undefined ? from : Number(range[2]);
       if (to < from) throw new OptionError(field, `range ${item} is empty`);
+      if (to > MAX_EPOCH) throw new OptionError(field, `epoch ${range[2] ?? range[1]} is above ${MAX_EPOCH.toLocaleString('en-US')}, the largest epoch a list may name`);
       for (let e = from; e <= to; e++) epochs.add(e);
     } else {
       const words = keywords.length > 0 ? ` and ${keywords.join(', ')}` : '';

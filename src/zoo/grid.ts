@@ -11,11 +11,23 @@ import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import type { Node, YAMLMap } from 'yaml';
 import { CONFIG_SCHEMA, DATASET_SHAPES } from '../checkpoint/run-config.js';
 import type { TrainConfig } from '../checkpoint/run-config.js';
-import { EpochgraphError, OptionError } from '../errors.js';
+import { EpochgraphError, LimitError, OptionError } from '../errors.js';
 import { parseCheckpointPolicy } from '../train/checkpoint-policy.js';
 import type { CheckpointPolicy } from '../train/checkpoint-policy.js';
 import { ConfigError, programOf, resolveConfig, validateField } from '../train/config.js';
 import { createRng } from '../util/random.js';
+
+/** Grid defaults. */
+export const DEFAULTS = Object.freeze({
+  /** Most runs a grid may expand to: a slip such as `seeds: 1000000000` is refused before anything is allocated. */
+  maxRuns: 10_000,
+});
+
+/** Options of `parseGrid` and `readGrid`. */
+export interface GridOptions {
+  /** Most runs the grid may expand to (default `DEFAULTS.maxRuns`). */
+  maxRuns?: number;
+}
 
 /** A malformed grid file; the message starts with `file:line:`. */
 export class GridError extends EpochgraphError {}
@@ -56,9 +68,11 @@ const LIST_VALUED = new Set(['integer-list', 'integer-list-list']);
 
 /**
  * Parses and validates grid YAML `text` (from `file`, for messages).
- * Returns the grid; throws `GridError` with `file:line:` for any problem.
+ * Returns the grid; throws `GridError` with `file:line:` for any problem, and `LimitError`
+ * for a grid of more than `options.maxRuns` runs.
  */
-export function parseGrid(file: string, text: string): Grid {
+export function parseGrid(file: string, text: string, options: GridOptions = {}): Grid {
+  const maxRuns = options.maxRuns ?? DEFAULTS.maxRuns;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (node: Node | null | undefined) => (node?.range ? `${file}:${lines.linePos(node.range[0]).line}` : file);
@@ -88,6 +102,7 @@ export function parseGrid(file: string, text: string): Grid {
   let seeds = [0];
   if (seedsNode) {
     const value = seedsNode.toJSON();
+    if (Number.isSafeInteger(value) && value > maxRuns) throw new LimitError(at(seedsNode), `seeds: ${value} seeds`, 'maxRuns', maxRuns);
     if (Number.isSafeInteger(value) && value > 0) seeds = Array.from({ length: value }, (_, i) => i);
     else if (Array.isArray(value) && value.length > 0 && value.every((s) => Number.isSafeInteger(s) && s >= 0)) seeds = value;
     else fail(seedsNode, 'seeds: expected a count N (seeds 0..N-1) or a non-empty list of non-negative integers');
@@ -120,6 +135,8 @@ export function parseGrid(file: string, text: string): Grid {
       fail(blocks.length > 1 ? blockNodes[i] : samplesNode, `samples > 1 needs at least one uniform or log_uniform range${blocks.length > 1 ? ' in every config block' : ''}`);
     }
   });
+  const runCount = blocks.reduce((sum, block) => sum + Object.values(block.choices).reduce((cells, values) => cells * values.length, 1), 0) * samples * seeds.length;
+  if (runCount > maxRuns) throw new LimitError(at(topKeys.get('config')), `the grid expands to ${runCount.toLocaleString('en-US')} runs`, 'maxRuns', maxRuns);
   const grid: Grid = { blocks, seeds, samples, samplingSeed, keepCheckpoints, ...(dataDir ? { dataDir } : {}) };
   // Expand each block once so that a missing required setting or an architecture that does not fit its dataset fails now, with the line.
   (blockNodes as YAMLMap[]).forEach((node, i) => {
@@ -194,15 +211,15 @@ function parseBlock(configNode: YAMLMap, fail: (node: Node | null | undefined, m
   return { fixed, choices, ranges };
 }
 
-/** Reads and parses a grid file. Returns the grid; throws `GridError`. */
-export async function readGrid(file: string): Promise<Grid> {
+/** Reads and parses a grid file. Returns the grid; throws `GridError`, or `LimitError` for a grid over `options.maxRuns`. */
+export async function readGrid(file: string, options: GridOptions = {}): Promise<Grid> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new GridError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code})`);
   }
-  return parseGrid(file, text);
+  return parseGrid(file, text, options);
 }
 
 function draw(range: Range, u: number): number {

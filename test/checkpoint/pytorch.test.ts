@@ -8,7 +8,7 @@ import { DEFAULTS as PYTORCH_DEFAULTS, openPytorch } from '../../src/checkpoint/
 import { gatherStrided, isRowMajor, viewExtent } from '../../src/checkpoint/pytorch/strided.js';
 import { tensorToFloat64 } from '../../src/checkpoint/tensor.js';
 import type { Tensor } from '../../src/checkpoint/tensor.js';
-import { CheckpointError } from '../../src/errors.js';
+import { CheckpointError, LimitError } from '../../src/errors.js';
 import { compareNatural } from '../../src/util/natural-sort.js';
 import { tempDir } from '../helpers.js';
 
@@ -291,7 +291,9 @@ describe('bad and hostile input', () => {
   it('refuses a data.pkl over the size limit before reading it', async () => {
     const file = join(tempDir(), 'mlp.pt');
     copyFileSync(fixture('mlp.pt'), file);
-    await expectRefused(file, /mlp\/data\.pkl is 473 bytes, over the 100-byte limit/, (f) => openPytorch(f, { maxPickleBytes: 100 }));
+    const refused = await openPytorch(file, { maxPickleBytes: 100 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LimitError);
+    expect((refused as LimitError).message).toBe(`${file}: mlp/data.pkl is 473 bytes, over the limit of 100 (raise it with the maxPickleBytes option if the input is trusted)`);
     // The defaults are frozen: a limit is raised per call, never for everyone.
     expect(Object.isFrozen(PYTORCH_DEFAULTS)).toBe(true);
     const reader = await openPytorch(file, { maxPickleBytes: 473 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GraphError } from '../../src/graph/errors.js';
+import { LimitError } from '../../src/errors.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
 import { buildUnrolledGraph, estimateUnrolledSize } from '../../src/graph/unrolled.js';
 import { edgeList, lenet5, LENET5_SPEC, loadFixture, maxRelDiff, tensor } from './fixtures.js';
@@ -68,9 +68,10 @@ describe('unrolled graph', () => {
 
   it('refuses graphs above the size limit, giving the estimated counts', () => {
     expect(() => buildUnrolledGraph(lenet5(), { architecture: LENET5_SPEC, maxEdges: 100_000 })).toThrow(
-      'graph: the unrolled graph would have 11,166 nodes and 658,024 edges, above the limit of 5,000,000 nodes and 100,000 edges (maxNodes, maxEdges); use the rolled graph',
+      'graph: the unrolled graph would have 11,166 nodes and 658,024 edges: too many edges, over the limit of 100,000 (raise it with the maxEdges option if the input is trusted)',
     );
-    expect(() => buildUnrolledGraph(lenet5(), { architecture: LENET5_SPEC, maxNodes: 10_000 })).toThrow(GraphError);
+    expect(() => buildUnrolledGraph(lenet5(), { architecture: LENET5_SPEC, maxNodes: 10_000 })).toThrow(LimitError);
+    expect(() => buildUnrolledGraph(lenet5(), { architecture: LENET5_SPEC, maxNodes: 11_166, maxEdges: 658_024 })).not.toThrow();
   });
 
   it('needs spatial sizes, which inferred architectures do not have', () => {

@@ -11,7 +11,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { CheckpointError } from '../../errors.js';
 import { compareNatural } from '../../util/natural-sort.js';
-import type { CheckpointReader, ParameterOrder, TensorEntry } from '../checkpoint.js';
+import { checkCheckpointLimits } from '../checkpoint.js';
+import type { CheckpointLimits, CheckpointReader, ParameterOrder, TensorEntry } from '../checkpoint.js';
 import { openForReading } from '../file.js';
 import { DTYPE_BYTES, elementCount, typedArrayFromBytes } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
@@ -31,7 +32,7 @@ export const DEFAULTS = Object.freeze({
 });
 
 /** Options of `openPytorch`. */
-export interface PytorchOpenOptions {
+export interface PytorchOpenOptions extends CheckpointLimits {
   order?: ParameterOrder;
   /** Top-level key holding the state_dict in a training checkpoint (`{'epoch': ..., '<key>': model.state_dict()}`). */
   key?: string;
@@ -90,6 +91,7 @@ export async function openPytorch(file: string, options: PytorchOpenOptions = {}
     try {
       const root = loadTorchPickle(file, await archive.readPickle(), archive.storageSizes);
       const entries = selectStateDict(file, root, options.key).map((named) => locate(file, named));
+      checkCheckpointLimits(file, entries, options);
       if (order === 'natural') entries.sort((a, b) => compareNatural(a.name, b.name));
       return new PytorchReader(file, handle, archive, entries);
     } catch (error) {

@@ -15,7 +15,8 @@ import { CheckpointError } from '../../errors.js';
 import { DTYPE_BYTES, elementCount } from '../tensor.js';
 import type { DType } from '../tensor.js';
 import { formatDims } from './strided.js';
-import { PickleDict, PickleObject, PickleTuple, pickleTypeName, printable, quoted, unpickle } from './unpickle.js';
+import { printable } from '../../util/format.js';
+import { PickleDict, PickleObject, PickleTuple, pickleTypeName, quoted, unpickle } from './unpickle.js';
 import type { PickleHooks, PickleValue } from './unpickle.js';
 
 /** An allowed global other than a storage class. */

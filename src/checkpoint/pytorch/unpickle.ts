@@ -10,6 +10,7 @@
  * every declared length is checked against it before anything is allocated.
  */
 import { CheckpointError } from '../../errors.js';
+import { printable } from '../../util/format.js';
 
 /** A Python tuple. */
 export class PickleTuple {
@@ -57,20 +58,6 @@ export function pickleTypeName(value: PickleValue): string {
   if (value instanceof PickleTuple) return 'tuple';
   if (value instanceof PickleDict) return 'dict';
   return value.typeName;
-}
-
-/** Longest pickle-supplied text an error message quotes. */
-const MAX_QUOTED = 200;
-
-/** `text` made safe for a one-line message: control characters escaped, length capped. */
-export function printable(text: string): string {
-  const short = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}...` : text;
-  let out = '';
-  for (const c of short) {
-    const code = c.charCodeAt(0);
-    out += code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
-  }
-  return out;
 }
 
 /** `text` in double quotes, made printable, for naming a key in a message. */

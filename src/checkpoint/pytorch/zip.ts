@@ -14,9 +14,9 @@
 import type { FileHandle } from 'node:fs/promises';
 import { RandomAccessReader, fromRandomAccessReaderPromise } from 'yauzl';
 import type { Entry, ZipFile } from 'yauzl';
-import { CheckpointError } from '../../errors.js';
+import { CheckpointError, LimitError } from '../../errors.js';
 import { readExactly } from '../file.js';
-import { printable } from './unpickle.js';
+import { printable } from '../../util/format.js';
 
 /** Zip local file header size without its name and extra field (APPNOTE.TXT 4.3.7). */
 const LOCAL_HEADER_BYTES = 30;
@@ -143,10 +143,7 @@ class ZipTorchArchive implements TorchArchive {
   /** Checks the pickle's size and the byte order. */
   async init(limits: TorchArchiveLimits): Promise<void> {
     if (this.pickle.uncompressedSize > limits.maxPickleBytes) {
-      throw new CheckpointError(
-        this.file,
-        `${printable(this.pickle.fileName)} is ${this.pickle.uncompressedSize} bytes, over the ${limits.maxPickleBytes}-byte limit`,
-      );
+      throw new LimitError(this.file, `${printable(this.pickle.fileName)} is ${this.pickle.uncompressedSize.toLocaleString('en-US')} bytes`, 'maxPickleBytes', limits.maxPickleBytes);
     }
     const byteorder = await this.readSmallText('byteorder');
     if (byteorder === 'big') {

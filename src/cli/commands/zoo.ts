@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
-import { readGrid } from '../../zoo/grid.js';
+import { DEFAULTS as GRID_DEFAULTS, readGrid } from '../../zoo/grid.js';
 import { runZoo } from '../../zoo/runner.js';
 import { EpochgraphError } from '../../errors.js';
 import { parsePositiveInt } from '../options.js';
@@ -17,6 +17,7 @@ export function registerZoo(program: Command): void {
     .description('train a zoo of runs from a grid file, in parallel; re-running finishes what is missing')
     .requiredOption('--out <dir>', 'zoo directory (one subdirectory per run)')
     .option('--workers <n>', `worker processes (default: one per core, here ${cpus().length})`)
+    .option('--max-runs <n>', `most runs the grid may expand to (default ${GRID_DEFAULTS.maxRuns.toLocaleString('en-US')})`)
     .option('--json', 'print events as JSON lines on stdout')
     .option('--quiet', 'print nothing but errors and the final summary')
     .addHelpText(
@@ -33,9 +34,10 @@ Example grid:
   seeds: 2
   keep_checkpoints: 0-5,last`,
     )
-    .action(async (gridFile: string, options: { out: string; workers?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (gridFile: string, options: { out: string; workers?: string; maxRuns?: string; json?: boolean; quiet?: boolean }) => {
       const workers = options.workers === undefined ? undefined : parsePositiveInt('--workers', options.workers);
-      const grid = await readGrid(gridFile);
+      const maxRuns = options.maxRuns === undefined ? undefined : parsePositiveInt('--max-runs', options.maxRuns);
+      const grid = await readGrid(gridFile, { maxRuns });
       const progress = createZooProgress({ label: gridFile, json: options.json, quiet: options.quiet });
       const controller = new AbortController();
       const onSignal = () => controller.abort();

@@ -1,16 +1,17 @@
 /**
  * `epochgraph datasets download`: fetches the public dataset files into a local
  * directory, checks each file's published digest, and unpacks archives. Each file is
- * streamed to a temporary name and renamed only once its digest matches, so an
- * interrupted download never leaves a file that looks complete.
+ * streamed to a temporary name and renamed only once its digest matches
+ * (`writeFileAtomicWith`), so an interrupted download never leaves a file that looks complete.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar';
+import { EpochgraphError } from '../../errors.js';
+import { writeAll, writeFileAtomicWith } from '../../util/atomic-write.js';
 import { DatasetError } from './dataset.js';
 
 /** One downloadable file and its published digest. */
@@ -79,7 +80,6 @@ export async function downloadResources(resources: readonly Resource[], dir: str
       onProgress?.({ file: target, bytes: (await stat(target)).size, skipped: true });
       continue;
     }
-    const partial = `${target}.partial`;
     let response: Response;
     try {
       response = await fetch(resource.url);
@@ -87,28 +87,24 @@ export async function downloadResources(resources: readonly Resource[], dir: str
       throw new DatasetError(`${resource.url}: download failed (${(error as Error).cause ?? (error as Error).message})`);
     }
     if (!response.ok || !response.body) throw new DatasetError(`${resource.url}: download failed with HTTP ${response.status}`);
-    const hash = createHash(resource.digest.algorithm);
-    try {
-      await pipeline(
-        Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
-        async function* (source: AsyncIterable<Uint8Array>) {
-          for await (const chunk of source) {
-            hash.update(chunk);
-            yield chunk;
-          }
-        },
-        createWriteStream(partial),
-      );
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw new DatasetError(`${resource.url}: download interrupted (${(error as Error).message})`);
-    }
-    const actual = hash.digest('hex');
-    if (actual !== resource.digest.hex) {
-      await rm(partial, { force: true });
-      throw new DatasetError(`${resource.url}: ${resource.digest.algorithm} ${actual} does not match the published ${resource.digest.hex}`);
-    }
-    await rename(partial, target);
+    const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    // The file is renamed into place only once the whole download matches its digest.
+    await writeFileAtomicWith(target, async (handle) => {
+      const hash = createHash(resource.digest.algorithm);
+      try {
+        for await (const chunk of body as AsyncIterable<Uint8Array>) {
+          hash.update(chunk);
+          await writeAll(handle, chunk);
+        }
+      } catch (error) {
+        if (error instanceof EpochgraphError || (error as NodeJS.ErrnoException).syscall === 'write') throw error;
+        throw new DatasetError(`${resource.url}: download interrupted (${(error as Error).message})`, { cause: error });
+      }
+      const actual = hash.digest('hex');
+      if (actual !== resource.digest.hex) {
+        throw new DatasetError(`${resource.url}: ${resource.digest.algorithm} ${actual} does not match the published ${resource.digest.hex}`);
+      }
+    });
     if (resource.untar) await extract({ file: target, cwd: dir });
     onProgress?.({ file: target, bytes: (await stat(target)).size, skipped: false });
   }
