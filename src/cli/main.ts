@@ -17,6 +17,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerReport } from './commands/report.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
+import { registerWorker } from './commands/worker.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerInspectRun(program);
   registerTrain(program);
   registerZoo(program);
+  registerWorker(program);
   registerDatasets(program);
   registerGraph(program);
   registerFeatures(program);

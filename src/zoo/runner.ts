@@ -12,11 +12,11 @@ import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { EpochgraphError } from '../errors.js';
 import { RUN_FILE } from '../checkpoint/run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { childEntry } from '../util/child-entry.js';
 import { expandGrid } from './grid.js';
 import type { Grid, PlannedRun } from './grid.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
@@ -59,22 +59,22 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 /** True if the run directory holds a finished run of exactly `planned.config`. */
-async function isComplete(zooDir: string, planned: PlannedRun): Promise<boolean> {
+export async function isComplete(zooDir: string, planned: PlannedRun): Promise<boolean> {
   const manifest = (await readJson(join(zooDir, planned.id, RUN_FILE))) as { config?: unknown } | undefined;
   return manifest !== undefined && isDeepStrictEqual(manifest.config, planned.config);
 }
 
-/** The path of the worker entry point and the Node flags it needs (a .ts source under test runs through tsx). */
-function workerEntry(): { path: string; execArgv: string[] } {
-  const source = import.meta.url.endsWith('.ts');
-  return { path: fileURLToPath(new URL(source ? './worker.ts' : './worker.js', import.meta.url)), execArgv: source ? ['--import', 'tsx'] : [] };
+/** A zoo's plan and the runs it still lacks. */
+export interface ZooPlan {
+  readonly runs: readonly PlannedRun[];
+  readonly pending: readonly PlannedRun[];
 }
 
 /**
- * Trains the runs of `grid` that `zooDir` does not already hold.
- * Returns a summary; throws `EpochgraphError` if `zooDir` holds a different zoo.
+ * Expands `grid`, records the plan in `<zooDir>/zoo.json`, and finds the runs `zooDir` does
+ * not hold yet. Returns both; throws `EpochgraphError` if `zooDir` holds a different zoo.
  */
-export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions = {}): Promise<ZooSummary> {
+export async function planZoo(grid: Grid, zooDir: string): Promise<ZooPlan> {
   const plan = expandGrid(grid);
   const planFile = join(zooDir, ZOO_FILE);
   const previous = (await readJson(planFile)) as { runs?: PlannedRun[] } | undefined;
@@ -87,16 +87,29 @@ export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions 
     }
   }
   await writeFileAtomic(planFile, `${JSON.stringify({ grid: { ...grid, keepCheckpoints: grid.keepCheckpoints.text }, runs: plan }, null, 2)}\n`);
-
   const pending: PlannedRun[] = [];
   for (const run of plan) if (!(await isComplete(zooDir, run))) pending.push(run);
+  return { runs: plan, pending };
+}
+
+/** The plan recorded in `<zooDir>/zoo.json`, or undefined when there is none. */
+export async function readZooPlan(zooDir: string): Promise<PlannedRun[] | undefined> {
+  return ((await readJson(join(zooDir, ZOO_FILE))) as { runs?: PlannedRun[] } | undefined)?.runs;
+}
+
+/**
+ * Trains the runs of `grid` that `zooDir` does not already hold.
+ * Returns a summary; throws `EpochgraphError` if `zooDir` holds a different zoo.
+ */
+export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions = {}): Promise<ZooSummary> {
+  const { runs: plan, pending } = await planZoo(grid, zooDir);
   const workerCount = Math.max(1, Math.min(options.workers ?? cpus().length, pending.length));
   const emit = options.onEvent ?? (() => undefined);
   emit({ type: 'plan', total: plan.length, done: plan.length - pending.length, workers: pending.length === 0 ? 0 : workerCount });
   const summary: ZooSummary = { total: plan.length, skipped: plan.length - pending.length, trained: 0, failed: [] };
   if (pending.length === 0) return summary;
 
-  const entry = workerEntry();
+  const entry = childEntry(import.meta.url, 'worker');
   const children: ChildProcess[] = [];
   const abort = () => children.forEach((c) => c.kill());
   options.signal?.addEventListener('abort', abort);
