@@ -53,7 +53,7 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
   const handle = async (job: Job): Promise<unknown> => {
     const started = performance.now();
     const kind = job.name as JobName;
-    emit({ type: 'start', kind, jobId: job.id as string, job: jobTarget(job), attempt: job.attemptsMade + 1 });
+    emit({ type: 'start', kind, jobId: job.id as string, job: jobTarget(job), attempt: Math.max(1, job.attemptsStarted) });
     const result = await pool.run(kind === 'train' ? { type: 'train', data: job.data as TrainJobData } : { type: 'features', data: job.data as FeaturesJobData }, (reply) => {
       emit({ type: 'progress', jobId: job.id as string, job: jobTarget(job), event: reply.event });
       if (reply.event.type === 'epoch') void job.updateProgress({ epoch: reply.event.epoch, epochs: reply.event.epochs });
