@@ -18,6 +18,8 @@ import { registerReport } from './commands/report.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
 import { registerWorker } from './commands/worker.js';
+import { registerIndex } from './commands/index.js';
+import { registerQuery } from './commands/query.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerZoo(program);
   registerWorker(program);
+  registerIndex(program);
+  registerQuery(program);
   registerDatasets(program);
   registerGraph(program);
   registerFeatures(program);

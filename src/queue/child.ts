@@ -8,7 +8,7 @@ import { EpochgraphError } from '../errors.js';
 import type { TrainProgress } from '../train/train.js';
 import { trainRequest } from '../zoo/train-job.js';
 import type { TrainOutcome } from '../zoo/train-job.js';
-import { cachedRunFeatures } from './feature-cache.js';
+import { cachedRunFeatures } from '../zoo-index/feature-cache.js';
 import type { FeaturesJobData, TrainJobData } from './jobs.js';
 
 /** Parent -> child. */

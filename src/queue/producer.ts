@@ -10,7 +10,7 @@ import type { Grid } from '../zoo/grid.js';
 import { planZoo } from '../zoo/runner.js';
 import { checkQueueReachable } from './connection.js';
 import type { QueueConnection } from './connection.js';
-import { missingBlocks } from './feature-cache.js';
+import { missingBlocks } from '../zoo-index/feature-cache.js';
 import { JOB_DEFAULTS, QUEUE_NAME, featuresJobId, trainJobId } from './jobs.js';
 import type { FeaturesJobData, JobName, TrainJobData } from './jobs.js';
 

@@ -1,13 +1,16 @@
 /**
- * The status of a zoo: how many of its planned runs (`zoo.json`) are done on disk, and of
+ * The status of a zoo: how many of its planned runs (`zoo.json`) are done on disk (known
+ * from the zoo index when it is fresh, else from each run.json), and of
  * the rest, how many are queued, running or failed in the queue (when one is given), or
  * started on disk without finishing (a run directory without run.json) otherwise.
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { EpochgraphError } from '../errors.js';
 import { CHECKPOINT_DIR } from '../checkpoint/run.js';
 import { ZOO_FILE, isComplete, readZooPlan } from '../zoo/runner.js';
+import { openFreshZooIndex } from '../zoo-index/zoo-index.js';
 import { trainJobId } from './jobs.js';
 import type { ZooQueue } from './producer.js';
 
@@ -42,7 +45,14 @@ export async function zooStatus(zooDir: string, queue?: ZooQueue): Promise<ZooSt
   const plan = await readZooPlan(zoo);
   if (!plan) throw new EpochgraphError(`${join(zooDir, ZOO_FILE)}: missing or unreadable; is ${zooDir} a zoo made by \`epochgraph zoo\`?`);
   const unfinished = [];
-  for (const run of plan) if (!(await isComplete(zoo, run))) unfinished.push(run);
+  const index = await openFreshZooIndex(zoo);
+  if (index) {
+    // A fresh index knows every run.json on disk: no need to read them.
+    const configs = await index.configs().finally(() => index.close());
+    for (const run of plan) if (!isDeepStrictEqual(configs.get(run.id), run.config)) unfinished.push(run);
+  } else {
+    for (const run of plan) if (!(await isComplete(zoo, run))) unfinished.push(run);
+  }
   const counts = { queued: 0, running: 0, failed: 0, missing: 0, partial: 0 };
   const failures: { id: string; message: string }[] = [];
   if (queue) {

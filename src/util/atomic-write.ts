@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 /** Path of a fresh temporary sibling of `path` (same directory, so rename is atomic). */
-function temporarySibling(path: string): string {
+export function temporarySibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 

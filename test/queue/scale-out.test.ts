@@ -116,6 +116,11 @@ describe.skipIf(!HAVE_REDIS && !process.env.CI)('zoo on a Redis queue', () => {
     expect((await cli(['features', queued, '--epochs', '0-2', '--out', inProcess, '--quiet'])).code).toBe(0);
     expect(readFileSync(viaQueue, 'utf8')).toBe(readFileSync(inProcess, 'utf8'));
     expect(readFileSync(join(dir, 'again.csv'), 'utf8')).toBe(readFileSync(inProcess, 'utf8'));
+    // The index loads the cached features: one row per run and feature column of the table.
+    const featureColumns = readFileSync(inProcess, 'utf8').split('\n')[0].split(',').length - 5;
+    expect((await cli(['index', queued, '--quiet'])).code).toBe(0);
+    const indexed = await cli(['query', queued, "SELECT count(DISTINCT run) AS runs, count(*) AS n FROM features WHERE epoch_window = '0-2' AND layout = 'per-layer'", '--json']);
+    expect(JSON.parse(indexed.stdout)).toEqual([{ runs: 12, n: 12 * featureColumns }]);
 
     for (const survivor of survivors) survivor.child.kill('SIGTERM');
     await Promise.all(survivors.map((s) => s.exited));

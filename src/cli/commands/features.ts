@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { listZoos } from '../../checkpoint/run.js';
 import { EpochgraphError, UsageError } from '../../errors.js';
 import { parseQueueUrl } from '../../queue/connection.js';
-import { cachedRunFeatures } from '../../queue/feature-cache.js';
+import { cachedRunFeatures } from '../../zoo-index/feature-cache.js';
 import { ZooQueue } from '../../queue/producer.js';
 import type { RunFeatureOptions } from '../../summary/features.js';
 import { FEATURE_BLOCKS } from '../../summary/features.js';

@@ -8,7 +8,7 @@
  * values as numbers with null for NaN (JSON has no NaN).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RUN_FILE, readRun } from '../checkpoint/run.js';
 import { RunFormatError } from '../errors.js';
@@ -34,34 +34,55 @@ export function featureCachePath(runDir: string, options: Pick<RunFeatureOptions
   return join(runDir, FEATURE_CACHE_DIR, `${options.layout}.${formatEpochWindow(options.window)}.json`);
 }
 
-async function runJsonDigest(runDir: string): Promise<string> {
+/** The digest a cache records of the run.json text (or bytes) it was extracted from. */
+export function runJsonDigest(runJson: string | Uint8Array): string {
+  return createHash('sha256').update(runJson).digest('hex');
+}
+
+async function readRunJsonDigest(runDir: string): Promise<string> {
   const file = join(runDir, RUN_FILE);
   try {
-    return createHash('sha256').update(await readFile(file)).digest('hex');
+    return runJsonDigest(await readFile(file));
   } catch (error) {
     throw new RunFormatError(file, `cannot read (${(error as NodeJS.ErrnoException).code})`);
   }
 }
 
-/** The blocks cached for the run.json `digest`; those of another run.json do not count. */
-async function readCache(path: string, digest: string): Promise<Blocks> {
+/** A cache file's window, layout and blocks, if it was extracted from the run.json `digest`. */
+async function readCacheFile(path: string, digest: string): Promise<{ window: number[]; layout: string; blocks: Blocks } | undefined> {
   let cache: CacheFile;
   try {
     cache = JSON.parse(await readFile(path, 'utf8')) as CacheFile;
   } catch {
-    return {};
+    // Absent, or damaged: extracted again.
+    return undefined;
   }
-  if (cache.run_json_sha256 !== digest) return {};
+  if (cache.run_json_sha256 !== digest) return undefined;
   const blocks: Blocks = {};
   for (const [block, vector] of Object.entries(cache.blocks)) {
     blocks[block as FeatureBlock] = { names: vector.names, values: Float64Array.from(vector.values, (v) => v ?? NaN) };
   }
-  return blocks;
+  return { window: [...cache.window], layout: cache.layout, blocks };
+}
+
+async function readCache(path: string, digest: string): Promise<Blocks> {
+  return (await readCacheFile(path, digest))?.blocks ?? {};
+}
+
+/**
+ * Every cache of `runDir` extracted from the run.json whose digest is `digest` (older ones
+ * no longer describe the run). Returns window, layout and blocks of each.
+ */
+export async function readFeatureCaches(runDir: string, digest: string): Promise<{ window: number[]; layout: string; blocks: Blocks }[]> {
+  const dir = join(runDir, FEATURE_CACHE_DIR);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.json')).sort();
+  const caches = await Promise.all(names.map((name) => readCacheFile(join(dir, name), digest)));
+  return caches.filter((cache) => cache !== undefined);
 }
 
 /** The requested blocks that the cache of `runDir` lacks. */
 export async function missingBlocks(runDir: string, options: RunFeatureOptions): Promise<FeatureBlock[]> {
-  const cached = await readCache(featureCachePath(runDir, options), await runJsonDigest(runDir));
+  const cached = await readCache(featureCachePath(runDir, options), await readRunJsonDigest(runDir));
   return options.blocks.filter((block) => !cached[block]);
 }
 
@@ -71,7 +92,7 @@ export async function missingBlocks(runDir: string, options: RunFeatureOptions):
  */
 export async function cachedRunFeatures(runDir: string, options: RunFeatureOptions): Promise<Blocks> {
   const path = featureCachePath(runDir, options);
-  const digest = await runJsonDigest(runDir);
+  const digest = await readRunJsonDigest(runDir);
   const cached = await readCache(path, digest);
   const missing = options.blocks.filter((block) => !cached[block]);
   if (missing.length === 0) return cached;
