@@ -18,7 +18,8 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { RUN_FILE, parseRunManifest } from '../checkpoint/run.js';
@@ -78,17 +79,16 @@ export interface IndexUpdate {
 }
 
 
-async function mtimeOrMissing(path: string): Promise<number> {
-  try {
-    return (await stat(path)).mtimeMs;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return -1;
-    throw error;
-  }
-}
+/** Files read at once: enough to keep the file system busy, few enough for any ulimit. */
+const READ_BATCH = 256;
 
-/** Stat calls in flight at once: enough to keep the file system busy, few enough for any ulimit. */
-const STAT_BATCH = 256;
+/** The modification time of `path` in ms, or -1 when it does not exist. */
+function mtimeOrMissing(path: string): number {
+  // Synchronous: one stat per run on tens of thousands of runs is several times faster
+  // than through the thread pool, and nothing else waits on the event loop meanwhile.
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats === undefined ? -1 : stats.mtimeMs;
+}
 
 /** The runs of `zooDir` (subdirectories with a run.json) and their modification times. Throws `RunFormatError` if the zoo cannot be listed. */
 async function scanZoo(zooDir: string): Promise<RunStamp[]> {
@@ -98,16 +98,11 @@ async function scanZoo(zooDir: string): Promise<RunStamp[]> {
   } catch (error) {
     throw new RunFormatError(zooDir, `cannot list zoo directory (${(error as NodeJS.ErrnoException).code})`);
   }
-  const candidates = entries.filter((e) => e.isDirectory() || e.isSymbolicLink()).map((e) => e.name);
   const stamps: RunStamp[] = [];
-  for (let i = 0; i < candidates.length; i += STAT_BATCH) {
-    const batch = await Promise.all(
-      candidates.slice(i, i + STAT_BATCH).map(async (run) => {
-        const runJsonMtimeMs = await mtimeOrMissing(join(zooDir, run, RUN_FILE));
-        return runJsonMtimeMs < 0 ? undefined : { run, runJsonMtimeMs, featuresMtimeMs: await mtimeOrMissing(join(zooDir, run, FEATURE_CACHE_DIR)) };
-      }),
-    );
-    for (const stamp of batch) if (stamp) stamps.push(stamp);
+  for (const entry of entries) {
+    if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+    const runJsonMtimeMs = mtimeOrMissing(join(zooDir, entry.name, RUN_FILE));
+    if (runJsonMtimeMs >= 0) stamps.push({ run: entry.name, runJsonMtimeMs, featuresMtimeMs: mtimeOrMissing(join(zooDir, entry.name, FEATURE_CACHE_DIR)) });
   }
   return stamps;
 }
@@ -221,8 +216,8 @@ export class ZooIndex {
       else if (integer) appender.appendInteger(value);
       else appender.appendDouble(value);
     };
-    for (let i = 0; i < stamps.length; i += STAT_BATCH) {
-      const batch = stamps.slice(i, i + STAT_BATCH);
+    for (let i = 0; i < stamps.length; i += READ_BATCH) {
+      const batch = stamps.slice(i, i + READ_BATCH);
       const texts = await Promise.all(batch.map((s) => readFile(join(this.zooDir, s.run, RUN_FILE), 'utf8')));
       const caches = await Promise.all(batch.map((s, k) => (s.featuresMtimeMs < 0 ? [] : readFeatureCaches(join(this.zooDir, s.run), runJsonDigest(texts[k])))));
       for (const [k, stamp] of batch.entries()) {
@@ -272,7 +267,7 @@ export class ZooIndex {
           }
         }
       }
-      onProgress?.(Math.min(i + STAT_BATCH, stamps.length), stamps.length);
+      onProgress?.(Math.min(i + READ_BATCH, stamps.length), stamps.length);
     }
     for (const appender of [runs, history, features]) appender.closeSync();
     return featureRows;
@@ -359,7 +354,7 @@ export class ZooIndex {
  * or while another process writes it (commands then read the run directories). Close it when done.
  */
 export async function openFreshZooIndex(zooDir: string): Promise<ZooIndex | undefined> {
-  if ((await mtimeOrMissing(ZooIndex.path(zooDir))) < 0) return undefined;
+  if (mtimeOrMissing(ZooIndex.path(zooDir)) < 0) return undefined;
   const index = await ZooIndex.open(zooDir, { readOnly: true }).catch((error: unknown) => {
     if (error instanceof ZooIndexError) return undefined;
     throw error;
