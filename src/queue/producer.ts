@@ -105,6 +105,8 @@ export class ZooQueue {
         out: resolve(zoo, run.id),
         config: run.config,
         keepCheckpoints: grid.keepCheckpoints.text,
+        // A worker that dies mid-run leaves its state after each epoch for the next one.
+        resume: true,
         ...(grid.dataDir ? { dataDir: resolve(grid.dataDir) } : {}),
       };
       return { name: 'train' as const, data, jobId: trainJobId(data) };

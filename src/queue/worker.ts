@@ -5,8 +5,9 @@
  *
  * Fault tolerance is BullMQ's: a job holds a lock its worker renews; when a worker dies
  * (even by SIGKILL) the lock expires after `lockSeconds`, the stalled-job check moves the
- * job back to the wait list and another worker takes it (retraining the run from the
- * start: runs are deterministic, so the result is the same). A job that throws is retried
+ * job back to the wait list and another worker takes it, continuing the run after its last
+ * complete epoch (training jobs save their state after every epoch; the result is the same
+ * as an uninterrupted run's). A job that throws is retried
  * with exponential back-off up to its attempt count, then stays failed with its error.
  * Bad input (a malformed run, a missing dataset) fails at once: retrying cannot help.
  */
@@ -31,7 +32,7 @@ export interface QueueWorkerOptions {
 export type QueueWorkerEvent =
   | { type: 'start'; kind: JobName; jobId: string; job: string; attempt: number }
   | { type: 'progress'; jobId: string; job: string; event: TrainProgress }
-  | { type: 'done'; kind: JobName; jobId: string; job: string; seconds: number; finalTestAcc?: number | null }
+  | { type: 'done'; kind: JobName; jobId: string; job: string; seconds: number; finalTestAcc?: number | null; resumedFromEpoch?: number }
   | { type: 'failed'; kind: JobName; jobId: string; job: string; message: string; willRetry: boolean }
   | { type: 'stalled'; jobId: string };
 
@@ -61,7 +62,7 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
     const seconds = (performance.now() - started) / 1000;
     switch (result.type) {
       case 'done':
-        emit({ type: 'done', kind, jobId: job.id as string, job: jobTarget(job), seconds, finalTestAcc: result.finalTestAcc });
+        emit({ type: 'done', kind, jobId: job.id as string, job: jobTarget(job), seconds, finalTestAcc: result.finalTestAcc, ...(result.resumedFromEpoch === undefined ? {} : { resumedFromEpoch: result.resumedFromEpoch }) });
         return { finalTestAcc: result.finalTestAcc, diverged: result.diverged };
       case 'features-done':
         emit({ type: 'done', kind, jobId: job.id as string, job: jobTarget(job), seconds });

@@ -4,8 +4,8 @@
  * (`<run>/features/`, written by `epochgraph features --queue`), for SQL over zoos of tens
  * of thousands of runs without reading their run.json files.
  *
- * Tables and views (docs/scale-out.md):
- * - `runs` (view): one row per run: `run` (directory name), `id`, `path`, `last_epoch`,
+ * Tables (docs/scale-out.md):
+ * - `runs`: one row per run (rebuilt from the runs' records at each update): `run` (directory name), `id`, `path`, `last_epoch`,
  *   `final_*` metrics (the last history entry), `diverged_at_epoch`, `config` (JSON), and
  *   one column per configuration key (typed by its values; a key that collides with a
  *   column above stays inside `config`);
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS history (run VARCHAR, epoch INTEGER, train_loss DOUBL
 CREATE TABLE IF NOT EXISTS features (run VARCHAR, epoch_window VARCHAR, layout VARCHAR, block VARCHAR, name VARCHAR, value DOUBLE);
 `;
 
-/** Columns of the `runs` view before the configuration keys. */
+/** Columns of the `runs` table before the configuration keys. */
 const RUN_COLUMNS = ['run', 'id', 'path', 'last_epoch', 'final_train_loss', 'final_train_acc', 'final_test_loss', 'final_test_acc', 'diverged_at_epoch', 'config'];
 
 /** A value of DuckDB's JS conversion as a JSON value. */
@@ -182,7 +182,7 @@ export class ZooIndex {
     try {
       await this.forget([...removed, ...changed.filter((s) => recorded.has(s.run)).map((s) => s.run)]);
       const featureRows = await this.ingest(changed, onProgress);
-      await this.refreshRunsView();
+      await this.rebuildRuns();
       await this.connection.run('COMMIT');
       return { index: ZooIndex.path(this.zooDir), runs: stamps.length, added, updated: changed.length - added, removed: removed.length, featureRows };
     } catch (error) {
@@ -273,8 +273,11 @@ export class ZooIndex {
     return featureRows;
   }
 
-  /** Recreates the `runs` view with one typed column per configuration key. */
-  private async refreshRunsView(): Promise<void> {
+  /**
+   * Recreates the `runs` table with one typed column per configuration key. A table, not a
+   * view: queries then read plain columns instead of parsing every run's JSON again.
+   */
+  private async rebuildRuns(): Promise<void> {
     const reader = await this.connection.runAndReadAll(
       `SELECT key, list_distinct(list(json_type(config::JSON -> key))) AS types
        FROM indexed_runs, unnest(json_keys(config::JSON)) AS k(key) GROUP BY key ORDER BY min(key)`,
@@ -294,7 +297,7 @@ export class ZooIndex {
         return `config::JSON -> ${literal} AS ${column}`;
       });
     const base = RUN_COLUMNS.map((c) => (c === 'config' ? 'config::JSON AS config' : c));
-    await this.connection.run(`CREATE OR REPLACE VIEW runs AS SELECT ${[...base, ...keyColumns].join(', ')} FROM indexed_runs`);
+    await this.connection.run(`CREATE OR REPLACE TABLE runs AS SELECT ${[...base, ...keyColumns].join(', ')} FROM indexed_runs ORDER BY run`);
   }
 
   /**

@@ -17,11 +17,13 @@ export interface TrainRequest {
   /** A checkpoint policy (`parseCheckpointPolicy` syntax). */
   readonly keepCheckpoints: string;
   readonly dataDir?: string;
+  /** Save the training state after every epoch and continue an interrupted attempt from it (see `trainRun`). */
+  readonly resume?: boolean;
 }
 
 /** How a training request ended. */
 export type TrainOutcome =
-  | { type: 'done'; id: string; finalTestAcc: number | null; diverged: boolean; seconds: number }
+  | { type: 'done'; id: string; finalTestAcc: number | null; diverged: boolean; seconds: number; resumedFromEpoch?: number }
   | { type: 'failed'; id: string; message: string; badInput: boolean };
 
 /** Trains `request`, reporting progress through `onProgress`. Returns the outcome; never throws. */
@@ -33,6 +35,7 @@ export async function trainRequest(request: TrainRequest, onProgress: (event: Tr
       id: request.id,
       dataDir: request.dataDir,
       keepCheckpoints: parseCheckpointPolicy(request.keepCheckpoints),
+      resume: request.resume,
       onProgress: (event) => {
         const now = performance.now();
         if (event.type === 'batch' && now - lastBatchReport < 100) return;
@@ -40,7 +43,14 @@ export async function trainRequest(request: TrainRequest, onProgress: (event: Tr
         onProgress(event);
       },
     });
-    return { type: 'done', id: request.id, finalTestAcc: run.history.at(-1)?.test_acc ?? null, diverged: run.diverged_at_epoch !== undefined, seconds: run.timing.seconds };
+    return {
+      type: 'done',
+      id: request.id,
+      finalTestAcc: run.history.at(-1)?.test_acc ?? null,
+      diverged: run.diverged_at_epoch !== undefined,
+      seconds: run.timing.seconds,
+      ...(run.timing.resumed_from_epoch === undefined ? {} : { resumedFromEpoch: run.timing.resumed_from_epoch }),
+    };
   } catch (error) {
     return { type: 'failed', id: request.id, message: (error as Error).message, badInput: error instanceof EpochgraphError };
   }

@@ -33,6 +33,7 @@ interface WorkerEvent {
   kind?: string;
   job?: string;
   attempt?: number;
+  resumedFromEpoch?: number;
 }
 
 /** A running `epochgraph worker --json`, its events so far, and a callback per event. */
@@ -80,14 +81,15 @@ describe.skipIf(!HAVE_REDIS && !process.env.CI)('zoo on a Redis queue', () => {
     expect(second).toMatchObject({ total: 12, added: 0, alreadyQueued: 12 });
     expect(JSON.parse((await cli(['zoo', queued, '--status', '--queue', redis.url, '--json'])).stdout)).toMatchObject({ total: 12, done: 0, queued: 12, running: 0 });
 
-    // The victim is killed once its first run has a complete checkpoint after epoch 1 and no run.json yet.
+    // The victim is killed once its first run has written the checkpoint of epoch 2 (so its state after
+    // epoch 1 is saved) and no run.json yet.
     let killedRun: string | undefined;
     let killedMidRun = false;
     const victim = startWorker(redis.url, (event) => {
       if (event.type !== 'start' || killedRun !== undefined) return;
       killedRun = event.job as string;
       const watch = setInterval(() => {
-        if (!existsSync(join(killedRun as string, 'checkpoints', 'epoch-0001.safetensors'))) return;
+        if (!existsSync(join(killedRun as string, 'checkpoints', 'epoch-0002.safetensors'))) return;
         clearInterval(watch);
         killedMidRun = !existsSync(join(killedRun as string, 'run.json'));
         victim.child.kill('SIGKILL');
@@ -133,6 +135,11 @@ describe.skipIf(!HAVE_REDIS && !process.env.CI)('zoo on a Redis queue', () => {
     expect(victim.events.filter((e) => e.type === 'done')).toHaveLength(0);
     const takeover = survivors.flatMap((s) => s.events).filter((e) => e.type === 'start' && e.kind === 'train' && e.job === killedRun);
     expect(takeover).toEqual([expect.objectContaining({ attempt: 2 })]);
+    // ... and continued after the last epoch the victim completed (at least epoch 1), not from scratch.
+    const resumed = trainDone.find((e) => e.job === killedRun);
+    expect(resumed?.resumedFromEpoch).toBeGreaterThanOrEqual(1);
+    expect(resumed?.resumedFromEpoch).toBeLessThan(4);
+    for (const e of trainDone.filter((d) => d.job !== killedRun)) expect(e.resumedFromEpoch).toBeUndefined();
 
     const runs = readdirSync(whole).filter((name) => name.startsWith('run-'));
     expect(runs).toHaveLength(12);

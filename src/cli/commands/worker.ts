@@ -23,7 +23,7 @@ function describe(event: QueueWorkerEvent): string | undefined {
     case 'start':
       return `${shortName(event.job)}: ${event.kind}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
     case 'done':
-      return `${shortName(event.job)}: ${event.kind} done in ${formatDuration(event.seconds)}${event.finalTestAcc === undefined ? '' : `, test_acc ${formatNumber(event.finalTestAcc)}`}`;
+      return `${shortName(event.job)}: ${event.kind} done in ${formatDuration(event.seconds)}${event.finalTestAcc === undefined ? '' : `, test_acc ${formatNumber(event.finalTestAcc)}`}${event.resumedFromEpoch === undefined ? '' : ` (resumed after epoch ${event.resumedFromEpoch})`}`;
     case 'failed':
       return `${shortName(event.job)}: ${event.kind} failed${event.willRetry ? ' (will retry)' : ''}: ${event.message}`;
     case 'stalled':
