@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/checkpoint/open.js';
@@ -55,6 +55,24 @@ function startWorker(url: string, onEvent: (event: WorkerEvent) => void = () => 
   return { child, events, exited };
 }
 
+interface Status {
+  done: number;
+  failed: number;
+  queued: number;
+  running: number;
+  failures: { id: string; message: string }[];
+}
+
+/** Polls `zoo ZOO --status --json` until nothing is queued or running (or `timeoutMs` passes). */
+async function settledStatus(zoo: string, url: string, timeoutMs = 90_000): Promise<Status> {
+  let status: Status = { done: 0, failed: 0, queued: 1, running: 0, failures: [] };
+  for (let waited = 0; waited < timeoutMs && status.queued + status.running > 0; waited += 500) {
+    await sleep(500);
+    status = JSON.parse((await cli(['zoo', zoo, '--status', '--queue', url, '--json'])).stdout);
+  }
+  return status;
+}
+
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 describe.skipIf(!HAVE_REDIS && !process.env.CI)('zoo on a Redis queue', () => {
@@ -100,12 +118,7 @@ describe.skipIf(!HAVE_REDIS && !process.env.CI)('zoo on a Redis queue', () => {
     await victim.exited;
     expect(killedMidRun).toBe(true);
 
-    let status: { done: number; failed: number; queued: number; running: number } = { done: 0, failed: 0, queued: 0, running: 0 };
-    for (let waited = 0; waited < 90_000 && status.done < 12 && status.failed === 0; waited += 500) {
-      await sleep(500);
-      status = JSON.parse((await cli(['zoo', queued, '--status', '--queue', redis.url, '--json'])).stdout);
-    }
-    expect(status).toMatchObject({ done: 12, failed: 0, queued: 0, running: 0 });
+    expect(await settledStatus(queued, redis.url)).toMatchObject({ done: 12, failed: 0, queued: 0, running: 0 });
 
     // Features through the same workers equal the in-process table; a second pass only reads the cache.
     const viaQueue = join(dir, 'queue.csv');
@@ -154,4 +167,29 @@ describe.skipIf(!HAVE_REDIS && !process.env.CI)('zoo on a Redis queue', () => {
       }
     }
   }, 240_000);
+
+  it('retries a failing run with back-off, then marks it failed with its error; enqueuing again retries it', async () => {
+    const dir = tempDir();
+    const grid = join(dir, 'grid.yaml');
+    writeFileSync(grid, GRID.replace('lr: [0.02, 0.05, 0.1, 0.2, 0.3, 0.5]', 'lr: [0.02, 0.05]').replace('seeds: 2', 'seeds: 1').replace('train_limit: 4000', 'train_limit: 500'));
+    const zoo = join(dir, 'zoo');
+    // A directory where run-0001's run.json should go: training it ends in a filesystem error.
+    mkdirSync(join(zoo, 'run-0001', 'run.json'), { recursive: true });
+    expect((await cli(['zoo', grid, '--out', zoo, '--queue', redis.url, '--attempts', '2', '--quiet'])).code).toBe(0);
+    const worker = startWorker(redis.url);
+    const status = await settledStatus(zoo, redis.url);
+    expect(status).toMatchObject({ done: 1, failed: 1, queued: 0, running: 0 });
+    expect(status.failures).toEqual([{ id: 'run-0001', message: expect.stringMatching(/run-0001/) }]);
+    const failures = worker.events.filter((e) => e.type === 'failed');
+    expect(failures.map((e) => (e as { willRetry?: boolean }).willRetry)).toEqual([true, false]);
+
+    const human = await cli(['zoo', zoo, '--status', '--queue', redis.url]);
+    expect(human.stdout).toMatch(/1\/2 runs done .* 0 queued, 0 running, 1 failed, 0 not queued\n {2}run-0001: failed: /);
+    rmSync(join(zoo, 'run-0001', 'run.json'), { recursive: true });
+    const again = JSON.parse((await cli(['zoo', grid, '--out', zoo, '--queue', redis.url, '--json'])).stdout);
+    expect(again).toMatchObject({ total: 2, done: 1, added: 0, retried: 1 });
+    expect(await settledStatus(zoo, redis.url)).toMatchObject({ done: 2, failed: 0 });
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  }, 120_000);
 });
