@@ -5,9 +5,8 @@
 import type { Command } from 'commander';
 import { listZoos } from '../../checkpoint/run.js';
 import { EpochgraphError, UsageError } from '../../errors.js';
-import { parseQueueUrl } from '../../queue/connection.js';
+import type { QueueConnection } from '../../queue/connection.js';
 import { cachedRunFeatures } from '../../zoo-index/feature-cache.js';
-import { ZooQueue } from '../../queue/producer.js';
 import type { RunFeatureOptions } from '../../summary/features.js';
 import { FEATURE_BLOCKS } from '../../summary/features.js';
 import type { FeatureBlock } from '../../summary/features.js';
@@ -53,7 +52,8 @@ Examples:
       const window = parseEpochWindow(options.epochs);
       const layout = parseChoice<FeatureLayout>('--layout', options.layout, LAYOUTS) as FeatureLayout;
       const blocks = parseBlocks(options.blocks);
-      const connection = options.queue === undefined ? undefined : parseQueueUrl(options.queue);
+      // The queue's client loads only when used.
+      const connection = options.queue === undefined ? undefined : (await import('../../queue/connection.js')).parseQueueUrl(options.queue);
       const runs = await listZoos(zoos);
       const live = new LiveBlock();
       if (connection) await extractOnQueue(connection, runs, { window, layout, blocks }, live, options.quiet);
@@ -75,7 +75,8 @@ Examples:
  * Enqueues the runs whose feature cache lacks something and waits for the workers, with a
  * progress bar. Throws `EpochgraphError` with the first failure once every job has ended.
  */
-async function extractOnQueue(connection: ReturnType<typeof parseQueueUrl>, runs: readonly string[], features: RunFeatureOptions, live: LiveBlock, quiet?: boolean): Promise<void> {
+async function extractOnQueue(connection: QueueConnection, runs: readonly string[], features: RunFeatureOptions, live: LiveBlock, quiet?: boolean): Promise<void> {
+  const { ZooQueue } = await import('../../queue/producer.js');
   const queue = await ZooQueue.open(connection);
   try {
     const summary = await queue.enqueueFeatures(runs, features);

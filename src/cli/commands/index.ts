@@ -3,7 +3,6 @@
  * (src/zoo-index/zoo-index.ts).
  */
 import type { Command } from 'commander';
-import { ZooIndex } from '../../zoo-index/zoo-index.js';
 import type { IndexUpdate } from '../../zoo-index/zoo-index.js';
 import { printJson } from '../output.js';
 import { LiveBlock, bar, formatDuration } from '../progress.js';
@@ -24,6 +23,8 @@ folder changed, and drop runs gone from disk. Tables: runs, history, features (d
 Example: epochgraph index zoo && epochgraph query zoo "SELECT arch, avg(final_test_acc) FROM runs GROUP BY arch"`,
     )
     .action(async (zoos: string[], options: { json?: boolean; quiet?: boolean }) => {
+      // Loaded here, not with the command tree: DuckDB is heavy to load.
+      const { ZooIndex } = await import('../../zoo-index/zoo-index.js');
       const updates: (IndexUpdate & { seconds: number })[] = [];
       const live = new LiveBlock();
       for (const zoo of zoos) {

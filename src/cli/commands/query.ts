@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { ZooIndex } from '../../zoo-index/zoo-index.js';
 import { printJson, renderTable } from '../output.js';
 
 function cell(value: unknown): string {
@@ -38,6 +37,8 @@ Examples:
     )
     .action(async (zoo: string, sql: string, options: { json?: boolean; csv?: boolean; out?: string; quiet?: boolean }) => {
       if ([options.json, options.csv, options.out !== undefined].filter(Boolean).length > 1) throw new UsageError('--json, --csv and --out: choose one');
+      // Loaded here, not with the command tree: DuckDB is heavy to load.
+      const { ZooIndex } = await import('../../zoo-index/zoo-index.js');
       const index = await ZooIndex.open(zoo);
       try {
         if ((await index.freshness()) === 'stale') {

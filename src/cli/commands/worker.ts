@@ -4,9 +4,7 @@
  */
 import type { Command } from 'commander';
 import { basename, dirname } from 'node:path';
-import { checkQueueReachable, parseQueueUrl } from '../../queue/connection.js';
 import { JOB_DEFAULTS } from '../../queue/jobs.js';
-import { startQueueWorker } from '../../queue/worker.js';
 import type { QueueWorkerEvent } from '../../queue/worker.js';
 import { UsageError } from '../../errors.js';
 import { formatNumber } from '../output.js';
@@ -51,6 +49,9 @@ queue hands them to another worker). See docs/scale-out.md.
 Example: epochgraph worker --queue redis://queue-host:6379 --concurrency 2`,
     )
     .action(async (options: { queue: string; concurrency: string; lockSeconds: string; json?: boolean; quiet?: boolean }) => {
+      // Loaded here, not with the command tree: the queue's client is heavy to load.
+      const { checkQueueReachable, parseQueueUrl } = await import('../../queue/connection.js');
+      const { startQueueWorker } = await import('../../queue/worker.js');
       const connection = parseQueueUrl(options.queue);
       const concurrency = parsePositiveInt('--concurrency', options.concurrency);
       const lockSeconds = Number(options.lockSeconds);

@@ -5,9 +5,8 @@
  */
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
-import { parseQueueUrl } from '../../queue/connection.js';
-import { ZooQueue } from '../../queue/producer.js';
-import { zooStatus } from '../../queue/status.js';
+import type { QueueConnection } from '../../queue/connection.js';
+import type { ZooQueue } from '../../queue/producer.js';
 import type { ZooStatus } from '../../queue/status.js';
 import { readGrid } from '../../zoo/grid.js';
 import { runZoo } from '../../zoo/runner.js';
@@ -60,13 +59,15 @@ Examples:
   epochgraph zoo /shared/zoo --status --queue redis://queue-host:6379`,
     )
     .action(async (target: string, options: ZooOptions) => {
-      const connection = options.queue === undefined ? undefined : parseQueueUrl(options.queue);
+      // The queue's client and the index's engine load only when used: most runs need neither.
+      const connection = options.queue === undefined ? undefined : (await import('../../queue/connection.js')).parseQueueUrl(options.queue);
       if (options.status) return showStatus(target, connection, options);
       if (options.out === undefined) throw new UsageError('--out: required (the zoo directory to write), unless --status');
       const workers = options.workers === undefined ? undefined : parsePositiveInt('--workers', options.workers);
       const attempts = parsePositiveInt('--attempts', options.attempts ?? '3');
       const grid = await readGrid(target);
       if (connection) {
+        const { ZooQueue } = await import('../../queue/producer.js');
         const queue = await ZooQueue.open(connection);
         try {
           const summary = await queue.enqueueZoo(grid, options.out, { attempts });
@@ -117,8 +118,9 @@ function statusLine(status: ZooStatus, withQueue: boolean): string {
 }
 
 /** Prints the zoo's status; with a queue, on a terminal, redraws it every second until nothing is queued or running. */
-async function showStatus(zooDir: string, connection: ReturnType<typeof parseQueueUrl> | undefined, options: ZooOptions): Promise<void> {
-  const queue = connection ? await ZooQueue.open(connection) : undefined;
+async function showStatus(zooDir: string, connection: QueueConnection | undefined, options: ZooOptions): Promise<void> {
+  const { zooStatus } = await import('../../queue/status.js');
+  const queue: ZooQueue | undefined = connection ? await (await import('../../queue/producer.js')).ZooQueue.open(connection) : undefined;
   try {
     let status = await zooStatus(zooDir, queue);
     const live = new LiveBlock();
