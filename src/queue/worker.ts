@@ -79,7 +79,6 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
     stalledInterval: lockMs,
     // A job whose worker dies is handed over at most this often before it counts as failed.
     maxStalledCount: JOB_DEFAULTS.attempts,
-    removeOnComplete: { count: 0 },
   });
   worker.on('failed', (job, error) => {
     if (!job) return;

@@ -68,7 +68,7 @@ interface RunStamp {
   readonly featuresMtimeMs: number;
 }
 
-/** What `updateZooIndex` did. */
+/** What `ZooIndex.update` did. */
 export interface IndexUpdate {
   readonly index: string;
   readonly runs: number;
@@ -77,7 +77,6 @@ export interface IndexUpdate {
   readonly removed: number;
   readonly featureRows: number;
 }
-
 
 /** Files read at once: enough to keep the file system busy, few enough for any ulimit. */
 const READ_BATCH = 256;

@@ -42,8 +42,9 @@ export function registerZoo(program: Command): void {
     .addHelpText(
       'after',
       `
-Runs already finished in --out are skipped; interrupted runs are retrained from the start.
-With --queue, every machine must see --out at the same path (docs/scale-out.md).
+Runs already finished in --out are skipped; interrupted runs are retrained from the start (with
+--queue, continued after their last complete epoch). With --queue, every machine must see --out at
+the same path (docs/scale-out.md).
 Example grid:
   config:
     arch: [mlp, lenet5]
