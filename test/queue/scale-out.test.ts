@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/checkpoint/open.js';
 import { tempDir } from '../helpers.js';
 import { HAVE_REDIS, startRedis } from './redis.js';
@@ -36,6 +36,9 @@ interface WorkerEvent {
   resumedFromEpoch?: number;
 }
 
+/** Every worker a test started, stopped after each test even when an assertion failed. */
+const started: ChildProcess[] = [];
+
 /** A running `epochgraph worker --json`, its events so far, and a callback per event. */
 function startWorker(url: string, onEvent: (event: WorkerEvent) => void = () => undefined): { child: ChildProcess; events: WorkerEvent[]; exited: Promise<void> } {
   const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--json', '--lock-seconds', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -52,6 +55,7 @@ function startWorker(url: string, onEvent: (event: WorkerEvent) => void = () => 
     }
   });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  started.push(child);
   return { child, events, exited };
 }
 
@@ -79,6 +83,10 @@ describe.skipIf(!HAVE_REDIS && !process.env.CI)('zoo on a Redis queue', () => {
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedis();
+  });
+  afterEach(() => {
+    // SIGKILL: a worker whose test failed may be waiting on a job; the test's Redis goes next.
+    for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   afterAll(async () => {
     await redis?.stop();
