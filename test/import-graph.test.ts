@@ -22,8 +22,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // Importers turn published zoos into run directories, as train and zoo make them.
   importers: [...BASE, 'checkpoint', 'graph'],
   // The library's entry point re-exports every stage, never the command line.
+  // The zoo index caches a run's summary and indexes zoos; the queue runs training and feature jobs on workers.
+  'zoo-index': [...BASE, 'checkpoint', 'graph', 'properties', 'summary'],
+  queue: [...BASE, 'checkpoint', 'graph', 'properties', 'summary', 'train', 'zoo', 'zoo-index'],
   index: [...BASE, ...STAGES],
-  cli: [...BASE, ...STAGES, 'train', 'zoo', 'importers'],
+  cli: [...BASE, ...STAGES, 'train', 'zoo', 'importers', 'zoo-index', 'queue'],
 };
 
 interface Import {

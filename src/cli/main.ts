@@ -13,13 +13,16 @@ import { registerFeatures } from './commands/features.js';
 import { registerFit } from './commands/fit.js';
 import { registerGraph } from './commands/graph.js';
 import { registerImport } from './commands/import.js';
+import { registerIndex } from './commands/index.js';
 import { registerInspectCheckpoint } from './commands/inspect-checkpoint.js';
 import { registerInspectRun } from './commands/inspect-run.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerProperties } from './commands/properties.js';
+import { registerQuery } from './commands/query.js';
 import { registerReport } from './commands/report.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 import { registerZoo } from './commands/zoo.js';
 import { commandLineMessage } from './options.js';
 
@@ -42,6 +45,9 @@ export function buildProgram(): Command {
   registerInspectRun(program);
   registerTrain(program);
   registerZoo(program);
+  registerWorker(program);
+  registerIndex(program);
+  registerQuery(program);
   registerDatasets(program);
   registerGraph(program);
   registerProperties(program);

@@ -6,6 +6,7 @@
  */
 import { extname } from 'node:path';
 import { readRun } from '../checkpoint/run.js';
+import type { Run } from '../checkpoint/run.js';
 import { OptionError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { columnName, parseColumn } from './columns.js';
@@ -42,9 +43,15 @@ export type TableProgress = (done: number, total: number, run: string) => void;
 /**
  * Extracts the features of every run in `runDirs` (one run in memory at a time).
  * Columns are the union over runs, in order of first appearance; a non-finite value is
- * stored as missing (NaN). Returns the table; throws `RunFormatError` for a run lacking a window checkpoint.
+ * stored as missing (NaN). `extract` gives a run's blocks (default `runFeatures`; a cache can
+ * stand in). Returns the table; throws `RunFormatError` for a run lacking a window checkpoint.
  */
-export async function buildFeatureTable(runDirs: readonly string[], options: RunFeatureOptions, onProgress?: TableProgress): Promise<FeatureTable> {
+export async function buildFeatureTable(
+  runDirs: readonly string[],
+  options: RunFeatureOptions,
+  onProgress?: TableProgress,
+  extract: (run: Run, options: RunFeatureOptions) => ReturnType<typeof runFeatures> = runFeatures,
+): Promise<FeatureTable> {
   const columnIndex = new Map<string, number>();
   const rows: Map<number, number>[] = [];
   const ids: string[] = [];
@@ -54,7 +61,7 @@ export async function buildFeatureTable(runDirs: readonly string[], options: Run
   const configs: Readonly<Record<string, unknown>>[] = [];
   for (const [i, dir] of runDirs.entries()) {
     const run = await readRun(dir);
-    const blocks = await runFeatures(run, options);
+    const blocks = await extract(run, options);
     const row = new Map<number, number>();
     for (const block of options.blocks) {
       const vector = blocks[block];

@@ -233,6 +233,11 @@ export class Model {
     return out;
   }
 
+  /** The batch-norm layers' running statistics, live (assign to them to resume training), by layer name. */
+  runningStatistics(): ReadonlyMap<string, Pick<BatchNormState, 'runningMean' | 'runningVar' | 'batchesTracked'>> {
+    return this.norms;
+  }
+
   /** Frees every variable. */
   dispose(): void {
     this.dropBatchNormUpdates();

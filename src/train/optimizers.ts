@@ -19,6 +19,10 @@ export interface TrainingOptimizer {
   applyGradients(grads: NamedTensorMap): void;
   /** Frees the optimizer's state. */
   dispose(): void;
+  /** The state tensors, in a fixed order (saved and assigned to resume training). */
+  readonly state: readonly tf.Variable[];
+  /** Updates applied so far (Adam's bias corrections depend on it). */
+  step: number;
 }
 
 /** Options of `MomentumSgd`. */
@@ -57,6 +61,7 @@ function update(kernel: string, inputs: NamedTensorMap, attrs: object, targets: 
 /** SGD with momentum: v = momentum·v + g + wd·w; w -= lr·v (the first step starts from v = 0, as PyTorch's buffer = g). */
 export class MomentumSgd implements TrainingOptimizer {
   private readonly velocities: tf.Variable[];
+  step = 0;
 
   constructor(
     private readonly variables: readonly tf.Variable[],
@@ -65,7 +70,12 @@ export class MomentumSgd implements TrainingOptimizer {
     this.velocities = zeroState(variables, 'velocity');
   }
 
+  get state(): readonly tf.Variable[] {
+    return this.velocities;
+  }
+
   applyGradients(grads: NamedTensorMap): void {
+    this.step++;
     const attrs: MomentumUpdateAttrs = { ...this.options };
     this.variables.forEach((variable, i) => {
       const gradient = grads[variable.name];
@@ -84,7 +94,7 @@ export class MomentumSgd implements TrainingOptimizer {
 export class Adam implements TrainingOptimizer {
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
-  private step = 0;
+  step = 0;
 
   constructor(
     private readonly variables: readonly tf.Variable[],
@@ -92,6 +102,10 @@ export class Adam implements TrainingOptimizer {
   ) {
     this.m = zeroState(variables, 'm');
     this.v = zeroState(variables, 'v');
+  }
+
+  get state(): readonly tf.Variable[] {
+    return [...this.m, ...this.v];
   }
 
   applyGradients(grads: NamedTensorMap): void {

@@ -13,6 +13,8 @@
  * - Determinism: initial weights, shuffling and dropout all derive from `config.seed`,
  *   and the wasm backend runs single-threaded, so a configuration reproduces exactly.
  * - run.json is written last and atomically: a directory without it is an unfinished run.
+ * - Resuming (`resume`): after each epoch the full training state is saved (./resume.ts), and
+ *   an interrupted run continues after its last complete epoch, with the same result.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { rm } from 'node:fs/promises';
@@ -35,6 +37,7 @@ import { Model } from './model.js';
 import { softmaxCrossEntropy } from './ops/index.js';
 import { DEFAULTS as ADAM_DEFAULTS, Adam, MomentumSgd } from './optimizers.js';
 import type { TrainingOptimizer } from './optimizers.js';
+import { removeResumeState, restoreResumeState, writeResumeState } from './resume.js';
 import { programToArchitectureSpec } from './spec.js';
 
 /** Progress events, for progress bars and JSON lines. */
@@ -54,6 +57,11 @@ export interface TrainOptions {
   dataset?: Dataset;
   /** Which checkpoints to keep (default: all). */
   keepCheckpoints?: CheckpointPolicy;
+  /**
+   * Save the training state after every epoch, and continue an interrupted attempt of the same
+   * configuration from its last complete epoch instead of starting over (default false).
+   */
+  resume?: boolean;
   onProgress?: (event: TrainProgress) => void;
 }
 
@@ -68,6 +76,8 @@ export interface TrainedRun extends RunManifest {
 export interface RunTiming {
   readonly seconds: number;
   readonly epoch_seconds: readonly number[];
+  /** The epoch an interrupted attempt had completed, when this one resumed from it. */
+  readonly resumed_from_epoch?: number;
 }
 
 export const TIMING_FILE = 'timing.json';
@@ -183,33 +193,44 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   const program = programOf(config, dataset, dataset.classes);
   const checkpointDir = join(options.out, CHECKPOINT_DIR);
   // run.json goes first: if this attempt dies, the directory reads as unfinished, never as a finished
-  // run beside another attempt's checkpoints. Then a previous attempt's checkpoints go: the run is deterministic.
+  // run beside another attempt's checkpoints.
   await rm(join(options.out, RUN_FILE), { force: true });
-  for (const stale of await listRunCheckpoints(options.out)) await rm(stale.path, { force: true });
-
-  const rng = createRng(config.seed);
+  let rng = createRng(config.seed);
   const model = new Model(program, config.init, rng);
   const optimizer = makeOptimizer(config, model.variables);
+  const resumed = options.resume ? await restoreResumeState(options.out, config, policy.text, model, optimizer) : undefined;
+  if (resumed) rng = createRng(config.seed, resumed.rng);
+  else {
+    // A previous attempt's checkpoints go: the run is deterministic.
+    for (const stale of await listRunCheckpoints(options.out)) await rm(stale.path, { force: true });
+    await removeResumeState(options.out);
+  }
   const step = createTrainStep(model, optimizer);
   const architecture = programToArchitectureSpec(program);
   const metadata = { producer: 'epochgraph train', [ARCHITECTURE_METADATA_KEY]: JSON.stringify(architecture) };
+  const history: HistoryEntry[] = [...(resumed?.history ?? [])];
+  const epochSeconds: number[] = [...(resumed?.epochSeconds ?? [])];
   const saveCheckpoint = async (epoch: number) => {
     await writeSafetensors(join(checkpointDir, checkpointFileName(epoch)), model.stateDict(), { ...metadata, epoch: String(epoch) });
     if (epoch > 0 && !keepsEpoch(policy, epoch - 1)) await rm(join(checkpointDir, checkpointFileName(epoch - 1)), { force: true });
   };
+  const saveResumeState = async (epoch: number) => {
+    if (options.resume) await writeResumeState(options.out, config, policy.text, model, optimizer, { epoch, history, epochSeconds, rng: rng.state() });
+  };
 
-  const history: HistoryEntry[] = [];
-  const epochSeconds: number[] = [];
   let divergedAt: number | undefined;
   try {
-    const initialTrain = evaluate(model, dataset, dataset.train);
-    const initialTest = evaluate(model, dataset, dataset.test);
-    history.push({ epoch: 0, train_loss: initialTrain.loss, train_acc: initialTrain.acc, test_loss: initialTest.loss, test_acc: initialTest.acc });
-    await saveCheckpoint(0);
+    if (!resumed) {
+      const initialTrain = evaluate(model, dataset, dataset.train);
+      const initialTest = evaluate(model, dataset, dataset.test);
+      history.push({ epoch: 0, train_loss: initialTrain.loss, train_acc: initialTrain.acc, test_loss: initialTest.loss, test_acc: initialTest.acc });
+      await saveCheckpoint(0);
+      await saveResumeState(0);
+    }
 
     const { train } = dataset;
     const batches = Math.ceil(train.count / config.batch_size);
-    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();
       const order = shuffleInPlace(Uint32Array.from({ length: train.count }, (_, i) => i), rng);
       let lossSum = 0;
@@ -240,6 +261,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
       await saveCheckpoint(epoch);
       const seconds = (performance.now() - epochStart) / 1000;
       epochSeconds.push(seconds);
+      await saveResumeState(epoch);
       options.onProgress?.({ type: 'epoch', epoch, epochs: config.epochs, entry, seconds });
       if (divergedAt !== undefined) break;
     }
@@ -256,8 +278,9 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     architecture,
     training: { backend: tf.getBackend(), keep_checkpoints: policy.text },
   };
-  const timing: RunTiming = { seconds: (performance.now() - started) / 1000, epoch_seconds: epochSeconds };
+  const timing: RunTiming = { seconds: (performance.now() - started) / 1000, epoch_seconds: epochSeconds, ...(resumed ? { resumed_from_epoch: resumed.epoch } : {}) };
   await writeFileAtomic(join(options.out, TIMING_FILE), `${JSON.stringify(timing, null, 2)}\n`);
   await writeFileAtomic(join(options.out, RUN_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  await removeResumeState(options.out);
   return { ...manifest, timing };
 }

@@ -30,7 +30,7 @@ const ENVIRONMENT_ERRORS: Readonly<Record<string, string>> = Object.freeze({
 const TEMPORARY = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
 
 /** Path of a fresh temporary sibling of `path` (same directory, so rename is atomic). */
-function temporarySibling(path: string): string {
+export function temporarySibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 

@@ -10,6 +10,14 @@ export interface Rng {
   uniform(): number;
   /** Standard normal. */
   normal(): number;
+  /** The stream's position, to continue it later with `createRng(seed, state)`. */
+  state(): RngState;
+}
+
+/** The position of a stream: xoshiro128**'s four words and a pending Box-Muller normal. */
+export interface RngState {
+  readonly words: readonly [number, number, number, number];
+  readonly spare: number | null;
 }
 
 function splitmix32(state: number): () => number {
@@ -23,13 +31,10 @@ function splitmix32(state: number): () => number {
   };
 }
 
-/** Creates a stream from an integer seed. */
-export function createRng(seed: number): Rng {
+/** Creates a stream from an integer seed, at its start or at `from` (a `state()` of an earlier stream). */
+export function createRng(seed: number, from?: RngState): Rng {
   const init = splitmix32(seed);
-  let a = init();
-  let b = init();
-  let c = init();
-  let d = init();
+  let [a, b, c, d] = from ? from.words : [init(), init(), init(), init()];
   const next = (): number => {
     const result = Math.imul(((Math.imul(b, 5) << 7) | (Math.imul(b, 5) >>> 25)) >>> 0, 9) >>> 0;
     const t = (b << 9) >>> 0;
@@ -41,8 +46,9 @@ export function createRng(seed: number): Rng {
     d = ((d << 11) | (d >>> 21)) >>> 0;
     return result;
   };
-  let spare: number | undefined;
+  let spare: number | undefined = from?.spare ?? undefined;
   return {
+    state: () => ({ words: [a, b, c, d], spare: spare ?? null }),
     uniform: () => next() / 4294967296,
     normal: () => {
       if (spare !== undefined) {

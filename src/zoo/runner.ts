@@ -59,16 +59,22 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 /** True if the run directory holds a finished run of exactly `planned.config`. */
-async function isComplete(zooDir: string, planned: PlannedRun): Promise<boolean> {
+export async function isComplete(zooDir: string, planned: PlannedRun): Promise<boolean> {
   const manifest = (await readJson(join(zooDir, planned.id, RUN_FILE))) as { config?: unknown } | undefined;
   return manifest !== undefined && isDeepStrictEqual(manifest.config, planned.config);
 }
 
+/** A zoo's plan and the runs it still lacks. */
+export interface ZooPlan {
+  readonly runs: readonly PlannedRun[];
+  readonly pending: readonly PlannedRun[];
+}
+
 /**
- * Trains the runs of `grid` that `zooDir` does not already hold.
- * Returns a summary; throws `OptionError` (field `outDir`) if `zooDir` holds a different zoo.
+ * Expands `grid`, records the plan in `<zooDir>/zoo.json`, and finds the runs `zooDir` does
+ * not hold yet. Returns both; throws `OptionError` (field `outDir`) if `zooDir` holds a different zoo.
  */
-export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions = {}): Promise<ZooSummary> {
+export async function planZoo(grid: Grid, zooDir: string): Promise<ZooPlan> {
   const plan = expandGrid(grid);
   const planFile = join(zooDir, ZOO_FILE);
   const previous = (await readJson(planFile)) as { runs?: PlannedRun[] } | undefined;
@@ -82,9 +88,22 @@ export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions 
     }
   }
   await writeFileAtomic(planFile, `${JSON.stringify({ grid: { ...grid, keepCheckpoints: grid.keepCheckpoints.text }, runs: plan }, null, 2)}\n`);
-
   const pending: PlannedRun[] = [];
   for (const run of plan) if (!(await isComplete(zooDir, run))) pending.push(run);
+  return { runs: plan, pending };
+}
+
+/** The plan recorded in `<zooDir>/zoo.json`, or undefined when there is none. */
+export async function readZooPlan(zooDir: string): Promise<PlannedRun[] | undefined> {
+  return ((await readJson(join(zooDir, ZOO_FILE))) as { runs?: PlannedRun[] } | undefined)?.runs;
+}
+
+/**
+ * Trains the runs of `grid` that `zooDir` does not already hold.
+ * Returns a summary; throws `OptionError` (field `outDir`) if `zooDir` holds a different zoo.
+ */
+export async function runZoo(grid: Grid, zooDir: string, options: RunZooOptions = {}): Promise<ZooSummary> {
+  const { runs: plan, pending } = await planZoo(grid, zooDir);
   const workerCount = Math.max(1, Math.min(options.workers ?? cpus().length, pending.length));
   const emit = options.onEvent ?? (() => undefined);
   emit({ type: 'plan', total: plan.length, done: plan.length - pending.length, workers: pending.length === 0 ? 0 : workerCount });
