@@ -51,6 +51,14 @@ function initialWeights(init: InitName, count: number, fanIn: number, fanOut: nu
   return out;
 }
 
+/** Applies a layer without parameters or state (the same in training and evaluation) as stock tfjs ops; returns its output. */
+export function statelessLayer(layer: Extract<Layer, { op: 'relu' | 'maxpool' | 'global_avgpool' | 'flatten' }>, x: tf.Tensor): tf.Tensor {
+  if (layer.op === 'relu') return tf.relu(x);
+  if (layer.op === 'maxpool') return tf.maxPool(x as tf.Tensor4D, layer.kernel, layer.stride, 'valid');
+  if (layer.op === 'global_avgpool') return tf.mean(x, [1, 2]);
+  return tf.reshape(x, [x.shape[0], -1]);
+}
+
 /** A model ready to train: forward pass, trainable variables, checkpoint export. */
 export class Model {
   readonly variables: tf.Variable[] = [];
@@ -137,16 +145,10 @@ export class Model {
             break;
           }
           case 'relu':
-            x = tf.relu(x);
-            break;
           case 'maxpool':
-            x = tf.maxPool(x as tf.Tensor4D, layer.kernel, layer.stride, 'valid');
-            break;
           case 'global_avgpool':
-            x = tf.mean(x, [1, 2]);
-            break;
           case 'flatten':
-            x = tf.reshape(x, [x.shape[0], -1]);
+            x = statelessLayer(layer, x);
             break;
           case 'dropout':
             if (training) x = tf.dropout(x, layer.rate, undefined, seed++);

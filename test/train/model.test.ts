@@ -3,7 +3,8 @@
  * convolution + bias + ReLU, dense + ReLU, batch-norm in training with the residual add and
  * ReLU, one-kernel softmax cross-entropy and optimizer updates. Here a few steps of its
  * training, on the wasm backend, are checked against the same network composed from stock
- * tfjs ops (conv2d, add, relu, moments, batchNorm, maxPool, matMul, losses, tf.train.momentum)
+ * tfjs ops (conv2d, add, relu, moments, batchNorm, matMul, losses, tf.train.momentum; ReLU,
+ * pooling and flatten through the model's own stock-op helper)
  * on the reference cpu backend, from the same initial weights and batches: the losses and
  * every trained weight agree within float32 tolerance (not bit for bit: the summation
  * orders differ).
@@ -12,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram, type Layer } from '../../src/train/architectures.js';
 import { useTrainingBackend } from '../../src/train/backend.js';
-import { Model } from '../../src/train/model.js';
+import { Model, statelessLayer } from '../../src/train/model.js';
 import { createTrainStep, makeOptimizer } from '../../src/train/train.js';
 import { createRng } from '../../src/util/random.js';
 import { randomValues, TOLERANCE } from './backends.js';
@@ -40,23 +41,13 @@ function stockForward(layers: readonly Layer[], input: tf.Tensor, params: Map<st
         x = tf.batchNorm(x, mean, variance, param(`${layer.name}.bias`) as tf.Tensor1D, param(`${layer.name}.weight`) as tf.Tensor1D, layer.eps);
         break;
       }
-      case 'relu':
-        x = tf.relu(x);
-        break;
-      case 'maxpool':
-        x = tf.maxPool(x as tf.Tensor4D, layer.kernel, layer.stride, 'valid');
-        break;
-      case 'global_avgpool':
-        x = tf.mean(x, [1, 2]);
-        break;
-      case 'flatten':
-        x = tf.reshape(x, [x.shape[0], -1]);
-        break;
       case 'dropout':
         throw new Error('stockForward: no dropout (its masks differ between backends)');
       case 'residual':
         x = tf.add(stockForward(layer.body, x, params), layer.shortcut.length > 0 ? stockForward(layer.shortcut, x, params) : x);
         break;
+      default:
+        x = statelessLayer(layer, x);
     }
   }
   return x;

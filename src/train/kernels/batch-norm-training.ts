@@ -122,6 +122,13 @@ function blockSums(heap: WasmHeap, table: number, rows: number, C: number, run: 
   return [total1, total2];
 }
 
+/** The heap, the routines and the [rows, C] layout of x. */
+function setUp(backend: unknown, x: TensorInfo): { heap: WasmHeap; r: Record<string, Routine>; C: number; rows: number } {
+  const heap = heapOf(backend);
+  const C = x.shape[x.shape.length - 1];
+  return { heap, r: routinesOf(heap), C, rows: util.sizeFromShape(x.shape) / C };
+}
+
 function checkFloat32(module: string, tensors: Record<string, TensorInfo>): void {
   for (const [name, t] of Object.entries(tensors)) {
     if (t.dtype !== 'float32') throw new Error(`${module}: ${name} must be float32, got ${t.dtype}`);
@@ -134,10 +141,7 @@ function batchNormTraining(args: Parameters<KernelFunc>[0]): TensorInfo[] {
   const residual = hasResidual ? requiredInputs(args.inputs, 'batch-norm-training', 'residual').residual : undefined;
   checkFloat32('batch-norm-training', residual === undefined ? inputs : { ...inputs, residual });
   const { x, scale, offset } = inputs;
-  const heap = heapOf(args.backend);
-  const r = routinesOf(heap);
-  const C = x.shape[x.shape.length - 1];
-  const rows = util.sizeFromShape(x.shape) / C;
+  const { heap, r, C, rows } = setUp(args.backend, x);
   const y = heap.output([...x.shape]);
   const meanOut = heap.output([C]);
   const varianceOut = heap.output([C]);
@@ -169,10 +173,7 @@ function batchNormTrainingGrad(args: Parameters<KernelFunc>[0]): TensorInfo[] {
   checkFloat32('batch-norm-training-grad', inputs);
   const { epsilon, relu, residual } = args.attrs as unknown as BatchNormTrainingAttrs;
   const { dy, x, y, scale, mean, variance } = inputs;
-  const heap = heapOf(args.backend);
-  const r = routinesOf(heap);
-  const C = x.shape[x.shape.length - 1];
-  const rows = util.sizeFromShape(x.shape) / C;
+  const { heap, r, C, rows } = setUp(args.backend, x);
   const dx = heap.output([...x.shape]);
   const dscale = heap.output([C]);
   const doffset = heap.output([C]);
