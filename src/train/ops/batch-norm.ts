@@ -9,9 +9,10 @@
  * doffset = Σ dz, dscale = Σ dz · x̂, dx = scale / √(σ² + ε) · (dz - doffset / M - x̂ · dscale / M),
  * dresidual = dz. One kernel computes them all in two passes over the activation.
  *
- * Why: `tf.moments` + `tf.batchNorm` + `tf.add` + `tf.relu` run about 10 kernels forward
- * and 60 backward per layer on a ResNet (the gradients with respect to the batch mean and
- * variance are composed of full-size elementwise ops); this runs one each way.
+ * Why: `tf.moments` + `tf.batchNorm` + `tf.add` + `tf.relu` run about sixty kernels per
+ * layer forward and backward (the gradients with respect to the batch mean and variance are
+ * composed of full-size elementwise ops; a ResNet-8 step ran 727 kernel calls with them, 164
+ * with this op); this runs one each way.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap, NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
