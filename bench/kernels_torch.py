@@ -1,7 +1,11 @@
-"""PyTorch peer of bench/kernels.ts: samples/s of one training step on the CPU, one thread.
+"""PyTorch peer of bench/kernels.ts and bench/train.ts: samples/s of one training step on
+the CPU, one thread.
 
-The same networks and step as the TypeScript bench: forward, softmax cross-entropy,
-backward, SGD with momentum, batch 64, random inputs. It serves rounds on request so
+The same networks and step as the TypeScript benches: forward, softmax cross-entropy,
+backward, SGD with momentum, batch 64, random inputs. Besides the fixed networks
+(mlp, lenet5, resnet8 on 32x32x3), "ARCH-wWIDTH" names (vgg, alexnet, resnet8; e.g.
+"alexnet-w0.5") build the trainer's architectures (src/train/architectures.ts) on
+28x28x1 inputs with every channel and hidden size multiplied by WIDTH. It serves rounds on request so
 that the bench can alternate PyTorch and tfjs rounds under the same machine load: each
 stdin line "NETWORK SECONDS" runs one round of about SECONDS (the first round of a
 network warms it up first) and answers one JSON line {"network", "samples_per_s"}.
@@ -10,6 +14,8 @@ The first line written is {"torch": version}.
 Usage: python3 bench/kernels_torch.py
 """
 import json
+import math
+import re
 import sys
 import time
 
@@ -36,6 +42,52 @@ class LeNet5(nn.Module):
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
+def scaled(n, width):
+    """Channel count n times width, rounded half up, at least 1 (as src/train/architectures.ts)."""
+    return max(1, math.floor(n * width + 0.5))
+
+
+def vgg(width):
+    """VGG with the trainer's default stages 32 / 64 / 128,128 on 28x28x1, dense 256."""
+    layers, cin, side = [], 1, 28
+    for stage in ([32], [64], [128, 128]):
+        for c in stage:
+            layers += [nn.Conv2d(cin, scaled(c, width), 3, padding=1), nn.ReLU()]
+            cin = scaled(c, width)
+        layers.append(nn.MaxPool2d(2))
+        side //= 2
+    hidden = scaled(256, width)
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(cin * side * side, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+
+def alexnet(width):
+    """CIFAR-sized AlexNet on 28x28x1: convs 64 (5x5), 192 (5x5), 384, 256, 256 (3x3), dense 1024, 512."""
+    c = [scaled(n, width) for n in (64, 192, 384, 256, 256)]
+    d = [scaled(n, width) for n in (1024, 512)]
+    return nn.Sequential(
+        nn.Conv2d(1, c[0], 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c[0], c[1], 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c[1], c[2], 3, padding=1), nn.ReLU(),
+        nn.Conv2d(c[2], c[3], 3, padding=1), nn.ReLU(),
+        nn.Conv2d(c[3], c[4], 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(c[4] * 3 * 3, d[0]), nn.ReLU(), nn.Linear(d[0], d[1]), nn.ReLU(), nn.Linear(d[1], 10),
+    )
+
+
+STUDY = {"vgg": vgg, "alexnet": alexnet, "resnet8": lambda width: ResNet8(1, width)}
+
+
+def network(name):
+    """Returns (constructor, input shape) of a network name."""
+    if name in NETWORKS:
+        return NETWORKS[name]
+    match = re.fullmatch(r"(vgg|alexnet|resnet8)-w([0-9.]+)", name)
+    if match is None:
+        raise ValueError(f"unknown network {name}")
+    width = float(match.group(2))
+    return (lambda: STUDY[match.group(1)](width)), (1, 28, 28)
+
+
 class Block(nn.Module):
     def __init__(self, cin, cout, stride):
         super().__init__()
@@ -53,12 +105,13 @@ class Block(nn.Module):
 
 
 class ResNet8(nn.Module):
-    def __init__(self):
+    def __init__(self, channels=3, width=1.0):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.layers = nn.Sequential(Block(16, 16, 1), Block(16, 32, 2), Block(32, 64, 2))
-        self.fc = nn.Linear(64, 10)
+        c16, c32, c64 = scaled(16, width), scaled(32, width), scaled(64, width)
+        self.conv1 = nn.Conv2d(channels, c16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c16)
+        self.layers = nn.Sequential(Block(c16, c16, 1), Block(c16, c32, 2), Block(c32, c64, 2))
+        self.fc = nn.Linear(c64, 10)
 
     def forward(self, x):
         x = self.layers(F.relu(self.bn1(self.conv1(x))))
@@ -76,7 +129,7 @@ class Trainer:
     """One network, its optimizer and a fixed random batch."""
 
     def __init__(self, name):
-        make, shape = NETWORKS[name]
+        make, shape = network(name)
         torch.manual_seed(0)
         self.model = make()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9)

@@ -7,8 +7,11 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-/** Networks both sides can train. */
-export type Network = 'mlp' | 'lenet5' | 'resnet8';
+/**
+ * Networks both sides can train: fixed ones, and the trainer's convolutional architectures
+ * on 28x28x1 at a width multiplier (`vgg-w0.5`, `alexnet-w1`, `resnet8-w2`, ...).
+ */
+export type Network = 'mlp' | 'lenet5' | 'resnet8' | `${'vgg' | 'alexnet' | 'resnet8'}-w${number}`;
 
 /** A running PyTorch peer process. */
 export interface TorchPeer {

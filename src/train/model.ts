@@ -8,6 +8,10 @@
  * Batch-norm follows PyTorch: batch statistics in training (biased variance to
  * normalise, unbiased for the running estimate), running statistics in evaluation,
  * running = (1 - momentum) * running + momentum * batch.
+ *
+ * The forward pass runs layers through epochgraph's fused ops (./ops): a ReLU right after
+ * a conv, dense or batch-norm layer runs inside it, and a residual block whose body ends in
+ * batch-norm adds its shortcut inside that batch-norm, so each layer costs one kernel each way.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { InitName } from '../checkpoint/run-config.js';
@@ -16,7 +20,7 @@ import type { Tensor } from '../checkpoint/tensor.js';
 import type { Rng } from '../util/random.js';
 import { parameterLayers } from './architectures.js';
 import type { Layer, Program } from './architectures.js';
-import { dense } from './ops/index.js';
+import { batchNormTraining, convolution, dense } from './ops/index.js';
 
 interface BatchNormState {
   gamma: tf.Variable;
@@ -45,6 +49,14 @@ function initialWeights(init: InitName, count: number, fanIn: number, fanOut: nu
     for (let i = 0; i < count; i++) out[i] = rng.normal() * std;
   }
   return out;
+}
+
+/** Applies a layer without parameters or state (the same in training and evaluation) as stock tfjs ops; returns its output. */
+export function statelessLayer(layer: Extract<Layer, { op: 'relu' | 'maxpool' | 'global_avgpool' | 'flatten' }>, x: tf.Tensor): tf.Tensor {
+  if (layer.op === 'relu') return tf.relu(x);
+  if (layer.op === 'maxpool') return tf.maxPool(x as tf.Tensor4D, layer.kernel, layer.stride, 'valid');
+  if (layer.op === 'global_avgpool') return tf.mean(x, [1, 2]);
+  return tf.reshape(x, [x.shape[0], -1]);
 }
 
 /** A model ready to train: forward pass, trainable variables, checkpoint export. */
@@ -111,9 +123,12 @@ export class Model {
         const layer = layers[i];
         switch (layer.op) {
           case 'conv2d': {
-            x = tf.conv2d(x as tf.Tensor4D, this.weights.get(layer.name) as tf.Variable<tf.Rank.R4>, layer.stride, layer.padding);
-            const bias = this.biases.get(layer.name);
-            if (bias) x = tf.add(x, bias);
+            // As for dense: a ReLU right after the layer runs inside it.
+            const relu = layers[i + 1]?.op === 'relu';
+            if (relu) i++;
+            const filter = this.weights.get(layer.name) as tf.Variable<tf.Rank.R4>;
+            const bias = this.biases.get(layer.name) as tf.Variable<tf.Rank.R1> | undefined;
+            x = convolution(x as tf.Tensor4D, filter, bias, { stride: layer.stride, padding: layer.padding, relu });
             break;
           }
           case 'dense': {
@@ -123,27 +138,35 @@ export class Model {
             x = dense(x as tf.Tensor2D, this.weights.get(layer.name) as tf.Variable<tf.Rank.R2>, this.biases.get(layer.name) as tf.Variable<tf.Rank.R1>, relu);
             break;
           }
-          case 'batchnorm':
-            x = this.batchNorm(layer.name, layer.eps, x as tf.Tensor4D, training);
+          case 'batchnorm': {
+            const relu = layers[i + 1]?.op === 'relu';
+            if (relu) i++;
+            x = this.batchNorm(layer.name, layer.eps, x, training, relu);
             break;
+          }
           case 'relu':
-            x = tf.relu(x);
-            break;
           case 'maxpool':
-            x = tf.maxPool(x as tf.Tensor4D, layer.kernel, layer.stride, 'valid');
-            break;
           case 'global_avgpool':
-            x = tf.mean(x, [1, 2]);
-            break;
           case 'flatten':
-            x = tf.reshape(x, [x.shape[0], -1]);
+            x = statelessLayer(layer, x);
             break;
           case 'dropout':
             if (training) x = tf.dropout(x, layer.rate, undefined, seed++);
             break;
           case 'residual': {
-            const body = run(layer.body, x);
-            x = tf.add(body, layer.shortcut.length > 0 ? run(layer.shortcut, x) : x);
+            // A body ending in batch-norm adds the shortcut (and applies a ReLU that follows
+            // the block) inside that batch-norm.
+            const last = layer.body.at(-1);
+            const fused = last?.op === 'batchnorm';
+            const body = run(fused ? layer.body.slice(0, -1) : layer.body, x);
+            const shortcut = layer.shortcut.length > 0 ? run(layer.shortcut, x) : x;
+            if (fused) {
+              const relu = layers[i + 1]?.op === 'relu';
+              if (relu) i++;
+              x = this.batchNorm(last.name, last.eps, body, training, relu, shortcut);
+            } else {
+              x = tf.add(body, shortcut);
+            }
             break;
           }
         }
@@ -153,14 +176,18 @@ export class Model {
     return run(this.program.layers, images) as tf.Tensor2D;
   }
 
-  private batchNorm(name: string, eps: number, x: tf.Tensor4D, training: boolean): tf.Tensor {
+  /** Batch-norm of x [..., C] (then + residual, then ReLU when asked). */
+  private batchNorm(name: string, eps: number, x: tf.Tensor, training: boolean, relu: boolean, residual?: tf.Tensor): tf.Tensor {
     const state = this.norms.get(name) as BatchNormState;
-    if (!training) {
-      return tf.batchNorm(x, tf.tensor1d(state.runningMean), tf.tensor1d(state.runningVar), state.beta, state.gamma, eps);
+    if (training) {
+      const { gamma, beta } = state;
+      const { y, mean, variance } = batchNormTraining(x, gamma as tf.Variable<tf.Rank.R1>, beta as tf.Variable<tf.Rank.R1>, { epsilon: eps, relu, residual });
+      this.pendingUpdates.push({ name, mean: tf.keep(mean), variance: tf.keep(variance), count: x.size / x.shape[x.rank - 1] });
+      return y;
     }
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    this.pendingUpdates.push({ name, mean: tf.keep(mean), variance: tf.keep(variance), count: x.shape[0] * x.shape[1] * x.shape[2] });
-    return tf.batchNorm(x, mean, variance, state.beta, state.gamma, eps);
+    let y: tf.Tensor = tf.batchNorm(x as tf.Tensor4D, tf.tensor1d(state.runningMean), tf.tensor1d(state.runningVar), state.beta, state.gamma, eps);
+    if (residual !== undefined) y = tf.add(y, residual);
+    return relu ? tf.relu(y) : y;
   }
 
   /** Folds the batch statistics of the last training forward pass into the running estimates. */

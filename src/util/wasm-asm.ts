@@ -63,6 +63,7 @@ export const OP = {
   f32Sub: 0x93,
   f32Mul: 0x94,
   f32Div: 0x95,
+  f32Max: 0x97,
   f64Add: 0xa0,
   f64Mul: 0xa2,
   f64PromoteF32: 0xbb,

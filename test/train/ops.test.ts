@@ -1,12 +1,13 @@
 /**
- * epochgraph's training ops (dense, reluBackprop, softmaxCrossEntropy) and optimizer
+ * epochgraph's training ops (dense, convolution, batchNormTraining, reluBackprop,
+ * softmaxCrossEntropy) and optimizer
  * update kernels on the wasm backend, against their definitions composed from tfjs ops
  * and tfjs's own optimizers on the cpu backend.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTrainingBackend } from '../../src/train/backend.js';
-import { dense, reluBackprop, softmaxCrossEntropy } from '../../src/train/ops/index.js';
+import { batchNormTraining, convolution, dense, reluBackprop, softmaxCrossEntropy } from '../../src/train/ops/index.js';
 import { Adam, MomentumSgd } from '../../src/train/optimizers.js';
 import { countCorrect, oneHot } from '../../src/train/train.js';
 import { expectSameAsCpu, input, randomValues, runOn, withGradients, type Input } from './backends.js';
@@ -60,6 +61,127 @@ describe('dense', () => {
     const x = tf.zeros([2, 3]) as tf.Tensor2D;
     expect(() => dense(x, tf.zeros([4, 5]) as tf.Tensor2D, tf.zeros([5]) as tf.Tensor1D, false)).toThrow(/^dense: /);
     expect(() => dense(x, tf.zeros([3, 5]) as tf.Tensor2D, tf.zeros([4]) as tf.Tensor1D, false)).toThrow(/^dense: /);
+  });
+});
+
+describe('convolution', () => {
+  // [N, H, W, C, K, O, stride, padding, bias]: odd and even sizes, 1x1 / 3x3 / 5x5 filters,
+  // strides 1 and 2, no, 'same' and larger padding, channel counts off the 4- and 8-lane blocks.
+  const cases: Array<[number, number, number, number, number, number, number, number, boolean]> = [
+    [2, 9, 9, 1, 5, 6, 1, 2, true],
+    [3, 8, 7, 6, 5, 16, 1, 0, true],
+    [2, 10, 10, 5, 3, 11, 2, 1, false],
+    [2, 9, 8, 8, 1, 12, 2, 0, false],
+    [1, 6, 6, 3, 3, 9, 1, 3, true],
+    [4, 7, 7, 16, 3, 20, 1, 1, true],
+  ];
+  for (const [n, h, w, c, k, o, stride, padding, hasBias] of cases) {
+    for (const relu of [false, true]) {
+      const label = `x [${n},${h},${w},${c}] W [${k},${k},${c},${o}] stride ${stride} padding ${padding}${hasBias ? ' + b' : ''}${relu ? ' + ReLU' : ''}`;
+      it(`${label}: values and gradients of x, W${hasBias ? ' and b' : ''}`, async () => {
+        const seed = n + h + w + c + k + o + stride + padding;
+        const inputs = [input([n, h, w, c], seed), input([k, k, c, o], seed + 1), ...(hasBias ? [input([o], seed + 2)] : [])];
+        const ours = (x: tf.Tensor, f: tf.Tensor, b?: tf.Tensor) => convolution(x as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D | undefined, { stride, padding, relu });
+        const reference = (x: tf.Tensor, f: tf.Tensor, b?: tf.Tensor) => {
+          const conv = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, padding);
+          const z = b === undefined ? conv : tf.add(conv, b);
+          return relu ? tf.relu(z) : z;
+        };
+        await expectSameAsCpu(inputs, withGradients(ours, seed + 3), `convolution ${label}`, withGradients(reference, seed + 3));
+      });
+    }
+  }
+
+  it('computes no input gradient when only the weights need one (the first layer)', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(randomValues(2 * 8 * 8 * 3, 1), [2, 8, 8, 3]);
+    const f = tf.variable(tf.tensor4d(randomValues(3 * 3 * 3 * 4, 2), [3, 3, 3, 4])) as tf.Variable<tf.Rank.R4>;
+    const b = tf.variable(tf.zeros([4])) as tf.Variable<tf.Rank.R1>;
+    const kernels = async (g: () => tf.Scalar, xs: tf.Variable[]) => {
+      const info = await tf.profile(() => {
+        const { grads } = tf.variableGrads(g, xs);
+        tf.dispose(Object.values(grads));
+      });
+      return info.kernels.map((k) => k.name);
+    };
+    const options = { stride: 1, padding: 1, relu: true };
+    const first = await kernels(() => tf.sum(convolution(x, f, b, options)), [f, b]);
+    expect(first.filter((name) => name === 'Conv2DBackpropInput')).toHaveLength(0);
+    expect(first.filter((name) => name === 'Conv2DBackpropFilter')).toHaveLength(1);
+    const scale = tf.variable(tf.scalar(2));
+    const later = await kernels(() => tf.sum(convolution(tf.mul(x, scale) as tf.Tensor4D, f, b, options)), [f, b, scale]);
+    expect(later.filter((name) => name === 'Conv2DBackpropInput')).toHaveLength(1);
+    tf.dispose([x, f, b, scale]);
+  });
+
+  it('rejects shapes and geometry that do not fit', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([1, 5, 5, 3]) as tf.Tensor4D;
+    const options = { stride: 1, padding: 0, relu: false };
+    expect(() => convolution(x, tf.zeros([3, 3, 2, 4]) as tf.Tensor4D, undefined, options)).toThrow(/^convolution: /);
+    expect(() => convolution(x, tf.zeros([3, 3, 3, 4]) as tf.Tensor4D, tf.zeros([5]) as tf.Tensor1D, options)).toThrow(/^convolution: /);
+    expect(() => convolution(x, tf.zeros([7, 7, 3, 4]) as tf.Tensor4D, undefined, options)).toThrow(/^convolution: /);
+    expect(() => convolution(x, tf.zeros([3, 3, 3, 4]) as tf.Tensor4D, undefined, { ...options, stride: 0 })).toThrow(/^convolution: /);
+  });
+});
+
+describe('batchNormTraining', () => {
+  const cases: Array<[number[], boolean, boolean]> = [
+    [[4, 5, 5, 3], false, false],
+    [[4, 5, 5, 3], true, false],
+    [[2, 6, 6, 8], true, true],
+    [[3, 7, 7, 5], false, true],
+    [[64, 6], true, false],
+  ];
+  for (const [shape, relu, withResidual] of cases) {
+    const label = `x [${shape}]${withResidual ? ' + residual' : ''}${relu ? ' + ReLU' : ''}`;
+    it(`${label}: values, batch statistics and gradients of every input`, async () => {
+      const C = shape[shape.length - 1];
+      const seed = shape.reduce((a, b) => a + b, 0);
+      const inputs = [input(shape, seed), input([C], seed + 1), input([C], seed + 2), ...(withResidual ? [input(shape, seed + 3)] : [])];
+      const axes = shape.slice(0, -1).map((_, d) => d);
+      const ours = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, residual?: tf.Tensor) =>
+        batchNormTraining(x, scale as tf.Tensor1D, offset as tf.Tensor1D, { epsilon: 1e-5, relu, residual });
+      const reference = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, residual?: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, axes);
+        const normalised = tf.batchNorm(x, mean, variance, offset as tf.Tensor1D, scale as tf.Tensor1D, 1e-5);
+        const z = residual === undefined ? normalised : tf.add(normalised, residual);
+        return { y: relu ? tf.relu(z) : z, mean, variance };
+      };
+      type Outputs = { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor };
+      const withStatistics = (f: (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, residual?: tf.Tensor) => Outputs) => (...xs: tf.Tensor[]) => {
+        const [x, scale, offset, residual] = xs;
+        const { mean, variance } = f(x, scale, offset, residual);
+        return [...withGradients((...ys: tf.Tensor[]) => f(ys[0], ys[1], ys[2], ys[3]).y, seed + 4)(...xs), mean, variance];
+      };
+      await expectSameAsCpu(inputs, withStatistics(ours), `batch-norm ${label}`, withStatistics(reference));
+    });
+  }
+
+  it('stays exact on data far from zero (shifted sums)', async () => {
+    const values = randomValues(2 * 4 * 4 * 3, 9).map((v) => 1000 + 0.01 * v);
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(values, [2, 4, 4, 3]);
+    const { mean, variance } = batchNormTraining(x, tf.ones([3]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D, { epsilon: 1e-5, relu: false });
+    const m = mean.dataSync();
+    const v = variance.dataSync();
+    for (let c = 0; c < 3; c++) {
+      const column = Array.from(values.filter((_, i) => i % 3 === c), Number);
+      const mu = column.reduce((a, b) => a + b, 0) / column.length;
+      const sigma2 = column.reduce((a, b) => a + (b - mu) ** 2, 0) / column.length;
+      expect(m[c]).toBeCloseTo(mu, 3);
+      expect(Math.abs(v[c] - sigma2)).toBeLessThan(1e-3 * sigma2);
+    }
+    tf.dispose([x, mean, variance]);
+  });
+
+  it('rejects parameters and residuals of the wrong shape', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([2, 3, 3, 4]);
+    const c4 = tf.zeros([4]) as tf.Tensor1D;
+    expect(() => batchNormTraining(x, tf.zeros([3]) as tf.Tensor1D, c4, { epsilon: 1e-5, relu: false })).toThrow(/^batch-norm: /);
+    expect(() => batchNormTraining(x, c4, c4, { epsilon: 1e-5, relu: false, residual: tf.zeros([2, 3, 3, 3]) })).toThrow(/^batch-norm: /);
+    expect(() => batchNormTraining(x, c4, c4, { epsilon: 0, relu: false })).toThrow(/^batch-norm: /);
   });
 });
 

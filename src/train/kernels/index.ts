@@ -9,16 +9,18 @@
  * replacements for the `wasm` backend through the public registry. Ops, gradients and
  * the other backends are untouched; cases a replacement does not accelerate go to the
  * shipped kernel. It also registers the kernels of epochgraph's own training ops
- * (../ops): the fused dense layer, the loss, the ReLU gradient and the optimizer updates.
+ * (../ops): the fused dense and convolution layers, batch normalisation in training, the loss, the ReLU gradient and the optimizer updates.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { avgPoolGradConfig } from './avg-pool-grad.js';
+import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './batch-norm-training.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { addConfig, multiplyConfig, realDivConfig, subConfig } from './binary-ops.js';
 import { castConfig } from './cast.js';
 import { denseConfig } from './dense.js';
 import { conv2DConfig } from './conv2d.js';
+import { convolutionConfig } from './convolution.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedBatchNormConfig } from './fused-batch-norm.js';
@@ -54,6 +56,9 @@ export const TRAINING_KERNELS: readonly KernelConfig[] = [
   identityConfig,
   castConfig,
   denseConfig,
+  convolutionConfig,
+  batchNormTrainingConfig,
+  batchNormTrainingGradConfig,
   reluBackpropConfig,
   softmaxCrossEntropyConfig,
   softmaxCrossEntropyGradConfig,

@@ -10,6 +10,39 @@ export interface DenseAttrs {
   relu: boolean;
 }
 
+/**
+ * y = conv(x, filter) + bias, then ReLU when `relu` (inputs `x` [N, H, W, C] NHWC, `filter`
+ * [KH, KW, C, O], optional `bias` [O]); square stride and symmetric zero padding in pixels.
+ */
+export const Convolution = 'EpochgraphConvolution';
+export interface ConvolutionAttrs {
+  stride: number;
+  padding: number;
+  relu: boolean;
+}
+
+/**
+ * Training-mode batch normalisation over every axis but the last (channels), with an
+ * optional residual added and ReLU: y = relu?((x - mean) / sqrt(variance + epsilon) · scale
+ * + offset + residual), mean and (biased) variance taken over the batch. Inputs `x`
+ * [..., C], `scale` [C], `offset` [C], optional `residual` (x's shape); outputs y, mean [C],
+ * variance [C].
+ */
+export const BatchNormTraining = 'EpochgraphBatchNormTraining';
+export interface BatchNormTrainingAttrs {
+  epsilon: number;
+  relu: boolean;
+  /** Whether the `residual` input is given. */
+  residual: boolean;
+}
+
+/**
+ * Gradient of `BatchNormTraining` (inputs `dy`, `x`, `y`, `scale`, `mean`, `variance`; its
+ * attributes): outputs dx, dscale, doffset and, when `residual`, the gradient of the residual
+ * (dy through the ReLU).
+ */
+export const BatchNormTrainingGrad = 'EpochgraphBatchNormTrainingGrad';
+
 /** dy where y > 0, else 0: the gradient through a ReLU given its output (inputs `dy`, `y`). */
 export const ReluBackprop = 'EpochgraphReluBackprop';
 
