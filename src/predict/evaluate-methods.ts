@@ -1,16 +1,21 @@
 /**
  * The methods compared by `epochgraph evaluate`: each is a set of feature blocks fed to
- * the same regressor pipeline, except `last-acc`, which predicts the final accuracy as
- * the test accuracy at the window's last epoch (no model).
+ * the same regressor pipeline, except the direct ones, which need no model: `last-acc`
+ * predicts the final accuracy as the test accuracy at the window's last epoch (its interval
+ * calibrated on the training runs' residuals), `lc-extrapolate` as the learning curve's
+ * parametric extrapolation (its own interval; summary/curve-extrapolation.ts).
  */
 import type { FeatureBlock } from '../summary/features.js';
+
+/** How a direct method reads its prediction: the window's last test accuracy, or the curve's extrapolation. */
+export type DirectPrediction = 'last-test-acc' | 'extrapolation';
 
 /** A method: the feature blocks it learns from, or `direct` for a model-free baseline. */
 export interface Method {
   readonly name: string;
   readonly blocks: readonly FeatureBlock[];
   readonly description: string;
-  readonly direct?: 'last-test-acc';
+  readonly direct?: DirectPrediction;
 }
 
 /** Every method, in report order. */
@@ -25,6 +30,7 @@ export const METHODS: readonly Method[] = [
   { name: 'weights', blocks: ['weights'], description: 'per-layer weight statistics (Unterthiner et al. 2020)' },
   { name: 'hyper', blocks: ['hyper'], description: 'hyperparameters only' },
   { name: 'last-acc', blocks: ['curve'], description: 'test accuracy at the last window epoch, as is', direct: 'last-test-acc' },
+  { name: 'lc-extrapolate', blocks: ['lc'], description: 'learning curve extrapolated by parametric families (Domhan et al. 2015), no model', direct: 'extrapolation' },
 ];
 
 /** The method named `name`, or undefined. */

@@ -4,7 +4,7 @@
  * method's out-of-fold predictions, and their metrics over all runs and over the runs
  * that learned (chance.ts), where ranking is hard and where the method has to prove itself.
  */
-import { curveColumn } from '../summary/columns.js';
+import { curveColumn, extrapolationColumn } from '../summary/columns.js';
 import { columnsOf, labelledRows } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { learnedRows } from './chance.js';
@@ -91,18 +91,27 @@ export function metricsOf(actual: ArrayLike<number>, prediction: Prediction, row
   };
 }
 
+/** Columns a direct method reads: its prediction and, when it brings its own, its interval's bounds. */
+function directColumns(method: Method, windowEnd: number): { predicted: string; lower?: string; upper?: string } | undefined {
+  if (method.direct === 'last-test-acc') return { predicted: curveColumn(windowEnd, 'test_acc') };
+  if (method.direct === 'extrapolation') return { predicted: extrapolationColumn('predicted'), lower: extrapolationColumn('lower'), upper: extrapolationColumn('upper') };
+  return undefined;
+}
+
 /** Fits `method` on training rows and predicts test rows. Returns the prediction and the chosen candidate. */
 function fitPredict(
   method: Method,
   train: { X: Matrix; y: Float64Array; groups: readonly string[] },
   test: Matrix,
-  directColumn: number,
+  direct: { predicted: number; lower: number; upper: number } | undefined,
   options: EvaluateOptions,
 ): { prediction: Prediction; chosen: string } {
-  if (method.direct) {
-    const trainResiduals = train.y.map((t, i) => Math.abs(t - train.X.data[i * train.X.cols + directColumn]));
+  if (direct) {
+    const column = (X: Matrix, c: number) => Float64Array.from({ length: X.rows }, (_, i) => X.data[i * X.cols + c]);
+    const predicted = column(test, direct.predicted);
+    if (direct.lower >= 0 && direct.upper >= 0) return { prediction: { predicted, lower: column(test, direct.lower), upper: column(test, direct.upper) }, chosen: 'none' };
+    const trainResiduals = train.y.map((t, i) => Math.abs(t - train.X.data[i * train.X.cols + direct.predicted]));
     const half = conformalQuantile(trainResiduals.filter((r) => !Number.isNaN(r)), options.pipeline?.coverage ?? 0.9);
-    const predicted = Float64Array.from({ length: test.rows }, (_, i) => test.data[i * test.cols + directColumn]);
     return { prediction: { predicted, ...intervalOf('none', 'accuracy', predicted, half) }, chosen: 'none' };
   }
   const pipeline = new PredictorPipeline({ seed: options.seed, ...options.pipeline }).fit(train.X, train.y, train.groups);
@@ -123,9 +132,9 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
   const results: MethodEvaluation[] = [];
   for (const [m, method] of options.methods.entries()) {
     const names = columnsOf(table, method.blocks).map((c) => table.columns[c]);
-    const directName = curveColumn(options.windowEnd, 'test_acc');
-    const directColumn = method.direct ? names.indexOf(directName) : -1;
-    if (method.direct && directColumn < 0) throw new PredictError('evaluate', `${method.name} needs ${directName} in the feature table`);
+    const wanted = directColumns(method, options.windowEnd);
+    const direct = wanted && { predicted: names.indexOf(wanted.predicted), lower: wanted.lower ? names.indexOf(wanted.lower) : -1, upper: wanted.upper ? names.indexOf(wanted.upper) : -1 };
+    if (wanted && direct && direct.predicted < 0) throw new PredictError('evaluate', `${method.name} needs ${wanted.predicted} in the feature table`);
     const X = selectColumns(table, names);
     const predicted = new Float64Array(evaluated.runs.length).fill(NaN);
     const lower = new Float64Array(evaluated.runs.length).fill(NaN);
@@ -146,13 +155,13 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
       for (let f = 0; f < options.folds; f++) {
         const testPart = trainRows.filter((_, k) => fold[k] === f);
         const trainPart = trainRows.filter((_, k) => fold[k] !== f);
-        const { prediction, chosen: c } = fitPredict(method, trainingPart(trainPart), selectRows(X, testPart), directColumn, options);
+        const { prediction, chosen: c } = fitPredict(method, trainingPart(trainPart), selectRows(X, testPart), direct, options);
         store(testPart, prediction);
         chosen.push(c);
       }
     } else {
       const testX = selectRows(selectColumns(evaluated, names), testRows);
-      const { prediction, chosen: c } = fitPredict(method, trainingPart(trainRows), testX, directColumn, options);
+      const { prediction, chosen: c } = fitPredict(method, trainingPart(trainRows), testX, direct, options);
       store(testRows, prediction);
       chosen.push(c);
     }

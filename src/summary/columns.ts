@@ -86,3 +86,17 @@ export function parseGraphFeature(name: string): { readonly layer: string; reado
 export function curveColumn(epoch: number, metric: string): string {
   return columnName('curve', temporalFeature('value', [epoch], metric));
 }
+
+/** What the learning-curve extrapolation gives of the final accuracy: the prediction and its 90% interval. */
+export const EXTRAPOLATION_FIELDS = ['predicted', 'lower', 'upper'] as const;
+export type ExtrapolationField = (typeof EXTRAPOLATION_FIELDS)[number];
+
+/** The feature (in block `lc`) of the extrapolated final accuracy's `field`. */
+export function extrapolationFeature(field: ExtrapolationField): string {
+  return `final.${field}`;
+}
+
+/** The column of the extrapolated final accuracy's `field`. */
+export function extrapolationColumn(field: ExtrapolationField): string {
+  return columnName('lc', extrapolationFeature(field));
+}
