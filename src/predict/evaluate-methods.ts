@@ -5,6 +5,8 @@
  * calibrated on the training runs' residuals), `lc-extrapolate` as the learning curve's
  * parametric extrapolation (its own interval; summary/curve-extrapolation.ts).
  */
+import { OptionError } from '../errors.js';
+import { curveColumn, extrapolationColumn } from '../summary/columns.js';
 import type { FeatureBlock } from '../summary/features.js';
 
 /** How a direct method reads its prediction: the window's last test accuracy, or the curve's extrapolation. */
@@ -41,4 +43,32 @@ export function findMethod(name: string): Method | undefined {
 /** Feature blocks needed to evaluate `methods`. */
 export function blocksOf(methods: readonly Method[]): FeatureBlock[] {
   return [...new Set(methods.flatMap((m) => m.blocks))];
+}
+
+/** The direct methods: each can also be the prior a learned method corrects (pipeline.ts). */
+export const DIRECT_METHODS: readonly Method[] = METHODS.filter((m) => m.direct);
+
+/**
+ * Columns a direct method reads, for a window ending at `windowEnd`: its prediction and, when
+ * it brings its own, its interval's bounds. Returns undefined for a learned method.
+ */
+export function directPredictionColumns(method: Method, windowEnd: number): { predicted: string; lower?: string; upper?: string } | undefined {
+  if (method.direct === 'last-test-acc') return { predicted: curveColumn(windowEnd, 'test_acc') };
+  if (method.direct === 'extrapolation') return { predicted: extrapolationColumn('predicted'), lower: extrapolationColumn('lower'), upper: extrapolationColumn('upper') };
+  return undefined;
+}
+
+/**
+ * The direct method named `name`, for use as a prior. Returns it; throws `OptionError`
+ * (field `prior`) for a name that is no direct method.
+ */
+export function priorMethod(name: string): Method {
+  const method = DIRECT_METHODS.find((m) => m.name === name);
+  if (!method) throw new OptionError('prior', `expected one of ${DIRECT_METHODS.map((m) => m.name).join(', ')}, got ${JSON.stringify(name)}`);
+  return method;
+}
+
+/** The column holding the prediction of the prior `name` for a window ending at `windowEnd`. Throws `OptionError` for an unknown prior. */
+export function priorColumn(name: string, windowEnd: number): string {
+  return (directPredictionColumns(priorMethod(name), windowEnd) as { predicted: string }).predicted;
 }

@@ -4,12 +4,12 @@
  * method's out-of-fold predictions, and their metrics over all runs and over the runs
  * that learned (chance.ts), where ranking is hard and where the method has to prove itself.
  */
-import { curveColumn, extrapolationColumn } from '../summary/columns.js';
 import { columnsOf, labelledRows } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { learnedRows } from './chance.js';
 import { PredictError } from './errors.js';
 import { groupedFolds } from './evaluate-folds.js';
+import { directPredictionColumns, priorColumn } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { intervalCoverage, kendallTau, meanAbsoluteError, meanIntervalWidth, r2Score, spearmanRho, topQuarter } from './evaluate-metrics.js';
 import { selectRows } from './matrix.js';
@@ -91,18 +91,12 @@ export function metricsOf(actual: ArrayLike<number>, prediction: Prediction, row
   };
 }
 
-/** Columns a direct method reads: its prediction and, when it brings its own, its interval's bounds. */
-function directColumns(method: Method, windowEnd: number): { predicted: string; lower?: string; upper?: string } | undefined {
-  if (method.direct === 'last-test-acc') return { predicted: curveColumn(windowEnd, 'test_acc') };
-  if (method.direct === 'extrapolation') return { predicted: extrapolationColumn('predicted'), lower: extrapolationColumn('lower'), upper: extrapolationColumn('upper') };
-  return undefined;
-}
-
 /** Fits `method` on training rows and predicts test rows. Returns the prediction and the chosen candidate. */
 function fitPredict(
   method: Method,
-  train: { X: Matrix; y: Float64Array; groups: readonly string[] },
+  train: { X: Matrix; y: Float64Array; groups: readonly string[]; prior?: Float64Array },
   test: Matrix,
+  testPrior: Float64Array | undefined,
   direct: { predicted: number; lower: number; upper: number } | undefined,
   options: EvaluateOptions,
 ): { prediction: Prediction; chosen: string } {
@@ -114,8 +108,8 @@ function fitPredict(
     const half = conformalQuantile(trainResiduals.filter((r) => !Number.isNaN(r)), options.pipeline?.coverage ?? 0.9);
     return { prediction: { predicted, ...intervalOf('none', 'accuracy', predicted, half) }, chosen: 'none' };
   }
-  const pipeline = new PredictorPipeline({ seed: options.seed, ...options.pipeline }).fit(train.X, train.y, train.groups);
-  return { prediction: pipeline.predict(test), chosen: pipeline.selection.candidate };
+  const pipeline = new PredictorPipeline({ seed: options.seed, ...options.pipeline }).fit(train.X, train.y, train.groups, train.prior);
+  return { prediction: pipeline.predict(test, testPrior), chosen: pipeline.selection.candidate };
 }
 
 /**
@@ -132,10 +126,16 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
   const results: MethodEvaluation[] = [];
   for (const [m, method] of options.methods.entries()) {
     const names = columnsOf(table, method.blocks).map((c) => table.columns[c]);
-    const wanted = directColumns(method, options.windowEnd);
+    const wanted = directPredictionColumns(method, options.windowEnd);
     const direct = wanted && { predicted: names.indexOf(wanted.predicted), lower: wanted.lower ? names.indexOf(wanted.lower) : -1, upper: wanted.upper ? names.indexOf(wanted.upper) : -1 };
     if (wanted && direct && direct.predicted < 0) throw new PredictError('evaluate', `${method.name} needs ${wanted.predicted} in the feature table`);
     const X = selectColumns(table, names);
+    // The prior a learned method corrects: a direct method's prediction, read from the table.
+    const prior = options.pipeline?.prior ?? null;
+    const priorOf = (source: FeatureTable) => (wanted || prior === null ? undefined : selectColumns(source, [priorColumn(prior, options.windowEnd)]).data);
+    const trainPrior = priorOf(table);
+    const evaluatedPrior = testTable ? priorOf(testTable) : trainPrior;
+    const priorRows = (values: Float64Array | undefined, rows: readonly number[]) => values && Float64Array.from(rows, (i) => values[i]);
     const predicted = new Float64Array(evaluated.runs.length).fill(NaN);
     const lower = new Float64Array(evaluated.runs.length).fill(NaN);
     const upper = new Float64Array(evaluated.runs.length).fill(NaN);
@@ -150,18 +150,19 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
       X: selectRows(X, rows),
       y: Float64Array.from(rows, (i) => table.targets[i]),
       groups: rows.map((i) => table.groups[i]),
+      prior: priorRows(trainPrior, rows),
     });
     if (fold) {
       for (let f = 0; f < options.folds; f++) {
         const testPart = trainRows.filter((_, k) => fold[k] === f);
         const trainPart = trainRows.filter((_, k) => fold[k] !== f);
-        const { prediction, chosen: c } = fitPredict(method, trainingPart(trainPart), selectRows(X, testPart), direct, options);
+        const { prediction, chosen: c } = fitPredict(method, trainingPart(trainPart), selectRows(X, testPart), priorRows(trainPrior, testPart), direct, options);
         store(testPart, prediction);
         chosen.push(c);
       }
     } else {
       const testX = selectRows(selectColumns(evaluated, names), testRows);
-      const { prediction, chosen: c } = fitPredict(method, trainingPart(trainRows), testX, direct, options);
+      const { prediction, chosen: c } = fitPredict(method, trainingPart(trainRows), testX, priorRows(evaluatedPrior, testRows), direct, options);
       store(testRows, prediction);
       chosen.push(c);
     }

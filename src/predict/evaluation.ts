@@ -14,7 +14,7 @@ import type { FeatureLayout } from '../summary/snapshot.js';
 import { buildFeatureTable } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
-import { METHODS, blocksOf } from './evaluate-methods.js';
+import { METHODS, blocksOf, priorMethod } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { evaluateMethodsInWorkers } from './evaluate-workers.js';
 import type { Metrics, MethodEvaluation } from './evaluate.js';
@@ -62,7 +62,14 @@ export function evaluationSpec(...layers: Partial<EvaluationSpec>[]): Evaluation
   if (spec.methods.length === 0) throw new OptionError('method', 'no method to evaluate');
   if (!Number.isInteger(spec.folds) || spec.folds < 2) throw new OptionError('folds', `expected an integer >= 2, got ${spec.folds}`);
   if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new OptionError('seed', `expected an integer >= 0, got ${spec.seed}`);
+  if (spec.pipeline.prior !== undefined && spec.pipeline.prior !== null) priorMethod(spec.pipeline.prior);
   return spec;
+}
+
+/** Feature blocks an evaluation under `spec` needs: its methods' and its prior's. */
+export function specBlocks(spec: Pick<EvaluationSpec, 'methods' | 'pipeline'>): FeatureBlock[] {
+  const prior = spec.pipeline.prior ?? null;
+  return blocksOf(prior === null ? spec.methods : [...spec.methods, priorMethod(prior)]);
 }
 
 /** Progress of an evaluation: a stage, how far it is, and what it is working on (a run or a method). */
@@ -162,7 +169,7 @@ export async function evaluateZoos(zoos: readonly string[], spec: EvaluationSpec
   const { testZoo, onProgress } = options;
   // A test run also fitted on would score its own training: listZoos refuses runs given twice.
   if (testZoo !== undefined) await listZoos([...zoos, testZoo]);
-  const blocks = [...new Set<FeatureBlock>([...blocksOf(spec.methods), ...(options.extraBlocks ?? [])])];
+  const blocks = [...new Set<FeatureBlock>([...specBlocks(spec), ...(options.extraBlocks ?? [])])];
   const table = await zooFeatureTable(zoos, spec, blocks, onProgress);
   const testTable = testZoo === undefined ? undefined : await zooFeatureTable([testZoo], spec, blocks, onProgress);
   return evaluateTables(table, spec, { testTable, onProgress, workers: options.workers });

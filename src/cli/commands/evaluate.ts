@@ -16,7 +16,7 @@ export function registerEvaluate(program: Command): void {
     .argument('<zoos...>', 'zoos to cross-validate on, as one (or to train on, with --test-zoo)')
     .description('compare the graph predictor with every baseline on the same folds and epoch window')
     .option('--test-zoo <zoo>', 'fit on <zoos>, test on this one (width transfer, unseen architectures)');
-  addEvaluationOptions(command, ['epochs', 'folds', 'layout', 'methods', 'seed', 'classes', 'target', 'workers'], true)
+  addEvaluationOptions(command, ['epochs', 'folds', 'layout', 'methods', 'seed', 'classes', 'target', 'prior', 'workers'], true)
     .option('--json', 'print {"methods": [{name, r2, mae, kendall_tau, spearman, coverage, ..., learned: {...}}]}')
     .option('--quiet', 'no progress')
     .addHelpText(
