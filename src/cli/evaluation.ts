@@ -10,7 +10,7 @@ import { DIRECT_METHODS, METHODS, findMethod } from '../predict/evaluate-methods
 import type { Method } from '../predict/evaluate-methods.js';
 import type { MethodEvaluation } from '../predict/evaluate.js';
 import { DEFAULTS } from '../predict/evaluation.js';
-import type { EvaluationProgress, EvaluationSpec, ZooEvaluation } from '../predict/evaluation.js';
+import type { EvaluationProgress, EvaluationSpec, SubsampleEvaluation, ZooEvaluation } from '../predict/evaluation.js';
 import { TARGET_TRANSFORMS } from '../predict/target.js';
 import type { TargetTransform } from '../predict/target.js';
 import { LAYOUTS } from '../summary/snapshot.js';
@@ -123,5 +123,29 @@ export function evaluationText(result: ZooEvaluation): string {
     `all runs\n${metricsTable(result.evaluations, 'all')}`,
     `runs that learned (final accuracy > ${threshold}, ${margin} points above chance)\n${metricsTable(result.evaluations, 'learned')}`,
     `best ranking of the runs that learned: ${best}`,
+  ].join('\n\n');
+}
+
+/** The printed small-zoo evaluation: each method's mean metrics and their spread over the draws. Returns the text. */
+export function subsampleText(result: SubsampleEvaluation, zoo: string): string {
+  const meanSd = (mean: number, sd: number) => (Number.isNaN(mean) ? '-' : Number.isNaN(sd) ? mean.toFixed(3) : `${mean.toFixed(3)} (${sd.toFixed(3)})`);
+  const table = renderTable(
+    ['method', 'Kendall tau', 'tau, learned', 'R^2', 'MAE', 'coverage', 'width'],
+    result.methods.map((m) => [
+      m.name,
+      meanSd(m.kendall_tau, m.sd.kendall_tau),
+      meanSd(m.learned.kendall_tau, m.learned_sd.kendall_tau),
+      meanSd(m.r2, m.sd.r2),
+      meanSd(m.mae, m.sd.mae),
+      meanSd(m.coverage, m.sd.coverage),
+      meanSd(m.interval_width, m.sd.interval_width),
+    ]),
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
+  const best = result.best ? `${result.best.name} (mean Kendall tau ${formatNumber(result.best.learned.kendall_tau)})` : 'none (no method has a Kendall tau on these runs)';
+  return [
+    `${zoo}: ${result.repeats} draws of ${result.trainSize} training runs (whole configurations, seed ${result.spec.seed}), each tested on the other ${result.runs - result.trainSize}; window ${formatEpochs(result.spec.window)}, ${result.spec.layout} features${result.spec.pipeline.prior ? `, learned methods correcting ${result.spec.pipeline.prior}` : ''}`,
+    `mean (standard deviation) over the draws; "learned": test runs with final accuracy > ${formatNumber(learnedThreshold(result.chance))}\n${table}`,
+    `best mean ranking of the runs that learned: ${best}`,
   ].join('\n\n');
 }

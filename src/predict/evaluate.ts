@@ -31,6 +31,9 @@ export interface Metrics {
   readonly interval_width: number;
 }
 
+/** The metrics' names, in `Metrics` order. */
+export const METRIC_NAMES: readonly (keyof Metrics)[] = Object.freeze(['n', 'r2', 'mae', 'kendall_tau', 'spearman', 'top_quarter_accuracy', 'top_quarter_auc', 'coverage', 'interval_width'] as const);
+
 /** One method's evaluation. */
 export interface MethodEvaluation extends Metrics {
   readonly name: string;
