@@ -6,7 +6,9 @@
  * parametric extrapolation (its own interval; summary/curve-extrapolation.ts).
  */
 import { OptionError } from '../errors.js';
-import { curveColumn, extrapolationColumn } from '../summary/columns.js';
+import { curveColumn, extrapolationColumn, isCompactGraphFeature, parseColumn } from '../summary/columns.js';
+import { columnsOf } from '../summary/table.js';
+import type { FeatureTable } from '../summary/table.js';
 import type { FeatureBlock } from '../summary/features.js';
 
 /** How a direct method reads its prediction: the window's last test accuracy, or the curve's extrapolation. */
@@ -18,6 +20,8 @@ export interface Method {
   readonly blocks: readonly FeatureBlock[];
   readonly description: string;
   readonly direct?: DirectPrediction;
+  /** `compact`: of the `graph` block, only the compact summary's columns (summary/columns.ts). */
+  readonly summary?: 'compact';
 }
 
 /** Every method, in report order. */
@@ -25,6 +29,7 @@ export const METHODS: readonly Method[] = [
   { name: 'graph', blocks: ['graph'], description: 'temporal graph summary over the window' },
   { name: 'graph+curve', blocks: ['graph', 'curve'], description: 'graph summary and learning curve' },
   { name: 'graph+curve+hyper', blocks: ['graph', 'curve', 'hyper'], description: 'graph summary, learning curve and hyperparameters' },
+  { name: 'graph-compact', blocks: ['graph'], description: 'per layer: mean, sd and max of strength and eigenvector centrality, per epoch and their changes', summary: 'compact' },
   { name: 'graph-static', blocks: ['graph-static'], description: 'graph summary of the last window epoch only' },
   { name: 'curve', blocks: ['curve'], description: 'learning curve so far (train/test loss and accuracy)' },
   { name: 'curve+hyper', blocks: ['curve', 'hyper'], description: 'learning curve and hyperparameters' },
@@ -38,6 +43,16 @@ export const METHODS: readonly Method[] = [
 /** The method named `name`, or undefined. */
 export function findMethod(name: string): Method | undefined {
   return METHODS.find((m) => m.name === name);
+}
+
+/** The columns of `table` that `method` learns from, in table order. */
+export function methodColumns(table: FeatureTable, method: Method): string[] {
+  const names = columnsOf(table, method.blocks).map((c) => table.columns[c]);
+  if (method.summary !== 'compact') return names;
+  return names.filter((name) => {
+    const { block, feature } = parseColumn(name);
+    return block !== 'graph' || isCompactGraphFeature(feature);
+  });
 }
 
 /** Feature blocks needed to evaluate `methods`. */

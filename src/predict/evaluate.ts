@@ -4,12 +4,12 @@
  * method's out-of-fold predictions, and their metrics over all runs and over the runs
  * that learned (chance.ts), where ranking is hard and where the method has to prove itself.
  */
-import { columnsOf, labelledRows } from '../summary/table.js';
+import { labelledRows } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { learnedRows } from './chance.js';
 import { PredictError } from './errors.js';
 import { groupedFolds } from './evaluate-folds.js';
-import { directPredictionColumns, priorColumn } from './evaluate-methods.js';
+import { directPredictionColumns, methodColumns, priorColumn } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { intervalCoverage, kendallTau, meanAbsoluteError, meanIntervalWidth, r2Score, spearmanRho, topQuarter } from './evaluate-metrics.js';
 import { selectRows } from './matrix.js';
@@ -128,7 +128,7 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
   const fold = testTable ? undefined : groupedFolds(trainRows.map((i) => table.groups[i]), options.folds, options.seed);
   const results: MethodEvaluation[] = [];
   for (const [m, method] of options.methods.entries()) {
-    const names = columnsOf(table, method.blocks).map((c) => table.columns[c]);
+    const names = methodColumns(table, method);
     const wanted = directPredictionColumns(method, options.windowEnd);
     const direct = wanted && { predicted: names.indexOf(wanted.predicted), lower: wanted.lower ? names.indexOf(wanted.lower) : -1, upper: wanted.upper ? names.indexOf(wanted.upper) : -1 };
     if (wanted && direct && direct.predicted < 0) throw new PredictError('evaluate', `${method.name} needs ${wanted.predicted} in the feature table`);

@@ -4,12 +4,12 @@
  */
 import { EpochgraphError, OptionError } from '../errors.js';
 import { curveColumn, parseColumn } from '../summary/columns.js';
-import { columnsOf, labelledRows } from '../summary/table.js';
+import { labelledRows } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { formatEpochs } from '../util/epochs.js';
 import { selectColumns } from './evaluate.js';
 import type { MethodEvaluation } from './evaluate.js';
-import { priorColumn } from './evaluate-methods.js';
+import { methodColumns, priorColumn } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { evaluateTables, specBlocks } from './evaluation.js';
 import type { EvaluationSpec } from './evaluation.js';
@@ -45,7 +45,7 @@ export async function fitModel(table: FeatureTable, spec: EvaluationSpec): Promi
   const method = fittableMethod(spec);
   const [evaluation] = (await evaluateTables(table, spec)).evaluations;
   const rows = labelledRows(table);
-  const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
+  const columns = methodColumns(table, method);
   const prior = priorValues(table, spec.pipeline.prior ?? null, window);
   const pipeline = new PredictorPipeline({ seed: spec.seed, ...spec.pipeline }).fit(
     selectRows(selectColumns(table, columns), rows),
