@@ -130,7 +130,8 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
   for (const [m, method] of options.methods.entries()) {
     const names = methodColumns(table, method);
     const wanted = directPredictionColumns(method, options.windowEnd);
-    const direct = wanted && { predicted: names.indexOf(wanted.predicted), lower: wanted.lower ? names.indexOf(wanted.lower) : -1, upper: wanted.upper ? names.indexOf(wanted.upper) : -1 };
+    const at = (name: string | undefined) => (name === undefined ? -1 : names.indexOf(name));
+    const direct = wanted ? { predicted: at(wanted.predicted), lower: at(wanted.lower), upper: at(wanted.upper) } : undefined;
     if (wanted && direct && direct.predicted < 0) throw new PredictError('evaluate', `${method.name} needs ${wanted.predicted} in the feature table`);
     const X = selectColumns(table, names);
     // The prior a learned method corrects: a direct method's prediction, read from the table.

@@ -9,7 +9,7 @@ import type { FeatureTable } from '../summary/table.js';
 import { formatEpochs } from '../util/epochs.js';
 import { selectColumns } from './evaluate.js';
 import type { MethodEvaluation } from './evaluate.js';
-import { methodColumns, priorColumn } from './evaluate-methods.js';
+import { findMethod, methodColumns, priorColumn } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { evaluateTables, specBlocks } from './evaluation.js';
 import type { EvaluationSpec } from './evaluation.js';
@@ -86,8 +86,11 @@ export function modelPredictions(model: ModelFile, table: FeatureTable): { predi
   const width = table.columns.length;
   const end = model.window[model.window.length - 1];
   const lastAcc = table.columns.indexOf(curveColumn(end, 'test_acc'));
+  // Columns the method would learn from (of the graph block, the compact summary's alone for graph-compact).
+  const method = findMethod(model.method);
+  const used = new Set(method ? methodColumns(table, method) : table.columns);
   table.runs.forEach((run, r) => {
-    const foreign = table.columns.find((c, k) => checked.has(parseColumn(c).block) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]));
+    const foreign = table.columns.find((c, k) => used.has(c) && checked.has(parseColumn(c).block) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]));
     if (foreign) {
       throw new EpochgraphError(
         `${run}: its architecture does not fit the model (fitted on ${model.architectures.join(', ')} with ${model.layout} features; e.g. ${parseColumn(foreign).feature} is new); a model fitted with the agnostic layout predicts other architectures`,

@@ -127,14 +127,15 @@ describe('epochgraph evaluate, fit and predict', () => {
     expect(tooMany.stderr).toMatch(/--train-size: expected an integer from 2 to 15/);
   }, 120_000);
 
-  it('fit --prior saves the prior, and predict corrects the same prior', () => {
+  it('fit --prior saves the prior, and predict corrects the same prior (graph-compact: its columns only)', () => {
     const model = join(tempDir(), 'model.json');
-    const fit = runCli(['fit', zoo, '--epochs', '0-2', '--method', 'curve', '--prior', 'lc-extrapolate', '--out', model, '--folds', '4', '--quiet']);
+    const fit = runCli(['fit', zoo, '--epochs', '0-2', '--method', 'graph-compact', '--prior', 'lc-extrapolate', '--out', model, '--folds', '4', '--quiet']);
     expect(fit.stderr).toBe('');
     expect(fit.code).toBe(0);
     const saved = JSON.parse(readFileSync(model, 'utf8'));
     expect(saved.pipeline.prior.method).toBe('lc-extrapolate');
-    expect(saved.blocks).toEqual(['curve', 'lc']);
+    expect(saved.blocks).toEqual(['graph', 'lc']);
+    expect(saved.columns.every((c: string) => /^graph:(e|d)\d/.test(c) && /\.(strength|eigenvector)\.(mean|std|max)$/.test(c))).toBe(true);
     const predicted = runCli(['predict', zoo, '--model', model, '--json']);
     expect(predicted.code).toBe(0);
     expect(JSON.parse(predicted.stdout)).toHaveLength(16);
