@@ -6,11 +6,11 @@
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
 import { LEARNED_MARGIN, learnedThreshold } from '../predict/chance.js';
-import { METHODS, findMethod } from '../predict/evaluate-methods.js';
+import { DIRECT_METHODS, METHODS, findMethod } from '../predict/evaluate-methods.js';
 import type { Method } from '../predict/evaluate-methods.js';
 import type { MethodEvaluation } from '../predict/evaluate.js';
 import { DEFAULTS } from '../predict/evaluation.js';
-import type { EvaluationProgress, EvaluationSpec, ZooEvaluation } from '../predict/evaluation.js';
+import type { EvaluationProgress, EvaluationSpec, SubsampleEvaluation, ZooEvaluation } from '../predict/evaluation.js';
 import { TARGET_TRANSFORMS } from '../predict/target.js';
 import type { TargetTransform } from '../predict/target.js';
 import { LAYOUTS } from '../summary/snapshot.js';
@@ -31,10 +31,11 @@ export interface EvaluationFlags {
   classes?: string;
   targetTransform?: string;
   workers?: string;
+  prior?: string;
 }
 
 /** Which of the evaluation options a command takes. */
-type Flag = 'epochs' | 'layout' | 'methods' | 'method' | 'folds' | 'seed' | 'classes' | 'target' | 'workers';
+type Flag = 'epochs' | 'layout' | 'methods' | 'method' | 'folds' | 'seed' | 'classes' | 'target' | 'workers' | 'prior';
 
 /**
  * Adds the evaluation options `flags` to `command`; defaults are the spec's, except that
@@ -52,6 +53,7 @@ export function addEvaluationOptions(command: Command, flags: readonly Flag[], r
   if (has('seed')) command.option('--seed <n>', `seed of the fold assignment and the estimators (default ${DEFAULTS.seed})`);
   if (has('classes')) command.option('--classes <n>', "classes the runs tell apart, for the chance level (default: what the runs' config states)");
   if (has('target')) command.option('--target-transform <t>', `what the estimators fit: ${TARGET_TRANSFORMS.join(' or ')} (raw accuracy; default logit)`);
+  if (has('prior')) command.option('--prior <method>', `learned methods correct this model-free prediction (${DIRECT_METHODS.map((m) => m.name).join(' or ')}), kept where no correction helps (default: none)`);
   if (has('workers')) command.option('--workers <n>', `processes the methods are shared among; the numbers do not depend on it (default: one per core, here ${cpus().length})`);
   return command;
 }
@@ -70,6 +72,7 @@ function parseMethods(text: string): Method[] {
 /** The spec fields the flags set (unset flags are left to the spec's defaults or a model's). Throws `UsageError` naming a bad flag. */
 export function specFromFlags(flags: EvaluationFlags): Partial<EvaluationSpec> {
   const target = parseChoice<TargetTransform>('--target-transform', flags.targetTransform, TARGET_TRANSFORMS);
+  const prior = parseChoice('--prior', flags.prior, DIRECT_METHODS.map((m) => m.name));
   return {
     window: flags.epochs === undefined ? undefined : parseEpochWindow(flags.epochs),
     layout: parseChoice<FeatureLayout>('--layout', flags.layout, LAYOUTS),
@@ -77,7 +80,7 @@ export function specFromFlags(flags: EvaluationFlags): Partial<EvaluationSpec> {
     folds: flags.folds === undefined ? undefined : parsePositiveInt('--folds', flags.folds),
     seed: flags.seed === undefined ? undefined : parseNonNegativeInt('--seed', flags.seed),
     classes: flags.classes === undefined ? undefined : parsePositiveInt('--classes', flags.classes),
-    pipeline: target === undefined ? undefined : { target },
+    pipeline: target === undefined && prior === undefined ? undefined : { ...(target && { target }), ...(prior && { prior }) },
   };
 }
 
@@ -120,5 +123,29 @@ export function evaluationText(result: ZooEvaluation): string {
     `all runs\n${metricsTable(result.evaluations, 'all')}`,
     `runs that learned (final accuracy > ${threshold}, ${margin} points above chance)\n${metricsTable(result.evaluations, 'learned')}`,
     `best ranking of the runs that learned: ${best}`,
+  ].join('\n\n');
+}
+
+/** The printed small-zoo evaluation: each method's mean metrics and their spread over the draws. Returns the text. */
+export function subsampleText(result: SubsampleEvaluation, zoo: string): string {
+  const meanSd = (mean: number, sd: number) => (Number.isNaN(mean) ? '-' : Number.isNaN(sd) ? mean.toFixed(3) : `${mean.toFixed(3)} (${sd.toFixed(3)})`);
+  const table = renderTable(
+    ['method', 'Kendall tau', 'tau, learned', 'R^2', 'MAE', 'coverage', 'width'],
+    result.methods.map((m) => [
+      m.name,
+      meanSd(m.kendall_tau, m.sd.kendall_tau),
+      meanSd(m.learned.kendall_tau, m.learned_sd.kendall_tau),
+      meanSd(m.r2, m.sd.r2),
+      meanSd(m.mae, m.sd.mae),
+      meanSd(m.coverage, m.sd.coverage),
+      meanSd(m.interval_width, m.sd.interval_width),
+    ]),
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
+  const best = result.best ? `${result.best.name} (mean Kendall tau ${formatNumber(result.best.learned.kendall_tau)})` : 'none (no method has a Kendall tau on these runs)';
+  return [
+    `${zoo}: ${result.repeats} draws of ${result.trainSize} training runs (whole configurations, seed ${result.spec.seed}), each tested on the other ${result.runs - result.trainSize}; window ${formatEpochs(result.spec.window)}, ${result.spec.layout} features${result.spec.pipeline.prior ? `, learned methods correcting ${result.spec.pipeline.prior}` : ''}`,
+    `mean (standard deviation) over the draws; "learned": test runs with final accuracy > ${formatNumber(learnedThreshold(result.chance))}\n${table}`,
+    `best mean ranking of the runs that learned: ${best}`,
   ].join('\n\n');
 }

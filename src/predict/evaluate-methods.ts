@@ -1,16 +1,27 @@
 /**
  * The methods compared by `epochgraph evaluate`: each is a set of feature blocks fed to
- * the same regressor pipeline, except `last-acc`, which predicts the final accuracy as
- * the test accuracy at the window's last epoch (no model).
+ * the same regressor pipeline, except the direct ones, which need no model: `last-acc`
+ * predicts the final accuracy as the test accuracy at the window's last epoch (its interval
+ * calibrated on the training runs' residuals), `lc-extrapolate` as the learning curve's
+ * parametric extrapolation (its own interval; summary/curve-extrapolation.ts).
  */
+import { OptionError } from '../errors.js';
+import { curveColumn, extrapolationColumn, isCompactGraphFeature, parseColumn } from '../summary/columns.js';
+import { columnsOf } from '../summary/table.js';
+import type { FeatureTable } from '../summary/table.js';
 import type { FeatureBlock } from '../summary/features.js';
+
+/** How a direct method reads its prediction: the window's last test accuracy, or the curve's extrapolation. */
+export type DirectPrediction = 'last-test-acc' | 'extrapolation';
 
 /** A method: the feature blocks it learns from, or `direct` for a model-free baseline. */
 export interface Method {
   readonly name: string;
   readonly blocks: readonly FeatureBlock[];
   readonly description: string;
-  readonly direct?: 'last-test-acc';
+  readonly direct?: DirectPrediction;
+  /** `compact`: of the `graph` block, only the compact summary's columns (summary/columns.ts). */
+  readonly summary?: 'compact';
 }
 
 /** Every method, in report order. */
@@ -18,6 +29,7 @@ export const METHODS: readonly Method[] = [
   { name: 'graph', blocks: ['graph'], description: 'temporal graph summary over the window' },
   { name: 'graph+curve', blocks: ['graph', 'curve'], description: 'graph summary and learning curve' },
   { name: 'graph+curve+hyper', blocks: ['graph', 'curve', 'hyper'], description: 'graph summary, learning curve and hyperparameters' },
+  { name: 'graph-compact', blocks: ['graph'], description: 'per layer: mean, sd and max of strength and eigenvector centrality, per epoch and their changes', summary: 'compact' },
   { name: 'graph-static', blocks: ['graph-static'], description: 'graph summary of the last window epoch only' },
   { name: 'curve', blocks: ['curve'], description: 'learning curve so far (train/test loss and accuracy)' },
   { name: 'curve+hyper', blocks: ['curve', 'hyper'], description: 'learning curve and hyperparameters' },
@@ -25,6 +37,7 @@ export const METHODS: readonly Method[] = [
   { name: 'weights', blocks: ['weights'], description: 'per-layer weight statistics (Unterthiner et al. 2020)' },
   { name: 'hyper', blocks: ['hyper'], description: 'hyperparameters only' },
   { name: 'last-acc', blocks: ['curve'], description: 'test accuracy at the last window epoch, as is', direct: 'last-test-acc' },
+  { name: 'lc-extrapolate', blocks: ['lc'], description: 'learning curve extrapolated by parametric families (Domhan et al. 2015), no model', direct: 'extrapolation' },
 ];
 
 /** The method named `name`, or undefined. */
@@ -32,7 +45,45 @@ export function findMethod(name: string): Method | undefined {
   return METHODS.find((m) => m.name === name);
 }
 
+/** The columns of `table` that `method` learns from, in table order. */
+export function methodColumns(table: FeatureTable, method: Method): string[] {
+  const names = columnsOf(table, method.blocks).map((c) => table.columns[c]);
+  if (method.summary !== 'compact') return names;
+  return names.filter((name) => {
+    const { block, feature } = parseColumn(name);
+    return block !== 'graph' || isCompactGraphFeature(feature);
+  });
+}
+
 /** Feature blocks needed to evaluate `methods`. */
 export function blocksOf(methods: readonly Method[]): FeatureBlock[] {
   return [...new Set(methods.flatMap((m) => m.blocks))];
+}
+
+/** The direct methods: each can also be the prior a learned method corrects (pipeline.ts). */
+export const DIRECT_METHODS: readonly Method[] = METHODS.filter((m) => m.direct);
+
+/**
+ * Columns a direct method reads, for a window ending at `windowEnd`: its prediction and, when
+ * it brings its own, its interval's bounds. Returns undefined for a learned method.
+ */
+export function directPredictionColumns(method: Method, windowEnd: number): { predicted: string; lower?: string; upper?: string } | undefined {
+  if (method.direct === 'last-test-acc') return { predicted: curveColumn(windowEnd, 'test_acc') };
+  if (method.direct === 'extrapolation') return { predicted: extrapolationColumn('predicted'), lower: extrapolationColumn('lower'), upper: extrapolationColumn('upper') };
+  return undefined;
+}
+
+/**
+ * The direct method named `name`, for use as a prior. Returns it; throws `OptionError`
+ * (field `prior`) for a name that is no direct method.
+ */
+export function priorMethod(name: string): Method {
+  const method = DIRECT_METHODS.find((m) => m.name === name);
+  if (!method) throw new OptionError('prior', `expected one of ${DIRECT_METHODS.map((m) => m.name).join(', ')}, got ${JSON.stringify(name)}`);
+  return method;
+}
+
+/** The column holding the prediction of the prior `name` for a window ending at `windowEnd`. Throws `OptionError` for an unknown prior. */
+export function priorColumn(name: string, windowEnd: number): string {
+  return (directPredictionColumns(priorMethod(name), windowEnd) as { predicted: string }).predicted;
 }

@@ -4,12 +4,12 @@
  * method's out-of-fold predictions, and their metrics over all runs and over the runs
  * that learned (chance.ts), where ranking is hard and where the method has to prove itself.
  */
-import { curveColumn } from '../summary/columns.js';
-import { columnsOf, labelledRows } from '../summary/table.js';
+import { labelledRows } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { learnedRows } from './chance.js';
 import { PredictError } from './errors.js';
 import { groupedFolds } from './evaluate-folds.js';
+import { directPredictionColumns, methodColumns, priorColumn } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { intervalCoverage, kendallTau, meanAbsoluteError, meanIntervalWidth, r2Score, spearmanRho, topQuarter } from './evaluate-metrics.js';
 import { selectRows } from './matrix.js';
@@ -30,6 +30,9 @@ export interface Metrics {
   /** Mean width of the intervals, in accuracy: how much the coverage costs. */
   readonly interval_width: number;
 }
+
+/** The metrics' names, in `Metrics` order. */
+export const METRIC_NAMES: readonly (keyof Metrics)[] = Object.freeze(['n', 'r2', 'mae', 'kendall_tau', 'spearman', 'top_quarter_accuracy', 'top_quarter_auc', 'coverage', 'interval_width'] as const);
 
 /** One method's evaluation. */
 export interface MethodEvaluation extends Metrics {
@@ -94,19 +97,22 @@ export function metricsOf(actual: ArrayLike<number>, prediction: Prediction, row
 /** Fits `method` on training rows and predicts test rows. Returns the prediction and the chosen candidate. */
 function fitPredict(
   method: Method,
-  train: { X: Matrix; y: Float64Array; groups: readonly string[] },
+  train: { X: Matrix; y: Float64Array; groups: readonly string[]; prior?: Float64Array },
   test: Matrix,
-  directColumn: number,
+  testPrior: Float64Array | undefined,
+  direct: { predicted: number; lower: number; upper: number } | undefined,
   options: EvaluateOptions,
 ): { prediction: Prediction; chosen: string } {
-  if (method.direct) {
-    const trainResiduals = train.y.map((t, i) => Math.abs(t - train.X.data[i * train.X.cols + directColumn]));
+  if (direct) {
+    const column = (X: Matrix, c: number) => Float64Array.from({ length: X.rows }, (_, i) => X.data[i * X.cols + c]);
+    const predicted = column(test, direct.predicted);
+    if (direct.lower >= 0 && direct.upper >= 0) return { prediction: { predicted, lower: column(test, direct.lower), upper: column(test, direct.upper) }, chosen: 'none' };
+    const trainResiduals = train.y.map((t, i) => Math.abs(t - train.X.data[i * train.X.cols + direct.predicted]));
     const half = conformalQuantile(trainResiduals.filter((r) => !Number.isNaN(r)), options.pipeline?.coverage ?? 0.9);
-    const predicted = Float64Array.from({ length: test.rows }, (_, i) => test.data[i * test.cols + directColumn]);
     return { prediction: { predicted, ...intervalOf('none', 'accuracy', predicted, half) }, chosen: 'none' };
   }
-  const pipeline = new PredictorPipeline({ seed: options.seed, ...options.pipeline }).fit(train.X, train.y, train.groups);
-  return { prediction: pipeline.predict(test), chosen: pipeline.selection.candidate };
+  const pipeline = new PredictorPipeline({ seed: options.seed, ...options.pipeline }).fit(train.X, train.y, train.groups, train.prior);
+  return { prediction: pipeline.predict(test, testPrior), chosen: pipeline.selection.candidate };
 }
 
 /**
@@ -122,11 +128,18 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
   const fold = testTable ? undefined : groupedFolds(trainRows.map((i) => table.groups[i]), options.folds, options.seed);
   const results: MethodEvaluation[] = [];
   for (const [m, method] of options.methods.entries()) {
-    const names = columnsOf(table, method.blocks).map((c) => table.columns[c]);
-    const directName = curveColumn(options.windowEnd, 'test_acc');
-    const directColumn = method.direct ? names.indexOf(directName) : -1;
-    if (method.direct && directColumn < 0) throw new PredictError('evaluate', `${method.name} needs ${directName} in the feature table`);
+    const names = methodColumns(table, method);
+    const wanted = directPredictionColumns(method, options.windowEnd);
+    const at = (name: string | undefined) => (name === undefined ? -1 : names.indexOf(name));
+    const direct = wanted ? { predicted: at(wanted.predicted), lower: at(wanted.lower), upper: at(wanted.upper) } : undefined;
+    if (wanted && direct && direct.predicted < 0) throw new PredictError('evaluate', `${method.name} needs ${wanted.predicted} in the feature table`);
     const X = selectColumns(table, names);
+    // The prior a learned method corrects: a direct method's prediction, read from the table.
+    const prior = options.pipeline?.prior ?? null;
+    const priorOf = (source: FeatureTable) => (wanted || prior === null ? undefined : selectColumns(source, [priorColumn(prior, options.windowEnd)]).data);
+    const trainPrior = priorOf(table);
+    const evaluatedPrior = testTable ? priorOf(testTable) : trainPrior;
+    const priorRows = (values: Float64Array | undefined, rows: readonly number[]) => values && Float64Array.from(rows, (i) => values[i]);
     const predicted = new Float64Array(evaluated.runs.length).fill(NaN);
     const lower = new Float64Array(evaluated.runs.length).fill(NaN);
     const upper = new Float64Array(evaluated.runs.length).fill(NaN);
@@ -141,18 +154,19 @@ export function evaluateMethods(table: FeatureTable, options: EvaluateOptions, t
       X: selectRows(X, rows),
       y: Float64Array.from(rows, (i) => table.targets[i]),
       groups: rows.map((i) => table.groups[i]),
+      prior: priorRows(trainPrior, rows),
     });
     if (fold) {
       for (let f = 0; f < options.folds; f++) {
         const testPart = trainRows.filter((_, k) => fold[k] === f);
         const trainPart = trainRows.filter((_, k) => fold[k] !== f);
-        const { prediction, chosen: c } = fitPredict(method, trainingPart(trainPart), selectRows(X, testPart), directColumn, options);
+        const { prediction, chosen: c } = fitPredict(method, trainingPart(trainPart), selectRows(X, testPart), priorRows(trainPrior, testPart), direct, options);
         store(testPart, prediction);
         chosen.push(c);
       }
     } else {
       const testX = selectRows(selectColumns(evaluated, names), testRows);
-      const { prediction, chosen: c } = fitPredict(method, trainingPart(trainRows), testX, directColumn, options);
+      const { prediction, chosen: c } = fitPredict(method, trainingPart(trainRows), testX, priorRows(evaluatedPrior, testRows), direct, options);
       store(testRows, prediction);
       chosen.push(c);
     }

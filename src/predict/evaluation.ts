@@ -11,12 +11,15 @@ import { OptionError } from '../errors.js';
 import type { FeatureBlock } from '../summary/features.js';
 import { LAYOUTS } from '../summary/snapshot.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
-import { buildFeatureTable } from '../summary/table.js';
+import { buildFeatureTable, labelledRows, selectTableRows } from '../summary/table.js';
+import { createRng } from '../util/random.js';
+import { groupedSubsample } from './evaluate-folds.js';
 import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
-import { METHODS, blocksOf } from './evaluate-methods.js';
+import { METHODS, blocksOf, priorMethod } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { evaluateMethodsInWorkers } from './evaluate-workers.js';
+import { METRIC_NAMES } from './evaluate.js';
 import type { Metrics, MethodEvaluation } from './evaluate.js';
 import type { PipelineOptions } from './pipeline.js';
 
@@ -62,7 +65,14 @@ export function evaluationSpec(...layers: Partial<EvaluationSpec>[]): Evaluation
   if (spec.methods.length === 0) throw new OptionError('method', 'no method to evaluate');
   if (!Number.isInteger(spec.folds) || spec.folds < 2) throw new OptionError('folds', `expected an integer >= 2, got ${spec.folds}`);
   if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new OptionError('seed', `expected an integer >= 0, got ${spec.seed}`);
+  if (spec.pipeline.prior !== undefined && spec.pipeline.prior !== null) priorMethod(spec.pipeline.prior);
   return spec;
+}
+
+/** Feature blocks an evaluation under `spec` needs: its methods' and its prior's. */
+export function specBlocks(spec: Pick<EvaluationSpec, 'methods' | 'pipeline'>): FeatureBlock[] {
+  const prior = spec.pipeline.prior ?? null;
+  return blocksOf(prior === null ? spec.methods : [...spec.methods, priorMethod(prior)]);
 }
 
 /** Progress of an evaluation: a stage, how far it is, and what it is working on (a run or a method). */
@@ -162,8 +172,74 @@ export async function evaluateZoos(zoos: readonly string[], spec: EvaluationSpec
   const { testZoo, onProgress } = options;
   // A test run also fitted on would score its own training: listZoos refuses runs given twice.
   if (testZoo !== undefined) await listZoos([...zoos, testZoo]);
-  const blocks = [...new Set<FeatureBlock>([...blocksOf(spec.methods), ...(options.extraBlocks ?? [])])];
+  const blocks = [...new Set<FeatureBlock>([...specBlocks(spec), ...(options.extraBlocks ?? [])])];
   const table = await zooFeatureTable(zoos, spec, blocks, onProgress);
   const testTable = testZoo === undefined ? undefined : await zooFeatureTable([testZoo], spec, blocks, onProgress);
   return evaluateTables(table, spec, { testTable, onProgress, workers: options.workers });
+}
+
+/** The small-zoo protocol: `repeats` grouped draws of `trainSize` training runs, each tested on every other run. */
+export interface SubsampleOptions {
+  readonly trainSize: number;
+  readonly repeats: number;
+}
+
+/** A method's metrics under the small-zoo protocol: means over the draws, their standard deviations, and each draw's tau. */
+export interface SubsampledMethod extends Metrics {
+  readonly name: string;
+  readonly description: string;
+  /** Sample standard deviation over the draws of each metric over all runs (NaN with one draw). */
+  readonly sd: Metrics;
+  /** Means over the draws of the metrics over the runs that learned. */
+  readonly learned: Metrics;
+  readonly learned_sd: Metrics;
+  /** Kendall tau over all test runs of each draw, in draw order. */
+  readonly kendall_tau_by_draw: readonly number[];
+}
+
+/** Results of the small-zoo protocol. */
+export interface SubsampleEvaluation {
+  readonly spec: EvaluationSpec;
+  readonly trainSize: number;
+  readonly repeats: number;
+  readonly chance: number;
+  /** Runs with a final accuracy: each draw trains on `trainSize` of them and tests on the rest. */
+  readonly runs: number;
+  readonly methods: readonly SubsampledMethod[];
+  /** `bestMethod` by the mean tau over the runs that learned. */
+  readonly best: SubsampledMethod | undefined;
+}
+
+/** Mean and sample standard deviation of each metric of `metrics`. */
+function metricsSpread(metrics: readonly Metrics[]): { mean: Metrics; sd: Metrics } {
+  const mean = Object.fromEntries(METRIC_NAMES.map((k) => [k, metrics.reduce((s, m) => s + m[k], 0) / metrics.length])) as unknown as Metrics;
+  const sd = Object.fromEntries(METRIC_NAMES.map((k) => [k, Math.sqrt(metrics.reduce((s, m) => s + (m[k] - mean[k]) ** 2, 0) / (metrics.length - 1))])) as unknown as Metrics;
+  return { mean, sd };
+}
+
+/**
+ * Evaluates the spec's methods as a small zoo would train them: `repeats` times, draws
+ * `trainSize` of the table's labelled runs (whole configuration groups, the grouping the
+ * folds use, in an order seeded by the spec's seed), fits on them and tests on the rest.
+ * Returns each method's mean metrics and their spread over the draws; throws `OptionError`
+ * (field `trainSize` or `repeats`) for a size that leaves no test run or a bad count.
+ */
+export async function evaluateSubsamples(table: FeatureTable, spec: EvaluationSpec, subsample: SubsampleOptions, options: RunOptions = {}): Promise<SubsampleEvaluation> {
+  const { trainSize, repeats } = subsample;
+  if (!Number.isInteger(repeats) || repeats < 1) throw new OptionError('repeats', `expected an integer >= 1, got ${repeats}`);
+  const labelled = labelledRows(table);
+  const rng = createRng(spec.seed);
+  const draws: ZooEvaluation[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const drawn = new Set(groupedSubsample(labelled.map((i) => table.groups[i]), trainSize, rng).map((k) => labelled[k]));
+    const train = labelled.filter((i) => drawn.has(i));
+    const test = labelled.filter((i) => !drawn.has(i));
+    draws.push(await evaluateTables(selectTableRows(table, train), spec, { testTable: selectTableRows(table, test), workers: options.workers, onProgress: options.onProgress }));
+  }
+  const methods = spec.methods.map((method, m): SubsampledMethod => {
+    const all = metricsSpread(draws.map((d) => d.evaluations[m]));
+    const learned = metricsSpread(draws.map((d) => d.evaluations[m].learned));
+    return { name: method.name, description: method.description, ...all.mean, sd: all.sd, learned: learned.mean, learned_sd: learned.sd, kendall_tau_by_draw: draws.map((d) => d.evaluations[m].kendall_tau) };
+  });
+  return { spec, trainSize, repeats, chance: draws[0].chance, runs: labelled.length, methods, best: bestMethod(methods) };
 }

@@ -4,13 +4,14 @@
  */
 import { EpochgraphError, OptionError } from '../errors.js';
 import { curveColumn, parseColumn } from '../summary/columns.js';
-import { columnsOf, labelledRows } from '../summary/table.js';
+import { labelledRows } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { formatEpochs } from '../util/epochs.js';
 import { selectColumns } from './evaluate.js';
 import type { MethodEvaluation } from './evaluate.js';
+import { findMethod, methodColumns, priorColumn } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
-import { evaluateTables } from './evaluation.js';
+import { evaluateTables, specBlocks } from './evaluation.js';
 import type { EvaluationSpec } from './evaluation.js';
 import { selectRows } from './matrix.js';
 import { MODEL_FORMAT, MODEL_VERSION, libraryVersion } from './model-file.js';
@@ -20,6 +21,11 @@ import type { Prediction } from './pipeline.js';
 
 /** Feature blocks whose columns depend on the architecture (per-layer names). */
 const STRUCTURAL = new Set(['graph', 'graph-static', 'weights']);
+
+/** Every row's prediction by the prior `prior` (a direct method), or undefined without one. */
+function priorValues(table: FeatureTable, prior: string | null, window: readonly number[]): Float64Array | undefined {
+  return prior === null ? undefined : selectColumns(table, [priorColumn(prior, window[window.length - 1])]).data;
+}
 
 /** The spec's one method, if it has a model to fit. Returns it; throws `OptionError` (field `method`) otherwise. */
 export function fittableMethod(spec: EvaluationSpec): Method {
@@ -39,11 +45,13 @@ export async function fitModel(table: FeatureTable, spec: EvaluationSpec): Promi
   const method = fittableMethod(spec);
   const [evaluation] = (await evaluateTables(table, spec)).evaluations;
   const rows = labelledRows(table);
-  const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
+  const columns = methodColumns(table, method);
+  const prior = priorValues(table, spec.pipeline.prior ?? null, window);
   const pipeline = new PredictorPipeline({ seed: spec.seed, ...spec.pipeline }).fit(
     selectRows(selectColumns(table, columns), rows),
     rows.map((i) => table.targets[i]),
     rows.map((i) => table.groups[i]),
+    prior && rows.map((i) => prior[i]),
   );
   const distinct = (key: string) => [...new Set(table.configs.map((c) => (typeof c[key] === 'string' ? (c[key] as string) : 'unknown')))].sort();
   const { predictions: _predictions, chosen: _chosen, name: _name, description: _description, learned: _learned, ...metrics } = evaluation;
@@ -52,7 +60,8 @@ export async function fitModel(table: FeatureTable, spec: EvaluationSpec): Promi
     version: MODEL_VERSION,
     epochgraph_version: libraryVersion(),
     method: method.name,
-    blocks: method.blocks,
+    // The prior's blocks too: predicting reads its prediction from them.
+    blocks: specBlocks(spec),
     layout,
     window,
     architectures: distinct('arch'),
@@ -77,8 +86,11 @@ export function modelPredictions(model: ModelFile, table: FeatureTable): { predi
   const width = table.columns.length;
   const end = model.window[model.window.length - 1];
   const lastAcc = table.columns.indexOf(curveColumn(end, 'test_acc'));
+  // Columns the method would learn from (of the graph block, the compact summary's alone for graph-compact).
+  const method = findMethod(model.method);
+  const used = new Set(method ? methodColumns(table, method) : table.columns);
   table.runs.forEach((run, r) => {
-    const foreign = table.columns.find((c, k) => checked.has(parseColumn(c).block) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]));
+    const foreign = table.columns.find((c, k) => used.has(c) && checked.has(parseColumn(c).block) && !known.has(c) && !Number.isNaN(table.matrix[r * width + k]));
     if (foreign) {
       throw new EpochgraphError(
         `${run}: its architecture does not fit the model (fitted on ${model.architectures.join(', ')} with ${model.layout} features; e.g. ${parseColumn(foreign).feature} is new); a model fitted with the agnostic layout predicts other architectures`,
@@ -89,5 +101,5 @@ export function modelPredictions(model: ModelFile, table: FeatureTable): { predi
     }
   });
   const pipeline = PredictorPipeline.fromJSON(model.pipeline);
-  return { pipeline, predictions: pipeline.predict(selectColumns(table, model.columns)) };
+  return { pipeline, predictions: pipeline.predict(selectColumns(table, model.columns), priorValues(table, pipeline.options.prior, model.window)) };
 }

@@ -13,6 +13,14 @@
  * are narrower on average over the training runs' out-of-fold predictions.
  * Predictions and bounds are clipped to [0, 1], the range of an accuracy.
  *
+ * With a prior (a model-free prediction of each run's final accuracy: the window's last
+ * test accuracy or the learning curve's extrapolation, `options.prior`), every candidate
+ * learns only the correction to it: it is fitted on the transformed target minus the
+ * transformed prior (for the boosted trees, the prior is the initial score), and predicts
+ * the prior plus its correction. The prior itself, uncorrected, joins the candidates first,
+ * so the inner cross-validation keeps it unless a correction lowers the squared error: a
+ * pipeline whose features carry nothing returns the prior's predictions.
+ *
  * References:
  * - V. Vovk, Cross-conformal predictors, Ann. Math. Artif. Intell. 74 (2015) 9-28.
  * - R. F. Barber, E. J. Candes, A. Ramdas, R. J. Tibshirani, Predictive inference with the
@@ -25,6 +33,7 @@ import type { GbtOptions } from './gbt.js';
 import { ImputedRidge } from './impute.js';
 import { selectRows } from './matrix.js';
 import type { Matrix } from './matrix.js';
+import { checkFitData, readModel } from './regressor.js';
 import type { Regressor, RegressorJson } from './regressor.js';
 import { checkTargetTransform, fromTarget, toTarget } from './target.js';
 import type { TargetTransform } from './target.js';
@@ -43,11 +52,34 @@ import type { TargetTransform } from './target.js';
  */
 export const TREE_SETTINGS: Readonly<Partial<GbtOptions>> = Object.freeze({ minSamplesLeaf: 5, maxLeafNodes: 16, learningRate: 0.05, maxIter: 300, maxBins: 32, maxFeatures: 0.3 });
 
+/** The prior uncorrected: a correction of 0 whatever the features. */
+class NoCorrection implements Regressor {
+  fit(X: Matrix, y: ArrayLike<number>): this {
+    checkFitData('prior', X, y, 1, true);
+    return this;
+  }
+
+  predict(X: Matrix): Float64Array {
+    return new Float64Array(X.rows);
+  }
+
+  toJSON(): RegressorJson {
+    return { estimator: 'prior', format: 1 };
+  }
+
+  static fromJSON(json: unknown): NoCorrection {
+    readModel('prior', 1, json);
+    return new NoCorrection();
+  }
+}
+
 /** Candidate regressors: names and how to build each under the pipeline's options. */
 export const CANDIDATES = {
   gbt: (options: PipelineOptions) => new HistGradientBoostingRegressor(options.gbt),
   /** Ridge on standardised, mean-imputed features, its penalty by leave-one-out error. */
   ridge: () => new ImputedRidge(),
+  /** The prior as is (a candidate only when the pipeline has a prior, and then always). */
+  prior: () => new NoCorrection(),
 } as const;
 export type CandidateName = keyof typeof CANDIDATES;
 
@@ -63,20 +95,24 @@ export interface PipelineOptions {
   readonly seed: number;
   /** Options of the boosted-tree candidate, over `TREE_SETTINGS`. */
   readonly gbt: Partial<GbtOptions>;
+  /** The direct method whose prediction the candidates correct (evaluate-methods.ts), or null: none. */
+  readonly prior: string | null;
 }
 
 export const DEFAULTS: Readonly<PipelineOptions> = Object.freeze({
-  candidates: Object.keys(CANDIDATES) as CandidateName[],
+  candidates: Object.freeze(['gbt', 'ridge']) as readonly CandidateName[],
   innerFolds: 3,
   coverage: 0.9,
   target: 'logit',
   seed: 0,
   gbt: TREE_SETTINGS,
+  prior: null,
 });
 
 const FROM_JSON: Record<CandidateName, (json: RegressorJson) => Regressor> = {
   gbt: (json) => HistGradientBoostingRegressor.fromJSON(json),
   ridge: (json) => ImputedRidge.fromJSON(json),
+  prior: (json) => NoCorrection.fromJSON(json),
 };
 
 /** Scales of the interval: the estimators' (`target`: log-odds with the logit transform) or accuracy. */
@@ -100,6 +136,8 @@ export interface PipelineJson {
   readonly coverage: number;
   /** Transform of the target the estimator was fitted on (absent in files written before transforms: `none`). */
   readonly target?: TargetTransform;
+  /** The direct method whose prediction the estimator corrects (absent: none), and the offset standing in where it is missing. */
+  readonly prior?: { readonly method: string; readonly fallback: number };
   /** Inner cross-validated mean squared error of every candidate. */
   readonly selection: Readonly<Record<string, number>>;
   readonly estimator: RegressorJson;
@@ -140,7 +178,7 @@ export function outOfFold(make: () => Regressor, X: Matrix, y: Float64Array, fol
 
 /** A fitted pipeline: `fit` selects, refits and calibrates; `predict` returns values with intervals. */
 export class PredictorPipeline {
-  #fitted: { candidate: CandidateName; estimator: Regressor; halfWidth: number; selection: Record<string, number>; space: IntervalSpace } | undefined;
+  #fitted: { candidate: CandidateName; estimator: Regressor; halfWidth: number; selection: Record<string, number>; space: IntervalSpace; priorFallback: number } | undefined;
   readonly options: PipelineOptions;
 
   constructor(options: Partial<PipelineOptions> = {}) {
@@ -149,11 +187,19 @@ export class PredictorPipeline {
     checkTargetTransform(this.options.target);
   }
 
-  /** Fits on rows of `X` with final accuracies `y` and configuration `groups`; returns the pipeline. */
-  fit(X: Matrix, y: ArrayLike<number>, groups: readonly string[]): this {
+  /**
+   * Fits on rows of `X` with final accuracies `y` and configuration `groups`, and, when the
+   * options name a prior, its predicted accuracy `prior` of every row (NaN: missing). Returns
+   * the pipeline; throws `PredictError` for a prior missing or given without one in the options.
+   */
+  fit(X: Matrix, y: ArrayLike<number>, groups: readonly string[], prior?: ArrayLike<number>): this {
     const targets = Float64Array.from(y);
     const { target } = this.options;
     const transformed = toTarget(target, targets);
+    const priorFallback = transformed.reduce((s, v) => s + v, 0) / transformed.length;
+    const offset = this.#offset(X.rows, prior, priorFallback);
+    const residual = transformed.map((t, i) => t - offset[i]);
+    const candidates: readonly CandidateName[] = this.options.prior === null ? this.options.candidates : ['prior', ...this.options.candidates.filter((c) => c !== 'prior')];
     const distinct = new Set(groups).size;
     const folds = Math.min(this.options.innerFolds, distinct);
     if (folds < 2) throw new PredictError('pipeline', `need runs from at least 2 configurations to fit, got ${distinct}`);
@@ -168,8 +214,8 @@ export class PredictorPipeline {
     }
     const selection: Record<string, number> = {};
     let best: { candidate: CandidateName; outputs: Float64Array; mse: number } | undefined;
-    for (const candidate of this.options.candidates) {
-      const outputs = outOfFold(() => CANDIDATES[candidate](this.options), X, transformed, fold, folds);
+    for (const candidate of candidates) {
+      const outputs = outOfFold(() => CANDIDATES[candidate](this.options), X, residual, fold, folds).map((r, i) => offset[i] + r);
       const predicted = fromTarget(target, outputs);
       const mse = targets.reduce((s, t, i) => s + (t - clip(predicted[i])) ** 2, 0) / targets.length;
       selection[candidate] = mse;
@@ -185,15 +231,27 @@ export class PredictorPipeline {
       return { space, halfWidth, width: upper.reduce((s, u, i) => s + u - lower[i], 0) };
     });
     const interval = scales[1].width < scales[0].width ? scales[1] : scales[0];
-    const estimator = CANDIDATES[chosen.candidate](this.options).fit(X, transformed);
-    this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: interval.halfWidth, selection, space: interval.space };
+    const estimator = CANDIDATES[chosen.candidate](this.options).fit(X, residual);
+    this.#fitted = { candidate: chosen.candidate, estimator, halfWidth: interval.halfWidth, selection, space: interval.space, priorFallback };
     return this;
   }
 
-  /** Returns predictions (clipped to [0, 1]) and their intervals. Throws if not fitted. */
-  predict(X: Matrix): Prediction {
+  /** The prior of `rows` rows on the estimators' scale (zeros without a prior; `fallback` where it is missing). */
+  #offset(rows: number, prior: ArrayLike<number> | undefined, fallback: number): Float64Array {
+    const { prior: method, target } = this.options;
+    if (method === null) {
+      if (prior !== undefined) throw new PredictError('pipeline', 'a prior was given but the options name none');
+      return new Float64Array(rows);
+    }
+    if (prior === undefined || prior.length !== rows) throw new PredictError('pipeline', `the prior ${method} needs one predicted accuracy per row (${rows}), got ${prior?.length ?? 'none'}`);
+    return toTarget(target, Float64Array.from(prior, (p) => (Number.isNaN(p) ? NaN : clip(p)))).map((o) => (Number.isNaN(o) ? fallback : o));
+  }
+
+  /** Returns predictions (clipped to [0, 1]) and their intervals, from `X` and, with a prior, its predicted accuracies `prior`. Throws if not fitted. */
+  predict(X: Matrix, prior?: ArrayLike<number>): Prediction {
     const fitted = this.#require();
-    const outputs = fitted.estimator.predict(X);
+    const offset = this.#offset(X.rows, prior, fitted.priorFallback);
+    const outputs = fitted.estimator.predict(X).map((r, i) => offset[i] + r);
     return { predicted: fromTarget(this.options.target, outputs).map(clip), ...intervalOf(this.options.target, fitted.space, outputs, fitted.halfWidth) };
   }
 
@@ -216,13 +274,14 @@ export class PredictorPipeline {
   /** Returns the fitted pipeline as JSON data. */
   toJSON(): PipelineJson {
     const fitted = this.#require();
-    const { coverage, target } = this.options;
+    const { coverage, target, prior } = this.options;
     return {
       candidate: fitted.candidate,
       half_width: fitted.halfWidth,
       interval_space: fitted.space,
       coverage,
       target,
+      ...(prior === null ? {} : { prior: { method: prior, fallback: fitted.priorFallback } }),
       selection: fitted.selection,
       estimator: fitted.estimator.toJSON(),
     };
@@ -240,14 +299,18 @@ export class PredictorPipeline {
     if (!restore) throw new PredictError('pipeline', `unknown estimator ${JSON.stringify(json.candidate)} in model file`);
     if (typeof json.estimator !== 'object' || json.estimator === null) throw new PredictError('pipeline', 'saved pipeline lacks its "estimator" object');
     if (typeof json.selection !== 'object' || json.selection === null) throw new PredictError('pipeline', 'saved pipeline lacks its "selection" object');
-    const pipeline = new PredictorPipeline({ coverage: json.coverage, target: json.target ?? 'none' });
+    const prior = json.prior ?? null;
+    if (prior !== null && (typeof prior.method !== 'string' || typeof prior.fallback !== 'number' || !Number.isFinite(prior.fallback))) {
+      throw new PredictError('pipeline', 'saved pipeline: "prior" must be {"method": name, "fallback": finite number}');
+    }
+    const pipeline = new PredictorPipeline({ coverage: json.coverage, target: json.target ?? 'none', prior: prior?.method ?? null });
     const space = json.interval_space ?? 'accuracy';
     if (!(INTERVAL_SPACES as readonly unknown[]).includes(space)) {
       throw new PredictError('pipeline', `unknown interval_space ${JSON.stringify(space)} in model file; expected one of ${INTERVAL_SPACES.join(', ')}`);
     }
     const halfWidth = 'half_width' in json ? json.half_width : json.halfWidth;
     if (typeof halfWidth !== 'number' || !(halfWidth >= 0)) throw new PredictError('pipeline', `saved pipeline: half_width must be a non-negative number, got ${JSON.stringify(halfWidth)}`);
-    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth, selection: { ...json.selection }, space };
+    pipeline.#fitted = { candidate: json.candidate, estimator: restore(json.estimator), halfWidth, selection: { ...json.selection }, space, priorFallback: prior?.fallback ?? 0 };
     return pipeline;
   }
 }

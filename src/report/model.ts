@@ -5,7 +5,7 @@
  */
 import { OptionError } from '../errors.js';
 import { learnedRows } from '../predict/chance.js';
-import { findMethod } from '../predict/evaluate-methods.js';
+import { findMethod, methodColumns } from '../predict/evaluate-methods.js';
 import { metricsOf, selectColumns } from '../predict/evaluate.js';
 import { HistGradientBoostingRegressor } from '../predict/gbt.js';
 import { selectRows } from '../predict/matrix.js';
@@ -13,7 +13,7 @@ import type { ModelFile } from '../predict/model-file.js';
 import { modelPredictions } from '../predict/model-use.js';
 import { PredictorPipeline } from '../predict/pipeline.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
-import { columnsOf, labelledRows } from '../summary/table.js';
+import { labelledRows } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { formatEpochs } from '../util/epochs.js';
 import type { ReportMethod } from './methods.js';
@@ -88,7 +88,7 @@ export function fitImportances(table: FeatureTable, methodName: string, seed: nu
   const method = findMethod(methodName);
   if (!method || method.direct) return undefined;
   const rows = labelledRows(table);
-  const columns = columnsOf(table, method.blocks).map((c) => table.columns[c]);
+  const columns = methodColumns(table, method);
   const X = selectRows(selectColumns(table, columns), rows);
   const pipeline = new PredictorPipeline({ seed, candidates: ['gbt'] }).fit(
     X,

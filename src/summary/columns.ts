@@ -86,3 +86,34 @@ export function parseGraphFeature(name: string): { readonly layer: string; reado
 export function curveColumn(epoch: number, metric: string): string {
   return columnName('curve', temporalFeature('value', [epoch], metric));
 }
+
+/** What the learning-curve extrapolation gives of the final accuracy: the prediction and its 90% interval. */
+export const EXTRAPOLATION_FIELDS = ['predicted', 'lower', 'upper'] as const;
+export type ExtrapolationField = (typeof EXTRAPOLATION_FIELDS)[number];
+
+/** The feature (in block `lc`) of the extrapolated final accuracy's `field`. */
+export function extrapolationFeature(field: ExtrapolationField): string {
+  return `final.${field}`;
+}
+
+/** The column of the extrapolated final accuracy's `field`. */
+export function extrapolationColumn(field: ExtrapolationField): string {
+  return columnName('lc', extrapolationFeature(field));
+}
+
+/** Node properties and statistics of the compact graph summary: strength and eigenvector centrality, as the method's paper used. */
+const COMPACT_PROPERTIES = new Set(['strength', 'eigenvector']);
+const COMPACT_STATISTICS = new Set(['mean', 'std', 'max']);
+
+/**
+ * Whether a `graph` feature belongs to the compact summary, for zoos of a few dozen runs:
+ * per layer the mean, standard deviation and maximum of total strength and eigenvector
+ * centrality at each window epoch and their changes between consecutive epochs (a few
+ * hundred columns where the whole summary has thousands).
+ */
+export function isCompactGraphFeature(feature: string): boolean {
+  const temporal = parseTemporalFeature(feature);
+  if (!temporal || (temporal.term !== 'value' && temporal.term !== 'change')) return false;
+  const { property, statistic } = parseGraphFeature(temporal.name);
+  return COMPACT_PROPERTIES.has(property) && statistic !== undefined && COMPACT_STATISTICS.has(statistic);
+}

@@ -8,6 +8,9 @@
  *   window's end; a diverged run's last entry stands for the epochs after it);
  * - `tse`: training speed estimation (Ru et al. 2021): the sum of training losses of
  *   epochs 1..end;
+ * - `lc`: the final test accuracy extrapolated from the test accuracies up to the window's
+ *   end by parametric learning-curve families (curve-extrapolation.ts), with its interval;
+ *   the final epoch is the configuration's `epochs`, else the last of the history;
  * - `weights`: per-tensor weight statistics of the last window snapshot (mean, variance,
  *   quantiles 0/25/50/75/100 of each layer's weights and biases; Unterthiner et al. 2020);
  * - `hyper`: the hyperparameters (log scale for rates and sizes, one-hot categories).
@@ -20,7 +23,7 @@
  */
 import { readCheckpoint } from '../checkpoint/open.js';
 import { hyperparameterFeatures } from '../checkpoint/run-config.js';
-import type { Run } from '../checkpoint/run.js';
+import type { HistoryEntry, Run } from '../checkpoint/run.js';
 import { tensorToFloat64 } from '../checkpoint/tensor.js';
 import { RunFormatError } from '../errors.js';
 import { NonFiniteWeightsError } from '../graph/errors.js';
@@ -29,14 +32,15 @@ import { checkpointProperties } from '../properties/compute.js';
 import { updateStrength } from '../properties/update-strength.js';
 import { concatArrays } from '../util/arrays.js';
 import { formatEpochs } from '../util/epochs.js';
-import { temporalFeature } from './columns.js';
+import { EXTRAPOLATION_FIELDS, extrapolationFeature, temporalFeature } from './columns.js';
+import { CurveExtrapolator } from './curve-extrapolation.js';
 import { SnapshotFeaturizer, keepsValues } from './snapshot.js';
 import type { FeatureLayout, FeatureVector } from './snapshot.js';
 import { sortedMoments, sortedQuantile } from './statistics.js';
 import { temporalSummary } from './temporal.js';
 
 /** Feature blocks, each one baseline or part of a method. */
-export const FEATURE_BLOCKS = ['graph', 'graph-static', 'curve', 'tse', 'weights', 'hyper'] as const;
+export const FEATURE_BLOCKS = ['graph', 'graph-static', 'curve', 'tse', 'lc', 'weights', 'hyper'] as const;
 export type FeatureBlock = (typeof FEATURE_BLOCKS)[number];
 
 /** Options of `runFeatures`. */
@@ -61,21 +65,45 @@ export function windowCheckpoints(run: Run, window: readonly number[]): string[]
   });
 }
 
-/** History up to `end`; a run that diverged repeats its diverged entry for the epochs after it, as its snapshots do. */
+/** History entries up to `end` with their epochs; a run that diverged repeats its diverged entry for the epochs after it, as its snapshots do. */
+function historyUpTo(run: Run, end: number): { epoch: number; entry: HistoryEntry }[] {
+  const byEpoch = new Map(run.history.map((h) => [h.epoch, h]));
+  const diverged = run.diverged_at_epoch;
+  const out: { epoch: number; entry: HistoryEntry }[] = [];
+  for (let epoch = 0; epoch <= end; epoch++) {
+    const entry = byEpoch.get(diverged !== undefined && epoch > diverged ? diverged : epoch);
+    if (entry) out.push({ epoch, entry });
+  }
+  return out;
+}
+
 function curveFeatures(run: Run, end: number): FeatureVector {
   const names: string[] = [];
   const values: number[] = [];
-  const byEpoch = new Map(run.history.map((h) => [h.epoch, h]));
-  const diverged = run.diverged_at_epoch;
-  for (let epoch = 0; epoch <= end; epoch++) {
-    const h = byEpoch.get(diverged !== undefined && epoch > diverged ? diverged : epoch);
-    if (!h) continue;
+  for (const { epoch, entry } of historyUpTo(run, end)) {
     for (const key of ['train_loss', 'train_acc', 'test_loss', 'test_acc'] as const) {
       names.push(temporalFeature('value', [epoch], key));
-      values.push(h[key] ?? NaN);
+      values.push(entry[key] ?? NaN);
     }
   }
   return { names, values: Float64Array.from(values) };
+}
+
+/** The epoch whose test accuracy is the run's final one: the configuration's `epochs`, else the history's last. */
+function finalEpoch(run: Run): number {
+  const epochs = run.config.epochs;
+  return typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0 ? epochs : (run.history.at(-1)?.epoch ?? 0);
+}
+
+/** The final test accuracy extrapolated from the test accuracies up to `end`. */
+function extrapolationFeatures(run: Run, end: number): FeatureVector {
+  const history = historyUpTo(run, end);
+  const extrapolator = new CurveExtrapolator().fit(
+    history.map((h) => h.epoch),
+    history.map((h) => h.entry.test_acc ?? NaN),
+  );
+  const prediction = extrapolator.predict(finalEpoch(run));
+  return { names: EXTRAPOLATION_FIELDS.map(extrapolationFeature), values: Float64Array.from(EXTRAPOLATION_FIELDS, (field) => prediction[field]) };
 }
 
 function tseFeatures(run: Run, end: number): FeatureVector {
@@ -166,6 +194,7 @@ export async function runFeatures(run: Run, options: RunFeatureOptions): Promise
   }
   if (wants('curve')) out.curve = curveFeatures(run, end);
   if (wants('tse')) out.tse = tseFeatures(run, end);
+  if (wants('lc')) out.lc = extrapolationFeatures(run, end);
   if (wants('weights')) out.weights = await weightFeatures(paths[paths.length - 1], layout);
   if (wants('hyper')) out.hyper = hyperparameterFeatures(run.config);
   return out;

@@ -95,6 +95,24 @@ export async function buildFeatureTable(
   return { runs: [...runDirs], ids, targets, groups, diverged, configs, columns, matrix };
 }
 
+/** The table of `rows` of `table` (in that order). */
+export function selectTableRows(table: FeatureTable, rows: readonly number[]): FeatureTable {
+  const width = table.columns.length;
+  const matrix = new Float64Array(rows.length * width);
+  rows.forEach((r, k) => matrix.set(table.matrix.subarray(r * width, (r + 1) * width), k * width));
+  const pick = <T>(values: readonly T[]) => rows.map((r) => values[r]);
+  return {
+    runs: pick(table.runs),
+    ids: pick(table.ids),
+    targets: Float64Array.from(rows, (r) => table.targets[r]),
+    groups: pick(table.groups),
+    diverged: Uint8Array.from(rows, (r) => table.diverged[r]),
+    configs: pick(table.configs),
+    columns: table.columns,
+    matrix,
+  };
+}
+
 /** Rows of `table` with a recorded final accuracy. */
 export function labelledRows(table: FeatureTable): number[] {
   return table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));

@@ -3,7 +3,8 @@ import { OptionError } from '../../src/errors.js';
 import { chanceLevel, learnedRows } from '../../src/predict/chance.js';
 import { METHODS } from '../../src/predict/evaluate-methods.js';
 import type { Metrics } from '../../src/predict/evaluate.js';
-import { bestMethod, evaluateTables, evaluationSpec } from '../../src/predict/evaluation.js';
+import { groupedSubsample } from '../../src/predict/evaluate-folds.js';
+import { bestMethod, evaluateSubsamples, evaluateTables, evaluationSpec } from '../../src/predict/evaluation.js';
 import { curveColumn } from '../../src/summary/columns.js';
 import type { FeatureTable } from '../../src/summary/table.js';
 import { createRng } from '../../src/util/random.js';
@@ -97,5 +98,52 @@ describe('evaluateTables', () => {
     const tooManyFolds = evaluationSpec({ ...spec, folds: 20 });
     await expect(evaluateTables(few, tooManyFolds, { workers: 2 })).rejects.toThrow(OptionError);
     await expect(evaluateTables(few, tooManyFolds, { workers: 2 })).rejects.toThrow(/^folds: 20 folds, but only 12 distinct configurations/);
+  }, 60_000);
+});
+
+describe('grouped subsamples (the small-zoo protocol)', () => {
+  const groups = ['a', 'a', 'b', 'c', 'c', 'c', 'd', 'e', 'f', 'g', 'g', 'h'];
+
+  it('draws whole groups, the same rows from the same seed, other rows on the next draw', () => {
+    const rng = createRng(3);
+    const first = groupedSubsample(groups, 5, rng);
+    const second = groupedSubsample(groups, 5, rng);
+    const again = createRng(3);
+    expect(groupedSubsample(groups, 5, again)).toEqual(first);
+    expect(groupedSubsample(groups, 5, again)).toEqual(second);
+    for (const drawn of [first, second]) {
+      expect(drawn.length).toBeLessThanOrEqual(5);
+      const inside = new Set(drawn.map((i) => groups[i]));
+      // No group straddles the subsample and the rest.
+      groups.forEach((g, i) => expect(inside.has(g)).toBe(drawn.includes(i)));
+    }
+    const draws = Array.from({ length: 20 }, () => groupedSubsample(groups, 5, rng).join(','));
+    expect(new Set(draws).size).toBeGreaterThan(5);
+  });
+
+  it('draws exactly the size asked when every group is one run, and refuses a size leaving no test run', () => {
+    const singles = Array.from({ length: 30 }, (_, i) => `config-${i}`);
+    expect(groupedSubsample(singles, 17, createRng(0))).toHaveLength(17);
+    expect(() => groupedSubsample(singles, 30, createRng(0))).toThrow(/^trainSize: expected an integer from 2 to 29/);
+    expect(() => groupedSubsample(singles, 1, createRng(0))).toThrow(OptionError);
+  });
+
+  it('evaluates every method on the same draws: deterministic, each draw tested on every other run', async () => {
+    const table = syntheticTable(36, 4);
+    const spec = evaluationSpec({ window: [0, 1], seed: 5, methods: METHODS.filter((m) => ['curve', 'last-acc'].includes(m.name)) });
+    const one = await evaluateSubsamples(table, spec, { trainSize: 12, repeats: 3 });
+    const two = await evaluateSubsamples(table, spec, { trainSize: 12, repeats: 3 });
+    expect(two.methods).toEqual(one.methods);
+    expect(one.methods.map((m) => m.name)).toEqual(['curve', 'last-acc']);
+    // Every draw tests on the 24 runs not drawn.
+    expect(one.methods[0].n).toBe(24);
+    expect(one.methods[0].kendall_tau_by_draw).toHaveLength(3);
+    // Three different draws: last-acc, which learns nothing, still scores differently on each test part.
+    expect(new Set(one.methods[1].kendall_tau_by_draw).size).toBe(3);
+    const mean = one.methods[1].kendall_tau_by_draw.reduce((s, t) => s + t, 0) / 3;
+    expect(one.methods[1].kendall_tau).toBeCloseTo(mean, 12);
+    const otherSeed = await evaluateSubsamples(table, evaluationSpec({ ...spec, seed: 6 }), { trainSize: 12, repeats: 3 });
+    expect(otherSeed.methods[1].kendall_tau_by_draw).not.toEqual(one.methods[1].kendall_tau_by_draw);
+    await expect(evaluateSubsamples(table, spec, { trainSize: 12, repeats: 0 })).rejects.toThrow(/^repeats: /);
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EpochgraphError } from '../../src/errors.js';
-import { r2Score } from '../../src/predict/evaluate-metrics.js';
+import { kendallTau, r2Score } from '../../src/predict/evaluate-metrics.js';
 import { HistGradientBoostingRegressor } from '../../src/predict/gbt.js';
 import { matrix, matrixFromRows, type Matrix } from '../../src/predict/matrix.js';
 import { createRng, type Rng } from '../../src/util/random.js';
@@ -215,5 +215,25 @@ describe('HistGradientBoostingRegressor', () => {
     expectError(() => HistGradientBoostingRegressor.fromJSON({ ...json, value: [1, 2] }), /"value"/);
     expectError(() => HistGradientBoostingRegressor.fromJSON({ ...json, left: (json.left as number[]).map((v) => (v > 0 ? 0 : v)) }), /has child 0/);
     expectError(() => HistGradientBoostingRegressor.fromJSON('model'), /not a JSON object/);
+  });
+});
+
+describe('pairwise (RankNet) loss', () => {
+  const random = createRng(9);
+  const small = friedman1(300, 5, 0.5, random);
+  const held = friedman1(300, 5, 0.5, random);
+  const options = { loss: 'pairwise' as const, maxIter: 60, maxLeafNodes: 8, minSamplesLeaf: 5, learningRate: 0.3 };
+
+  it('learns to rank held-out rows', () => {
+    const ranked = new HistGradientBoostingRegressor(options).fit(small.X, small.y).predict(held.X);
+    expect(kendallTau(held.y, ranked)).toBeGreaterThan(0.6);
+  });
+
+  it('sees only the order of the targets: a monotone transform of y ranks alike, unlike squared error', () => {
+    const transformed = small.y.map((v) => Math.exp(v / 3));
+    const fitPredict = (loss: 'pairwise' | 'squared_error', y: Float64Array) => new HistGradientBoostingRegressor({ ...options, loss }).fit(small.X, y).predict(held.X);
+    // Only rounding in the scores' differences (their baselines differ) separates the two fits.
+    expect(kendallTau(fitPredict('pairwise', small.y), fitPredict('pairwise', transformed))).toBeGreaterThan(0.97);
+    expect(kendallTau(fitPredict('squared_error', small.y), fitPredict('squared_error', transformed))).toBeLessThan(0.95);
   });
 });

@@ -144,3 +144,57 @@ describe('PredictorPipeline', () => {
     expect(() => PredictorPipeline.fromJSON({ ...json, target: 'probit' as never })).toThrow(/^target: unknown target transform/);
   });
 });
+
+describe('PredictorPipeline with a prior', () => {
+  /** Runs whose final accuracy is a prior's prediction plus noise, and features that say nothing of either. */
+  function priorData(n: number, seed: number) {
+    const rng = createRng(seed);
+    const prior = Float64Array.from({ length: n }, () => 0.5 + 0.45 * rng.uniform());
+    const y = prior.map((p) => Math.min(0.999, Math.max(0.001, p + 0.01 * rng.normal())));
+    const X = matrix(Float64Array.from({ length: n * 5 }, () => rng.normal()), n, 5);
+    return { X, y, prior, groups: Array.from({ length: n }, (_, i) => `config-${i}`) };
+  }
+
+  it("returns the prior's predictions when the features carry nothing", () => {
+    const train = priorData(60, 3);
+    const test = priorData(30, 4);
+    const pipeline = new PredictorPipeline({ prior: 'lc-extrapolate' }).fit(train.X, train.y, train.groups, train.prior);
+    expect(pipeline.selection.candidate).toBe('prior');
+    const predicted = pipeline.predict(test.X, test.prior).predicted;
+    test.prior.forEach((p, i) => expect(predicted[i]).toBeCloseTo(p, 12));
+    // Without the prior the same features give a model far from it.
+    const plain = new PredictorPipeline().fit(train.X, train.y, train.groups).predict(test.X).predicted;
+    expect(meanAbsoluteError(test.prior, plain)).toBeGreaterThan(0.05);
+  });
+
+  it('learns the correction where the features explain the gap to the prior', () => {
+    const train = priorData(120, 5);
+    const test = priorData(60, 6);
+    // The final accuracy is the prior shifted by the first feature (in log-odds).
+    const shift = (d: typeof train) => d.y.map((_, i) => 1 / (1 + Math.exp(-(Math.log(d.prior[i] / (1 - d.prior[i])) + 0.8 * d.X.data[i * 5]))));
+    const pipeline = new PredictorPipeline({ prior: 'last-acc' }).fit(train.X, shift(train), train.groups, train.prior);
+    expect(pipeline.selection.candidate).not.toBe('prior');
+    const predicted = pipeline.predict(test.X, test.prior).predicted;
+    expect(meanAbsoluteError(shift(test), predicted)).toBeLessThan(0.5 * meanAbsoluteError(shift(test), test.prior));
+  });
+
+  it('stands in for a missing prior with the mean training target, and saves and restores the prior', () => {
+    const train = priorData(60, 7);
+    const pipeline = new PredictorPipeline({ prior: 'lc-extrapolate' }).fit(train.X, train.y, train.groups, train.prior);
+    const restored = PredictorPipeline.fromJSON(JSON.parse(JSON.stringify(pipeline.toJSON())) as PipelineJson);
+    expect(restored.options.prior).toBe('lc-extrapolate');
+    const X = matrix(Float64Array.from({ length: 10 }, (_, i) => i / 10), 2, 5);
+    const prior = Float64Array.of(0.7, NaN);
+    const a = pipeline.predict(X, prior);
+    expect(float64Bits(restored.predict(X, prior).predicted)).toEqual(float64Bits(a.predicted));
+    expect(a.predicted[0]).toBeCloseTo(0.7, 12);
+    const meanLogit = toTarget('logit', train.y).reduce((s, v) => s + v, 0) / train.y.length;
+    expect(a.predicted[1]).toBeCloseTo(fromTarget('logit', [meanLogit])[0], 12);
+  });
+
+  it('refuses a prior it was not told of, and a missing one it was', () => {
+    const train = priorData(20, 8);
+    expect(thrown(() => new PredictorPipeline().fit(train.X, train.y, train.groups, train.prior))).toBeInstanceOf(EpochgraphError);
+    expect(thrown(() => new PredictorPipeline({ prior: 'last-acc' }).fit(train.X, train.y, train.groups))).toBeInstanceOf(EpochgraphError);
+  });
+});

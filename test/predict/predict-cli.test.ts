@@ -104,6 +104,44 @@ describe('epochgraph evaluate, fit and predict', () => {
     expect(runCli(['predict', one, '--model', older]).stderr).toMatch(/model format version 3 is not supported \(this epochgraph reads 1 and 2\)/);
   }, 120_000);
 
+  it('evaluate --train-size draws whole configurations and is deterministic; --repeats needs it', () => {
+    const args = ['evaluate', zoo, '--epochs', '0-2', '--method', 'curve,last-acc,lc-extrapolate', '--train-size', '6', '--repeats', '2', '--json'];
+    const first = runCli(args);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const out = JSON.parse(first.stdout);
+    expect(out).toMatchObject({ protocol: 'grouped-subsample', train_size: 6, repeats: 2, runs: 16, seed: 0 });
+    expect(out.methods.map((m: { name: string }) => m.name)).toEqual(['curve', 'last-acc', 'lc-extrapolate']);
+    for (const m of out.methods) {
+      // Groups of two seeds: six runs are three whole configurations, ten runs are left to test.
+      expect(m.n).toBe(10);
+      expect(m.kendall_tau_by_draw).toHaveLength(2);
+      for (const key of ['sd', 'learned', 'learned_sd']) expect(m).toHaveProperty(key);
+    }
+    expect(JSON.parse(runCli(args).stdout)).toEqual(out);
+    const alone = runCli(['evaluate', zoo, '--epochs', '0-2', '--repeats', '2']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/--repeats: give --train-size too/);
+    const tooMany = runCli(['evaluate', zoo, '--epochs', '0-2', '--train-size', '16']);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/--train-size: expected an integer from 2 to 15/);
+  }, 120_000);
+
+  it('fit --prior saves the prior, and predict corrects the same prior (graph-compact: its columns only)', () => {
+    const model = join(tempDir(), 'model.json');
+    const fit = runCli(['fit', zoo, '--epochs', '0-2', '--method', 'graph-compact', '--prior', 'lc-extrapolate', '--out', model, '--folds', '4', '--quiet']);
+    expect(fit.stderr).toBe('');
+    expect(fit.code).toBe(0);
+    const saved = JSON.parse(readFileSync(model, 'utf8'));
+    expect(saved.pipeline.prior.method).toBe('lc-extrapolate');
+    expect(saved.blocks).toEqual(['graph', 'lc']);
+    expect(saved.columns.every((c: string) => /^graph:(e|d)\d/.test(c) && /\.(strength|eigenvector)\.(mean|std|max)$/.test(c))).toBe(true);
+    const predicted = runCli(['predict', zoo, '--model', model, '--json']);
+    expect(predicted.code).toBe(0);
+    expect(JSON.parse(predicted.stdout)).toHaveLength(16);
+    expect(runCli(['fit', zoo, '--epochs', '0-2', '--prior', 'graph', '--out', model]).stderr).toMatch(/--prior: expected one of last-acc, lc-extrapolate, got "graph"/);
+  }, 120_000);
+
   it('refuses to predict a run of another architecture, or one lacking a window checkpoint', () => {
     const model = join(tempDir(), 'model.json');
     expect(runCli(['fit', zoo, '--epochs', '0-2', '--out', model, '--method', 'graph', '--folds', '4', '--quiet']).code).toBe(0);

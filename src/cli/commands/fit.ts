@@ -3,8 +3,7 @@
  * with its cross-validated metrics, saved as a model file.
  */
 import type { Command } from 'commander';
-import { blocksOf } from '../../predict/evaluate-methods.js';
-import { evaluationSpec, zooFeatureTable } from '../../predict/evaluation.js';
+import { evaluationSpec, specBlocks, zooFeatureTable } from '../../predict/evaluation.js';
 import { writeModelFile } from '../../predict/model-file.js';
 import { fitModel, fittableMethod } from '../../predict/model-use.js';
 import { formatEpochs } from '../../util/epochs.js';
@@ -19,7 +18,7 @@ export function registerFit(program: Command): void {
     .argument('<zoos...>', 'zoos to learn from, as one')
     .description('fit a predictor of final accuracy from early epochs and save it as a model file')
     .requiredOption('--out <file>', 'model file to write (JSON)');
-  addEvaluationOptions(command, ['epochs', 'layout', 'method', 'folds', 'seed', 'classes', 'target'], true)
+  addEvaluationOptions(command, ['epochs', 'layout', 'method', 'folds', 'seed', 'classes', 'target', 'prior'], true)
     .option('--quiet', 'print only the summary line')
     .action(async (zoos: string[], options: EvaluationFlags & { out: string; quiet?: boolean }) => {
       const flags = specFromFlags({ ...options, method: options.method ?? DEFAULT_FIT_METHOD });
@@ -27,7 +26,7 @@ export function registerFit(program: Command): void {
       // Before any checkpoint is read: a method without a model is refused at once.
       fittableMethod(spec);
       const progress = evaluationProgress(Boolean(options.quiet), zoos.join(', '));
-      const table = await zooFeatureTable(zoos, spec, blocksOf(spec.methods), progress.onProgress);
+      const table = await zooFeatureTable(zoos, spec, specBlocks(spec), progress.onProgress);
       const { model, evaluation, pipeline } = await fitModel(table, spec);
       progress.clear();
       await writeModelFile(options.out, model);
