@@ -4,11 +4,10 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import type { TrainConfig } from '../../checkpoint/run-config.js';
 import { RUN_FILE } from '../../checkpoint/run.js';
 import { parseCheckpointPolicy } from '../../train/checkpoint-policy.js';
-import { ConfigError, resolveConfig } from '../../train/config.js';
+import { ConfigError, recordsConfig, resolveConfig } from '../../train/config.js';
 import { formatNumber } from '../../util/format.js';
 import { addConfigOptions, configFromOptions } from '../config-options.js';
 import { UsageError } from '../options.js';
@@ -58,7 +57,7 @@ Examples:
     const keepCheckpoints = parseCheckpointPolicy(options.keepCheckpoints);
     const previous = await existingConfig(options.out);
     if (previous !== undefined && !options.force) {
-      if (isDeepStrictEqual(previous, config)) {
+      if (recordsConfig(previous, config)) {
         if (!options.quiet && !options.json) console.log(`${options.out} already holds this finished run (use --force to retrain)`);
         return;
       }
