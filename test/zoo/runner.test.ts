@@ -68,6 +68,27 @@ describe('epochgraph zoo', () => {
     expect(nothingLeft.stdout).toMatch(/0 trained now, 3 already done/);
   }, 240_000);
 
+  it('counts a run recorded before a setting existed as finished: missing keys read as their defaults', () => {
+    const dir = tempDir();
+    const grid = join(dir, 'grid.yaml');
+    writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.05'));
+    const out = join(dir, 'zoo');
+    expect(runCli(['zoo', grid, '--out', out, '--quiet']).code).toBe(0);
+    const withoutEvalLimit = (file: string, configs: (json: { config?: Record<string, unknown>; runs?: { config: Record<string, unknown> }[] }) => Record<string, unknown>[]) => {
+      const json = JSON.parse(readFileSync(file, 'utf8'));
+      for (const config of configs(json)) {
+        expect(config).toHaveProperty('eval_limit', null);
+        delete config.eval_limit;
+      }
+      writeFileSync(file, JSON.stringify(json));
+    };
+    withoutEvalLimit(join(out, 'run-0000', 'run.json'), (json) => [json.config as Record<string, unknown>]);
+    withoutEvalLimit(join(out, 'zoo.json'), (json) => (json.runs ?? []).map((run) => run.config));
+    expect(runCli(['zoo', grid, '--out', out]).stdout).toMatch(/0 trained now, 1 already done/);
+    const retrain = runCli(['train', '--arch', 'mlp', '--hidden', '16', '--epochs', '2', '--train-limit', '300', '--lr', '0.05', '--out', join(out, 'run-0000')]);
+    expect(retrain.stdout).toMatch(/already holds this finished run/);
+  }, 120_000);
+
   it('refuses to mix a different grid into an existing zoo, and reports grid errors with their line', () => {
     const dir = tempDir();
     const grid = join(dir, 'grid.yaml');
