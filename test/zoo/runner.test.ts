@@ -33,6 +33,16 @@ function zooKilledAfter(grid: string, out: string, killAfter: number): Promise<v
   });
 }
 
+/** Trains a zoo of one run (the grid at lr 0.05) into a fresh directory. Returns the paths. */
+function oneRunZoo(): { dir: string; grid: string; out: string } {
+  const dir = tempDir();
+  const grid = join(dir, 'grid.yaml');
+  writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.05'));
+  const out = join(dir, 'zoo');
+  expect(runCli(['zoo', grid, '--out', out, '--quiet']).code).toBe(0);
+  return { dir, grid, out };
+}
+
 describe('epochgraph zoo', () => {
   it('resumes after a crash: finished runs are kept, the rest reproduce the uninterrupted zoo exactly', async () => {
     const dir = tempDir();
@@ -69,11 +79,7 @@ describe('epochgraph zoo', () => {
   }, 240_000);
 
   it('counts a run recorded before a setting existed as finished: missing keys read as their defaults', () => {
-    const dir = tempDir();
-    const grid = join(dir, 'grid.yaml');
-    writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.05'));
-    const out = join(dir, 'zoo');
-    expect(runCli(['zoo', grid, '--out', out, '--quiet']).code).toBe(0);
+    const { grid, out } = oneRunZoo();
     const withoutEvalLimit = (file: string, configs: (json: { config?: Record<string, unknown>; runs?: { config: Record<string, unknown> }[] }) => Record<string, unknown>[]) => {
       const json = JSON.parse(readFileSync(file, 'utf8'));
       for (const config of configs(json)) {
@@ -90,11 +96,7 @@ describe('epochgraph zoo', () => {
   }, 120_000);
 
   it('refuses to mix a different grid into an existing zoo, and reports grid errors with their line', () => {
-    const dir = tempDir();
-    const grid = join(dir, 'grid.yaml');
-    writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.05'));
-    const out = join(dir, 'zoo');
-    expect(runCli(['zoo', grid, '--out', out, '--quiet']).code).toBe(0);
+    const { dir, grid, out } = oneRunZoo();
     writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.07'));
     const mixed = runCli(['zoo', grid, '--out', out]);
     expect(mixed.code).toBe(2);
