@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers.js';
+import { runCli, runCliAsync, tempDir } from '../helpers.js';
 
 const GRID = `config:
   arch: mlp
@@ -78,7 +78,7 @@ describe('epochgraph zoo', () => {
     expect(nothingLeft.stdout).toMatch(/0 trained now, 3 already done/);
   }, 240_000);
 
-  it('counts a run recorded before a setting existed as finished: missing keys read as their defaults', () => {
+  it('counts a run recorded before a setting existed as finished: missing keys read as their defaults', async () => {
     const { grid, out } = oneRunZoo();
     const withoutEvalLimit = (file: string, configs: (json: { config?: Record<string, unknown>; runs?: { config: Record<string, unknown> }[] }) => Record<string, unknown>[]) => {
       const json = JSON.parse(readFileSync(file, 'utf8'));
@@ -90,8 +90,8 @@ describe('epochgraph zoo', () => {
     };
     withoutEvalLimit(join(out, 'run-0000', 'run.json'), (json) => [json.config as Record<string, unknown>]);
     withoutEvalLimit(join(out, 'zoo.json'), (json) => (json.runs ?? []).map((run) => run.config));
-    expect(runCli(['zoo', grid, '--out', out]).stdout).toMatch(/0 trained now, 1 already done/);
-    const retrain = runCli(['train', '--arch', 'mlp', '--hidden', '16', '--epochs', '2', '--train-limit', '300', '--lr', '0.05', '--out', join(out, 'run-0000')]);
+    expect((await runCliAsync(['zoo', grid, '--out', out])).stdout).toMatch(/0 trained now, 1 already done/);
+    const retrain = await runCliAsync(['train', '--arch', 'mlp', '--hidden', '16', '--epochs', '2', '--train-limit', '300', '--lr', '0.05', '--out', join(out, 'run-0000')]);
     expect(retrain.stdout).toMatch(/already holds this finished run/);
   }, 120_000);
 
