@@ -56,6 +56,8 @@ export interface TrainConfig {
   depth: number;
   /** Train on only the first N training images (null = all). */
   train_limit: number | null;
+  /** Evaluate on a fixed seeded subset of N images of each split (null = the whole split). */
+  eval_limit: number | null;
 }
 
 /**
@@ -106,6 +108,7 @@ export const CONFIG_SCHEMA: Readonly<Record<keyof TrainConfig, FieldSchema>> = O
   batch_norm: { type: 'boolean', default: false, help: 'vgg: batch-norm after each conv', feature: { kind: 'flag' } },
   depth: { type: 'integer', min: 8, default: 8, help: 'resnet depth (6n+2)', feature: { kind: 'linear' } },
   train_limit: { type: 'integer', min: 1, default: null, nullable: true, help: 'train on the first N training images' },
+  eval_limit: { type: 'integer', min: 1, default: null, nullable: true, help: 'evaluate on a fixed subset of N images of each split' },
 });
 
 /**

@@ -3,6 +3,7 @@
  * files and the `config` recorded in run.json (with every default filled in, so that a
  * run.json alone says how to reproduce the run).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { CONFIG_SCHEMA } from '../checkpoint/run-config.js';
 import type { FieldSchema, TrainConfig } from '../checkpoint/run-config.js';
 import { EpochgraphError } from '../errors.js';
@@ -74,6 +75,21 @@ export function resolveConfig(partial: Readonly<Record<string, unknown>>): Train
   const config = out as unknown as TrainConfig;
   if (config.arch === 'resnet' && (config.depth - 2) % 6 !== 0) throw new ConfigError('depth', `resnet depth must be 6n+2 (8, 14, 20, ...), got ${config.depth}`);
   return config;
+}
+
+/**
+ * Whether `recorded` (a run.json's or zoo.json's `config`) is the configuration `config`.
+ * The recorded one is resolved first, so a run written before a setting existed reads as
+ * that setting's default. Returns false for anything that is not a valid configuration.
+ */
+export function recordsConfig(recorded: unknown, config: TrainConfig): boolean {
+  if (typeof recorded !== 'object' || recorded === null || Array.isArray(recorded)) return false;
+  try {
+    return isDeepStrictEqual(resolveConfig(recorded as Record<string, unknown>), config);
+  } catch (error) {
+    if (error instanceof ConfigError) return false;
+    throw error;
+  }
 }
 
 /** The layer program `config` trains, for images of `input` and `classes` classes. Throws `ArchitectureError`. */

@@ -8,6 +8,9 @@
  * - History: epoch 0 is an evaluation pass of the initial weights on train and test;
  *   for epoch e >= 1, train_loss / train_acc are the means over that epoch's minibatches
  *   (what training logs show and what TSE sums), test_* an evaluation pass afterwards.
+ *   `eval_limit` N evaluates a fixed subset of N images of each split instead of all of
+ *   it: the same images in every epoch and every run (drawn from `EVAL_SUBSET_SEED`, not
+ *   the run's seed), so runs stay comparable while evaluation costs N images' forward passes.
  * - Divergence: a non-finite minibatch loss ends training; the epoch is recorded with
  *   train_loss null, its weights are checkpointed, and run.json carries diverged_at_epoch.
  * - Determinism: initial weights, shuffling and dropout all derive from `config.seed`,
@@ -26,7 +29,7 @@ import { writeSafetensors } from '../checkpoint/safetensors.js';
 import { ARCHITECTURE_METADATA_KEY } from '../graph/architecture-source.js';
 import type { ArchitectureSpec } from '../graph/architecture.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { createRng, shuffleInPlace } from '../util/random.js';
+import { createRng, samplePrefixInPlace, shuffleInPlace } from '../util/random.js';
 import { useTrainingBackend } from './backend.js';
 import { keepsEpoch, parseCheckpointPolicy } from './checkpoint-policy.js';
 import type { CheckpointPolicy } from './checkpoint-policy.js';
@@ -119,13 +122,26 @@ export function countCorrect(logits: Float32Array, labels: Int32Array, classes: 
   return correct;
 }
 
-/** Mean cross-entropy and accuracy of `model` on a whole split, in evaluation mode. Non-finite loss becomes null. */
-function evaluate(model: Model, dataset: Dataset, split: Split): { loss: number | null; acc: number } {
-  const order = Uint32Array.from({ length: split.count }, (_, i) => i);
+/** Seeds the evaluation subsets: fixed, so that every run of a zoo is evaluated on the same images. */
+export const EVAL_SUBSET_SEED = 0x5eed;
+
+/**
+ * The images of a split that evaluations use: all of them in order, or, when `limit` is
+ * smaller than the split, a uniform sample of `limit` drawn from `EVAL_SUBSET_SEED`, in
+ * ascending order. Returns split indices.
+ */
+export function evaluationIndices(count: number, limit: number | null): Uint32Array {
+  const all = Uint32Array.from({ length: count }, (_, i) => i);
+  if (limit === null || limit >= count) return all;
+  return samplePrefixInPlace(all, limit, createRng(EVAL_SUBSET_SEED)).subarray(0, limit).sort();
+}
+
+/** Mean cross-entropy and accuracy of `model` on the images `order` of a split, in evaluation mode. Non-finite loss becomes null. */
+function evaluate(model: Model, dataset: Dataset, split: Split, order: Uint32Array): { loss: number | null; acc: number } {
   let lossSum = 0;
   let correct = 0;
-  for (let from = 0; from < split.count; from += EVAL_BATCH) {
-    const to = Math.min(split.count, from + EVAL_BATCH);
+  for (let from = 0; from < order.length; from += EVAL_BATCH) {
+    const to = Math.min(order.length, from + EVAL_BATCH);
     const labels = batchLabels(split, order, from, to);
     const [loss, logits] = tf.tidy(() => {
       const out = model.forward(batchImages(dataset, split, order, from, to), false);
@@ -134,8 +150,8 @@ function evaluate(model: Model, dataset: Dataset, split: Split): { loss: number 
     lossSum += loss * (to - from);
     correct += countCorrect(logits, labels, dataset.classes);
   }
-  const loss = lossSum / split.count;
-  return { loss: Number.isFinite(loss) ? loss : null, acc: correct / split.count };
+  const loss = lossSum / order.length;
+  return { loss: Number.isFinite(loss) ? loss : null, acc: correct / order.length };
 }
 
 /** The optimizer of `config` over `variables`: SGD with momentum or Adam, PyTorch semantics, weight decay included. */
@@ -218,11 +234,13 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     if (options.resume) await writeResumeState(options.out, config, policy.text, model, optimizer, { epoch, history, epochSeconds, rng: rng.state() });
   };
 
+  const trainEvaluated = evaluationIndices(dataset.train.count, config.eval_limit);
+  const testEvaluated = evaluationIndices(dataset.test.count, config.eval_limit);
   let divergedAt: number | undefined;
   try {
     if (!resumed) {
-      const initialTrain = evaluate(model, dataset, dataset.train);
-      const initialTest = evaluate(model, dataset, dataset.test);
+      const initialTrain = evaluate(model, dataset, dataset.train, trainEvaluated);
+      const initialTest = evaluate(model, dataset, dataset.test, testEvaluated);
       history.push({ epoch: 0, train_loss: initialTrain.loss, train_acc: initialTrain.acc, test_loss: initialTest.loss, test_acc: initialTest.acc });
       await saveCheckpoint(0);
       await saveResumeState(0);
@@ -252,7 +270,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
         seen += to - from;
         options.onProgress?.({ type: 'batch', epoch, batch: b + 1, batches });
       }
-      const test = evaluate(model, dataset, dataset.test);
+      const test = evaluate(model, dataset, dataset.test, testEvaluated);
       const entry: HistoryEntry =
         divergedAt === undefined
           ? { epoch, train_loss: lossSum / seen, train_acc: correct / seen, test_loss: test.loss, test_acc: test.acc }

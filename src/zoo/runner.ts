@@ -12,9 +12,9 @@ import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { RUN_FILE } from '../checkpoint/run.js';
 import { OptionError } from '../errors.js';
+import { recordsConfig } from '../train/config.js';
 import type { TrainProgress } from '../train/train.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { workerEntry } from '../util/worker-entry.js';
@@ -61,7 +61,7 @@ async function readJson(path: string): Promise<unknown> {
 /** True if the run directory holds a finished run of exactly `planned.config`. */
 export async function isComplete(zooDir: string, planned: PlannedRun): Promise<boolean> {
   const manifest = (await readJson(join(zooDir, planned.id, RUN_FILE))) as { config?: unknown } | undefined;
-  return manifest !== undefined && isDeepStrictEqual(manifest.config, planned.config);
+  return manifest !== undefined && recordsConfig(manifest.config, planned.config);
 }
 
 /** A zoo's plan and the runs it still lacks. */
@@ -79,7 +79,7 @@ export async function planZoo(grid: Grid, zooDir: string): Promise<ZooPlan> {
   const planFile = join(zooDir, ZOO_FILE);
   const previous = (await readJson(planFile)) as { runs?: PlannedRun[] } | undefined;
   if (previous?.runs) {
-    const differing = plan.find((run, i) => !isDeepStrictEqual(previous.runs?.[i], run));
+    const differing = plan.find((run, i) => previous.runs?.[i]?.id !== run.id || !recordsConfig(previous.runs[i].config, run.config));
     if (differing || previous.runs.length !== plan.length) {
       throw new OptionError(
         'outDir',

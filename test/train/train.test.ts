@@ -12,7 +12,7 @@ import { parseCheckpointPolicy } from '../../src/train/checkpoint-policy.js';
 import { resolveConfig } from '../../src/train/config.js';
 import type { Dataset } from '../../src/train/datasets/index.js';
 import { Model } from '../../src/train/model.js';
-import { trainRun } from '../../src/train/train.js';
+import { evaluationIndices, trainRun } from '../../src/train/train.js';
 import { createRng } from '../../src/util/random.js';
 import { programToArchitectureSpec } from '../../src/train/spec.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
@@ -204,6 +204,35 @@ describe('training', () => {
     const saved = await readRun(out);
     expect(saved.diverged_at_epoch).toBe(run.diverged_at_epoch);
     expect(saved.checkpoints.at(-1)?.epoch).toBe(run.diverged_at_epoch);
+  });
+
+  it('evaluates a fixed subset with eval_limit: the same images every epoch and run, training untouched', async () => {
+    const subset = evaluationIndices(64, 20);
+    expect(subset.length).toBe(20);
+    expect(new Set(subset).size).toBe(20);
+    expect([...subset]).toEqual([...subset].sort((a, b) => a - b));
+    expect([...evaluationIndices(64, 20)]).toEqual([...subset]);
+    expect([...evaluationIndices(5, 20)]).toEqual([0, 1, 2, 3, 4]);
+    expect([...evaluationIndices(5, null)]).toEqual([0, 1, 2, 3, 4]);
+
+    // A run with eval_limit 20 reports on the test images a run without a limit sees when its test set is those 20 images.
+    const config = resolveConfig({ ...base, arch: 'mlp', hidden: [16], epochs: 2 });
+    const dataset = quadrants(8, 8, 1, 128, 5);
+    const size = 8 * 8;
+    const testSubset = {
+      images: Float32Array.from([...subset].flatMap((i) => [...dataset.test.images.subarray(i * size, (i + 1) * size)])),
+      labels: Uint8Array.from(subset, (i) => dataset.test.labels[i]),
+      count: 20,
+    };
+    const limited = await trainRun({ ...config, eval_limit: 20 }, { out: tempDir(), dataset });
+    const reference = await trainRun(config, { out: tempDir(), dataset: { ...dataset, test: testSubset } });
+    expect(limited.history.map((e) => [e.test_loss, e.test_acc])).toEqual(reference.history.map((e) => [e.test_loss, e.test_acc]));
+    expect(limited.history.slice(1).map((e) => e.train_loss)).toEqual(reference.history.slice(1).map((e) => e.train_loss));
+    const twentieths = (acc: number | null) => Math.abs((acc as number) * 20 - Math.round((acc as number) * 20)) < 1e-9;
+    expect(limited.history.every((e) => twentieths(e.test_acc))).toBe(true);
+    // The epoch-0 training evaluation covers 20 of the 128 training images too.
+    expect(twentieths(limited.history[0].train_acc)).toBe(true);
+    expect(limited.history[0].train_loss).not.toBe(reference.history[0].train_loss);
   });
 
   it('keeps only the checkpoints asked for, and always the last', async () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers.js';
+import { runCli, runCliAsync, tempDir } from '../helpers.js';
 
 const GRID = `config:
   arch: mlp
@@ -31,6 +31,16 @@ function zooKilledAfter(grid: string, out: string, killAfter: number): Promise<v
     });
     child.on('exit', () => (finished >= killAfter ? done() : fail(new Error(`zoo exited after ${finished} runs`))));
   });
+}
+
+/** Trains a zoo of one run (the grid at lr 0.05) into a fresh directory. Returns the paths. */
+function oneRunZoo(): { dir: string; grid: string; out: string } {
+  const dir = tempDir();
+  const grid = join(dir, 'grid.yaml');
+  writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.05'));
+  const out = join(dir, 'zoo');
+  expect(runCli(['zoo', grid, '--out', out, '--quiet']).code).toBe(0);
+  return { dir, grid, out };
 }
 
 describe('epochgraph zoo', () => {
@@ -68,12 +78,25 @@ describe('epochgraph zoo', () => {
     expect(nothingLeft.stdout).toMatch(/0 trained now, 3 already done/);
   }, 240_000);
 
+  it('counts a run recorded before a setting existed as finished: missing keys read as their defaults', async () => {
+    const { grid, out } = oneRunZoo();
+    const withoutEvalLimit = (file: string, configs: (json: { config?: Record<string, unknown>; runs?: { config: Record<string, unknown> }[] }) => Record<string, unknown>[]) => {
+      const json = JSON.parse(readFileSync(file, 'utf8'));
+      for (const config of configs(json)) {
+        expect(config).toHaveProperty('eval_limit', null);
+        delete config.eval_limit;
+      }
+      writeFileSync(file, JSON.stringify(json));
+    };
+    withoutEvalLimit(join(out, 'run-0000', 'run.json'), (json) => [json.config as Record<string, unknown>]);
+    withoutEvalLimit(join(out, 'zoo.json'), (json) => (json.runs ?? []).map((run) => run.config));
+    expect((await runCliAsync(['zoo', grid, '--out', out])).stdout).toMatch(/0 trained now, 1 already done/);
+    const retrain = await runCliAsync(['train', '--arch', 'mlp', '--hidden', '16', '--epochs', '2', '--train-limit', '300', '--lr', '0.05', '--out', join(out, 'run-0000')]);
+    expect(retrain.stdout).toMatch(/already holds this finished run/);
+  }, 120_000);
+
   it('refuses to mix a different grid into an existing zoo, and reports grid errors with their line', () => {
-    const dir = tempDir();
-    const grid = join(dir, 'grid.yaml');
-    writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.05'));
-    const out = join(dir, 'zoo');
-    expect(runCli(['zoo', grid, '--out', out, '--quiet']).code).toBe(0);
+    const { dir, grid, out } = oneRunZoo();
     writeFileSync(grid, GRID.replace('lr: [0.05, 0.1, 0.2]', 'lr: 0.07'));
     const mixed = runCli(['zoo', grid, '--out', out]);
     expect(mixed.code).toBe(2);

@@ -4,11 +4,10 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import type { TrainConfig } from '../../checkpoint/run-config.js';
 import { RUN_FILE } from '../../checkpoint/run.js';
 import { parseCheckpointPolicy } from '../../train/checkpoint-policy.js';
-import { ConfigError, resolveConfig } from '../../train/config.js';
+import { ConfigError, recordsConfig, resolveConfig } from '../../train/config.js';
 import { formatNumber } from '../../util/format.js';
 import { addConfigOptions, configFromOptions } from '../config-options.js';
 import { UsageError } from '../options.js';
@@ -38,7 +37,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train one configuration and write it as a run directory (checkpoint per epoch + run.json)')
     .requiredOption('--out <dir>', 'run directory to write')
-    .option('--data-dir <dir>', 'directory with dataset files (full MNIST IDX, Fashion-MNIST, CIFAR-10 batches)')
+    .option('--data-dir <dir>', 'directory with dataset files (full MNIST or Fashion-MNIST IDX, CIFAR-10 batches)')
     .option('--keep-checkpoints <epochs>', 'checkpoints to keep: all, or a list like 0-5,last', 'all')
     .option('--force', 'retrain even if --out already holds a finished run')
     .option('--json', 'print progress as JSON lines on stdout')
@@ -46,8 +45,10 @@ export function registerTrain(program: Command): void {
   addConfigOptions(command).addHelpText(
     'after',
     `
---dataset mnist is the embedded 10,000 MNIST digits (8,000 train / 2,000 test) unless --data-dir
-holds the full IDX files; shapes is a generated 32x32 colour dataset.
+--dataset mnist is the embedded 10,000 MNIST digits (8,000 train / 2,000 test) and fashion-mnist
+the fashion-mnist package's images (60,000 train / 9,946 test, cached after the first load) unless
+--data-dir holds the IDX files; shapes is a generated 32x32 colour dataset. --eval-limit N evaluates
+a fixed subset of N images of each split instead of all of it.
 Examples:
   epochgraph train --arch lenet5 --epochs 10 --lr 0.05 --out runs/lenet
   epochgraph train --arch mlp --hidden 512,256 --optimizer adam --lr 1e-3 --dropout 0.2 --out runs/mlp
@@ -58,7 +59,7 @@ Examples:
     const keepCheckpoints = parseCheckpointPolicy(options.keepCheckpoints);
     const previous = await existingConfig(options.out);
     if (previous !== undefined && !options.force) {
-      if (isDeepStrictEqual(previous, config)) {
+      if (recordsConfig(previous, config)) {
         if (!options.quiet && !options.json) console.log(`${options.out} already holds this finished run (use --force to retrain)`);
         return;
       }

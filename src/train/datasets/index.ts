@@ -6,12 +6,13 @@ import { OptionError } from '../../errors.js';
 import { cifar10FromDir } from './cifar10.js';
 import { DatasetError } from './dataset.js';
 import type { Dataset } from './dataset.js';
+import { packagedFashionMnist } from './fashion-mnist.js';
 import { embeddedMnist, mnistFromIdx } from './mnist.js';
 import { shapesDataset } from './shapes.js';
 
 /** Options of `loadDataset`. */
 export interface LoadDatasetOptions {
-  /** Directory with the dataset's files (required for fashion-mnist and cifar10; full MNIST for mnist). */
+  /** Directory with the dataset's IDX files or batches (required for cifar10; optional for mnist and fashion-mnist). */
   dataDir?: string;
   /** Keep only the first N training images (after the fixed split), for quick experiments. */
   trainLimit?: number;
@@ -34,7 +35,8 @@ function limited(dataset: Dataset, trainLimit: number | undefined): Dataset {
 
 /**
  * Loads a dataset by name. `mnist` is the embedded 10,000 digits (8,000 train / 2,000
- * test) unless `dataDir` holds the full IDX files; `shapes` is generated. Loaded
+ * test) and `fashion-mnist` the `fashion-mnist` package's images (60,000 train / 9,946
+ * test), unless `dataDir` holds the IDX files; `shapes` is generated. Loaded
  * datasets are cached per process (a zoo worker trains many runs on one dataset).
  * Returns the dataset; throws `DatasetError` for an unknown name or missing files.
  */
@@ -47,8 +49,7 @@ export async function loadDataset(name: string, options: LoadDatasetOptions = {}
         dataset = options.dataDir ? await mnistFromIdx('mnist', options.dataDir) : embeddedMnist();
         break;
       case 'fashion-mnist':
-        if (!options.dataDir) throw new OptionError('dataDir', 'fashion-mnist needs the directory of its IDX files (`epochgraph datasets download fashion-mnist` writes them)');
-        dataset = await mnistFromIdx('fashion-mnist', options.dataDir);
+        dataset = options.dataDir ? await mnistFromIdx('fashion-mnist', options.dataDir) : await packagedFashionMnist();
         break;
       case 'cifar10':
         if (!options.dataDir) throw new OptionError('dataDir', 'cifar10 needs the directory of its binary batches (`epochgraph datasets download cifar10` writes them)');
