@@ -21,9 +21,13 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   zoo: [...BASE, 'checkpoint', 'graph', 'train'],
   // Importers turn published zoos into run directories, as train and zoo make them.
   importers: [...BASE, 'checkpoint', 'graph'],
+  // The client of the pruning service writes checkpoints (safetensors in PyTorch's layout) and nothing else.
+  client: [...BASE, 'checkpoint'],
+  // The pruning service stores runs, predicts with a model file and decides with the policies; it owns no stage.
+  service: [...BASE, ...STAGES.filter((s) => s !== 'report'), 'client'],
   // The library's entry point re-exports every stage, never the command line.
   index: [...BASE, ...STAGES],
-  cli: [...BASE, ...STAGES, 'train', 'zoo', 'importers'],
+  cli: [...BASE, ...STAGES, 'train', 'zoo', 'importers', 'service'],
 };
 
 interface Import {

@@ -19,6 +19,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerProperties } from './commands/properties.js';
 import { registerReport } from './commands/report.js';
+import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
 import { commandLineMessage } from './options.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerInspect(program);
   registerImport(program);
+  registerServe(program);
   return program;
 }
 
