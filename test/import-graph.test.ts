@@ -1,6 +1,6 @@
 /**
  * The import graph of src/ follows the pipeline (docs/architecture.md): checkpoint ->
- * graph -> properties -> summary -> predict -> report, each stage importing only earlier
+ * graph -> properties -> summary -> predict -> prune -> report, each stage importing only earlier
  * ones and the base (util, errors); train, zoo and the importers produce runs from the
  * stages up to the graph; the command line sits on top and nothing imports it.
  */
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(import.meta.dirname, '..', 'src');
 const BASE = ['util', 'errors'];
-const STAGES = ['checkpoint', 'graph', 'properties', 'summary', 'predict', 'report'];
+const STAGES = ['checkpoint', 'graph', 'properties', 'summary', 'predict', 'prune', 'report'];
 
 /** What each part of src/ may import (besides itself). */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
