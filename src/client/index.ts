@@ -94,7 +94,7 @@ export class EpochgraphClient {
   async putEpoch(run: string, epoch: number, checkpoint: Uint8Array, options: PutEpochOptions = {}): Promise<EpochAnswer> {
     const format = options.format ?? 'safetensors';
     const path = `/v1/runs/${encodeURIComponent(run)}/epochs/${epoch}`;
-    const body = new Blob([checkpoint], { type: CONTENT_TYPES[format] });
+    const body = new Blob([checkpoint as Uint8Array<ArrayBuffer>], { type: CONTENT_TYPES[format] });
     if (options.config !== undefined) {
       // The config travels in the JSON part of a form, beside the checkpoint.
       return this.request<EpochAnswer>('PUT', path, () => {

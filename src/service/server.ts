@@ -73,6 +73,8 @@ export interface Service {
   readonly app: FastifyInstance;
   readonly store: RunStore;
   readonly metrics: ServiceMetrics;
+  /** The feature-extraction queue. */
+  readonly queue: BoundedQueue;
   /** Starts listening. Returns the address (`http://host:port`). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting requests, finishes those in flight and every write. */
@@ -208,7 +210,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   /** Each run's last decision, as answered. */
   const decisions = new Map<string, { epoch: number; prune: boolean; reason: string }>();
 
-  const app = Fastify({ logger: false, bodyLimit: maxBodyBytes, requestTimeout: requestTimeoutMs, connectionTimeout: requestTimeoutMs, return503OnClosing: true, forceCloseConnections: 'idle' });
+  // Parameters up to 256 characters reach the handlers, whose own rules (run names: 128) explain a refusal.
+  const app = Fastify({ logger: false, maxParamLength: 256, bodyLimit: maxBodyBytes, requestTimeout: requestTimeoutMs, connectionTimeout: requestTimeoutMs, return503OnClosing: true, forceCloseConnections: 'idle' });
   await app.register(fastifyMultipart);
   for (const type of Object.keys(CHECKPOINT_CONTENT_TYPES)) app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body));
 
@@ -219,6 +222,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     if (match === null || !tokenMatches(match[1], token)) {
       throw new ServiceError(401, 'unauthorized', header === '' ? 'this service needs a bearer token (Authorization: Bearer <token>)' : 'the bearer token is not the service\'s', { 'WWW-Authenticate': 'Bearer' });
     }
+  });
+  // While stopping, answers close their connection, so that a keep-alive client does not hold the shutdown up.
+  let closing = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -354,10 +362,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     app,
     store,
     metrics,
+    queue,
     async listen(port = DEFAULTS.port, host = DEFAULTS.host) {
       return app.listen({ port, host });
     },
     async close() {
+      closing = true;
       await app.close();
       await store.settled();
     },

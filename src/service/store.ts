@@ -31,7 +31,6 @@ export const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const INCOMING = '.incoming';
 /** The service's state file of a run. */
 export const SERVICE_FILE = 'service.json';
-const METRICS = ['train_loss', 'train_acc', 'test_loss', 'test_acc'] as const;
 
 /** The metrics of one epoch, as the upload gave them; losses may be non-finite (divergence). */
 export interface EpochMetrics {
@@ -116,7 +115,7 @@ export function parseEpoch(text: string): number {
  * (a diverged run); accuracies are fractions in [0, 1]. Throws `ServiceError` 400 naming the metric.
  */
 export function parseMetrics(source: Readonly<Record<string, unknown>>): EpochMetrics {
-  const read = (key: (typeof METRICS)[number]): number | null => {
+  const read = (key: keyof EpochMetrics): number | null => {
     const raw = source[key];
     if (raw === undefined || raw === null || raw === '' || raw === 'null') return null;
     let value: number;
