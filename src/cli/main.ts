@@ -18,6 +18,7 @@ import { registerInspectRun } from './commands/inspect-run.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerProperties } from './commands/properties.js';
+import { registerPruneReplay } from './commands/prune-replay.js';
 import { registerReport } from './commands/report.js';
 import { registerTrain } from './commands/train.js';
 import { registerZoo } from './commands/zoo.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerEvaluate(program);
   registerFit(program);
   registerPredict(program);
+  registerPruneReplay(program);
   registerReport(program);
   registerInspect(program);
   registerImport(program);
