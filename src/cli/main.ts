@@ -18,6 +18,7 @@ import { registerInspectRun } from './commands/inspect-run.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerProperties } from './commands/properties.js';
+import { registerPruneReplay } from './commands/prune-replay.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerEvaluate(program);
   registerFit(program);
   registerPredict(program);
+  registerPruneReplay(program);
   registerReport(program);
   registerInspect(program);
   registerImport(program);

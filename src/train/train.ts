@@ -11,7 +11,9 @@
  * - Divergence: a non-finite minibatch loss ends training; the epoch is recorded with
  *   train_loss null, its weights are checkpointed, and run.json carries diverged_at_epoch.
  * - Determinism: initial weights, shuffling and dropout all derive from `config.seed`,
- *   and the wasm backend runs single-threaded, so a configuration reproduces exactly.
+ *   and the wasm backend runs single-threaded, so a configuration reproduces exactly:
+ *   checkpoints byte for byte, run.json but for the wall-clock `seconds` of its history
+ *   (each epoch's training, evaluation and checkpoint, which pruning replays weigh).
  * - run.json is written last and atomically: a directory without it is an unfinished run.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -57,17 +59,16 @@ export interface TrainOptions {
   onProgress?: (event: TrainProgress) => void;
 }
 
-/** What run.json records beyond the format's required fields. Everything in it is deterministic. */
+/** What run.json records beyond the format's required fields. Everything in it but the history's `seconds` is deterministic. */
 export interface TrainedRun extends RunManifest {
   /** The graph engine's architecture spec of the trained network. */
   readonly architecture: ArchitectureSpec;
   readonly training: { readonly backend: string; readonly keep_checkpoints: string };
 }
 
-/** Wall-clock timings, kept out of run.json (in timing.json) so that run.json reproduces byte for byte. */
+/** The run's total wall-clock time (loading the data included), in timing.json; each epoch's is in run.json's history. */
 export interface RunTiming {
   readonly seconds: number;
-  readonly epoch_seconds: readonly number[];
 }
 
 export const TIMING_FILE = 'timing.json';
@@ -199,7 +200,6 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   };
 
   const history: HistoryEntry[] = [];
-  const epochSeconds: number[] = [];
   let divergedAt: number | undefined;
   try {
     const initialTrain = evaluate(model, dataset, dataset.train);
@@ -232,14 +232,13 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
         options.onProgress?.({ type: 'batch', epoch, batch: b + 1, batches });
       }
       const test = evaluate(model, dataset, dataset.test);
-      const entry: HistoryEntry =
-        divergedAt === undefined
-          ? { epoch, train_loss: lossSum / seen, train_acc: correct / seen, test_loss: test.loss, test_acc: test.acc }
-          : { epoch, train_loss: null, train_acc: seen > 0 ? correct / seen : null, test_loss: test.loss, test_acc: test.acc };
-      history.push(entry);
       await saveCheckpoint(epoch);
       const seconds = (performance.now() - epochStart) / 1000;
-      epochSeconds.push(seconds);
+      const entry: HistoryEntry =
+        divergedAt === undefined
+          ? { epoch, train_loss: lossSum / seen, train_acc: correct / seen, test_loss: test.loss, test_acc: test.acc, seconds }
+          : { epoch, train_loss: null, train_acc: seen > 0 ? correct / seen : null, test_loss: test.loss, test_acc: test.acc, seconds };
+      history.push(entry);
       options.onProgress?.({ type: 'epoch', epoch, epochs: config.epochs, entry, seconds });
       if (divergedAt !== undefined) break;
     }
@@ -256,7 +255,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     architecture,
     training: { backend: tf.getBackend(), keep_checkpoints: policy.text },
   };
-  const timing: RunTiming = { seconds: (performance.now() - started) / 1000, epoch_seconds: epochSeconds };
+  const timing: RunTiming = { seconds: (performance.now() - started) / 1000 };
   await writeFileAtomic(join(options.out, TIMING_FILE), `${JSON.stringify(timing, null, 2)}\n`);
   await writeFileAtomic(join(options.out, RUN_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return { ...manifest, timing };
