@@ -99,7 +99,7 @@ async function load(base: string, sources: readonly string[]): Promise<Upload[]>
     for (let epoch = 0; epoch <= EPOCHS; epoch++) {
       bytes.set(`${source}/${epoch}`, readFileSync(join(source, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}.safetensors`)));
       const h = history.find((e) => e.epoch === epoch) as Record<string, number>;
-      metrics.set(`${source}/${epoch}`, new URLSearchParams({ train_loss: String(h.train_loss), train_acc: String(h.train_acc), test_loss: String(h.test_loss), test_acc: String(h.test_acc), ...(epoch === EPOCHS ? { final: 'true' } : {}) }).toString());
+      metrics.set(`${source}/${epoch}`, new URLSearchParams({ train_loss: String(h.train_loss), train_acc: String(h.train_acc), test_loss: String(h.test_loss), test_acc: String(h.test_acc), ...(h.seconds === undefined ? {} : { seconds: String(h.seconds) }), ...(epoch === EPOCHS ? { final: 'true' } : {}) }).toString());
     }
   }
   const uploads: Upload[] = [];

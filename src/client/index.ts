@@ -27,6 +27,8 @@ export interface EpochMetrics {
   readonly train_acc?: number | null;
   readonly test_loss?: number | null;
   readonly test_acc?: number | null;
+  /** Wall-clock seconds the epoch took (lets prune-replay count the time a policy saves). */
+  readonly seconds?: number;
 }
 
 /** The service's answer to an upload. `predicted`, `lower` and `upper` are present once the model's window is complete. */

@@ -38,6 +38,8 @@ export interface EpochMetrics {
   readonly train_acc: number | null;
   readonly test_loss: number | null;
   readonly test_acc: number | null;
+  /** Wall-clock seconds the epoch took, when the client measured it (the replay's time saved). */
+  readonly seconds?: number;
 }
 
 /** One uploaded epoch. */
@@ -112,10 +114,11 @@ export function parseEpoch(text: string): number {
 /**
  * Reads one epoch's metrics from `source` (query parameters as text, or a parsed JSON
  * object). Each is optional (absent or null: not measured). Losses may be `nan`/`inf`
- * (a diverged run); accuracies are fractions in [0, 1]. Throws `ServiceError` 400 naming the metric.
+ * (a diverged run); accuracies are fractions in [0, 1]; `seconds`, the epoch's wall-clock
+ * time, is a number >= 0. Throws `ServiceError` 400 naming the metric.
  */
 export function parseMetrics(source: Readonly<Record<string, unknown>>): EpochMetrics {
-  const read = (key: keyof EpochMetrics): number | null => {
+  const read = (key: Exclude<keyof EpochMetrics, 'seconds'>): number | null => {
     const raw = source[key];
     if (raw === undefined || raw === null || raw === '' || raw === 'null') return null;
     let value: number;
@@ -127,13 +130,22 @@ export function parseMetrics(source: Readonly<Record<string, unknown>>): EpochMe
     if (isAccuracy && !(value >= 0 && value <= 1)) throw new ServiceError(400, 'bad_metric', `${key} = ${value} is not a fraction in [0, 1] (send accuracies as fractions)`);
     return value;
   };
-  return { train_loss: read('train_loss'), train_acc: read('train_acc'), test_loss: read('test_loss'), test_acc: read('test_acc') };
+  const seconds = source.seconds === undefined || source.seconds === null || source.seconds === '' ? undefined : Number(source.seconds);
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds >= 0)) throw new ServiceError(400, 'bad_metric', `seconds must be a number >= 0, got ${JSON.stringify(printable(String(source.seconds).slice(0, 40)))}`);
+  return { train_loss: read('train_loss'), train_acc: read('train_acc'), test_loss: read('test_loss'), test_acc: read('test_acc'), ...(seconds === undefined ? {} : { seconds }) };
 }
 
 /** The history entry of metrics: non-finite values become null, as run.json spells them. */
 function historyEntry(epoch: number, metrics: EpochMetrics): HistoryEntry {
   const finite = (v: number | null) => (v !== null && Number.isFinite(v) ? v : null);
-  return { epoch, train_loss: finite(metrics.train_loss), train_acc: finite(metrics.train_acc), test_loss: finite(metrics.test_loss), test_acc: finite(metrics.test_acc) };
+  return {
+    epoch,
+    train_loss: finite(metrics.train_loss),
+    train_acc: finite(metrics.train_acc),
+    test_loss: finite(metrics.test_loss),
+    test_acc: finite(metrics.test_acc),
+    ...(metrics.seconds === undefined ? {} : { seconds: metrics.seconds }),
+  };
 }
 
 /** Whether the metrics say the run diverged at this epoch (a loss that is not finite). */

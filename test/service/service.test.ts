@@ -48,10 +48,10 @@ function checkpointOf(runDir: string, epoch: number): Uint8Array {
   return readFileSync(join(runDir, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}.safetensors`));
 }
 
-/** The metrics of epoch `epoch` of a trained run, as query parameters. */
+/** The metrics of epoch `epoch` of a trained run (with the seconds it took), as query parameters. */
 function metricsOf(runDir: string, epoch: number): Record<string, string> {
   const entry = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).history.find((h: { epoch: number }) => h.epoch === epoch);
-  return Object.fromEntries(['train_loss', 'train_acc', 'test_loss', 'test_acc'].map((k) => [k, String(entry[k])]));
+  return Object.fromEntries(['train_loss', 'train_acc', 'test_loss', 'test_acc', 'seconds'].filter((k) => entry[k] !== undefined).map((k) => [k, String(entry[k])]));
 }
 
 interface Answer {

@@ -20,11 +20,12 @@ describe('RunStore', () => {
     const store = await RunStore.open(dir);
     const put = (epoch: number, metrics = NONE) => store.withRun('cnn', () => store.putEpoch({ run: 'cnn', epoch, format: 'pytorch', bytes: CNN, metrics }));
     expect((await put(0, { ...NONE, test_acc: 0.1 })).outcome).toBe('stored');
-    expect((await put(3, parseMetrics({ train_loss: 'nan', test_acc: '0.1' }))).outcome).toBe('stored');
+    expect((await put(3, parseMetrics({ train_loss: 'nan', test_acc: '0.1', seconds: '12.5' }))).outcome).toBe('stored');
     const run = await readRun(join(dir, 'cnn'));
     expect(run.checkpoints.map((c) => [c.epoch, c.format, c.path.endsWith('.pt')])).toEqual([[0, 'pytorch', true], [3, 'pytorch', true]]);
     expect(run.history.map((h) => [h.epoch, h.train_loss, h.test_acc])).toEqual([[0, null, 0.1], [3, null, 0.1]]);
     expect(run.diverged_at_epoch).toBe(3);
+    expect(run.history.map((h) => h.seconds)).toEqual([undefined, 12.5]);
     await store.withRun('cnn', () => store.setState('cnn', { pruned: true }));
     const reopened = await RunStore.open(dir);
     expect(reopened.list().map((r) => [r.name, r.state.pruned, r.run.checkpoints.length])).toEqual([['cnn', true, 2]]);
