@@ -5,6 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { EpochgraphClient, ServiceRequestError } from '../../src/client/index.js
 import { listZoo, readRun } from '../../src/checkpoint/run.js';
 import { METHODS, blocksOf } from '../../src/predict/evaluate-methods.js';
 import { evaluationSpec, zooFeatureTable } from '../../src/predict/evaluation.js';
+import { writeModelFile } from '../../src/predict/model-file.js';
 import type { ModelFile } from '../../src/predict/model-file.js';
 import { fitModel, predictRuns } from '../../src/predict/model-use.js';
 import { parsePolicy } from '../../src/prune/policies.js';
@@ -19,7 +21,7 @@ import { createService } from '../../src/service/server.js';
 import type { Service } from '../../src/service/server.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { trainRun } from '../../src/train/train.js';
-import { brightnessDataset, listFiles, rawSafetensors, tempDir, temporaries } from '../helpers.js';
+import { brightnessDataset, listFiles, rawSafetensors, runCli, tempDir, temporaries } from '../helpers.js';
 
 const EPOCHS = 4;
 let model: ModelFile;
@@ -366,5 +368,48 @@ describe('epochgraph serve: tokens, back-pressure and shutdown', () => {
     expect(Buffer.from(readFileSync(join(data, 'slow', 'checkpoints', 'epoch-0000.safetensors'))).equals(Buffer.from(bytes))).toBe(true);
     expect((await readRun(join(data, 'slow'))).history).toHaveLength(1);
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('the serve command', () => {
+  it('listens on loopback, prints its address, serves, and exits 0 on SIGTERM', async () => {
+    const modelFile = join(tempDir(), 'model.json');
+    await writeModelFile(modelFile, model);
+    const data = join(tempDir(), 'sweep');
+    const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+    const child = spawn(process.execPath, [cli, 'serve', '--model', modelFile, '--data', data, '--port', '0', '--policy', 'median'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const base = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /^epochgraph serve: (http:\/\/127\.0\.0\.1:\d+) \(model .*policy median:/m.exec(stderr);
+        if (match) resolve(match[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+    });
+    expect((await upload(base, 'run', live[0], 0)).status).toBe(201);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/SIGTERM: finishing requests in flight\nepochgraph serve: stopped\n$/);
+    expect((await readRun(join(data, 'run'))).checkpoints).toHaveLength(1);
+  });
+
+  it('refuses bad flags with one line naming the flag', async () => {
+    const modelFile = join(tempDir(), 'model.json');
+    await writeModelFile(modelFile, model);
+    const data = tempDir();
+    const cases: [string[], RegExp][] = [
+      [['--port', '70000'], /--port: expected 0 to 65535, got 70000/],
+      [['--policy', 'bogus'], /--policy: unknown policy "bogus"/],
+      [['--max-body-mb', '0'], /--max-body-mb: expected a positive integer, got 0/],
+      [['--token', ''], /--token: the token is empty/],
+    ];
+    for (const [flags, message] of cases) {
+      const { code, stderr } = runCli(['serve', '--model', modelFile, '--data', data, ...flags]);
+      expect(code).toBe(2);
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(message);
+    }
   });
 });
