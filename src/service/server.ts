@@ -25,12 +25,13 @@ import type { EpochAnswer } from '../client/index.js';
 import { EpochgraphError, OptionError, WriteError } from '../errors.js';
 import { readRolledGraph } from '../graph/rolled.js';
 import type { ModelFile } from '../predict/model-file.js';
-import { modelLayers, predictRuns } from '../predict/model-use.js';
+import { modelLayers } from '../predict/model-use.js';
 import type { PrunePolicy, RunView } from '../prune/policy.js';
 import { formatEpochs } from '../util/epochs.js';
 import { printable } from '../util/format.js';
 import { ServiceError } from './errors.js';
 import { ServiceMetrics } from './metrics.js';
+import { PredictionWorker } from './prediction-worker.js';
 import { BoundedQueue } from './queue.js';
 import { RunStore, checkRunName, parseEpoch, parseMetrics } from './store.js';
 import type { EpochMetrics, StoredRun } from './store.js';
@@ -207,6 +208,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
   });
   const metrics = new ServiceMetrics();
+  const worker = new PredictionWorker(model);
   /** Each run's last decision, as answered. */
   const decisions = new Map<string, { epoch: number; prune: boolean; reason: string }>();
 
@@ -316,12 +318,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         const place = ticket ?? queue.reserve();
         if (place !== undefined) {
           metrics.queueWaiting.set(queue.depth.waiting);
-          const [prediction] = (
-            await place.run(async () => {
-              metrics.queueRunning.set(queue.depth.running);
-              return (await predictRuns(model, [join(store.dir, name)])).predictions;
-            })
-          ).map(({ predicted, lower, upper }) => ({ predicted, lower, upper }));
+          const { predicted, lower, upper } = await place.run(async () => {
+            metrics.queueRunning.set(queue.depth.running);
+            return worker.predict(join(store.dir, name));
+          });
+          const prediction = { predicted, lower, upper };
           metrics.queueWaiting.set(queue.depth.waiting);
           metrics.queueRunning.set(queue.depth.running);
           metrics.predictions.inc();
@@ -370,6 +371,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       closing = true;
       await app.close();
       await store.settled();
+      await worker.close();
     },
   };
 }
