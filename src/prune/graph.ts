@@ -9,8 +9,10 @@
  * - `floor`, an absolute bar (0: none).
  * With fewer than k other runs to compare, only the floor applies. The interval is the
  * model's conformal interval (90% by default), so a run is stopped only when even an
- * optimistic reading of its prediction misses the bar: the policy trades compute for the
- * risk of stopping a good run through k and the interval's coverage.
+ * optimistic reading of its prediction misses the bar. `optimism` moves that reading
+ * inside the interval: the run's value is predicted + optimism (upper - predicted), 1 the
+ * upper bound (the default), 0 the point prediction. The policy trades compute for the
+ * risk of stopping a good run through k, the optimism and the interval's coverage.
  *
  * This is the early-stopping use of a performance predictor, as in learning-curve
  * extrapolation (Domhan et al. 2015: stop when the run is unlikely to beat the best so
@@ -34,13 +36,16 @@ export interface GraphPolicyOptions {
   k: number;
   /** Stop any run whose upper bound is below this accuracy (0: no floor). */
   floor: number;
+  /** Where in the interval a run is read when compared with the k-th best: 1 the upper bound, 0 the prediction. */
+  optimism: number;
 }
 
-export const DEFAULTS: Readonly<GraphPolicyOptions> = Object.freeze({ k: 3, floor: 0 });
+export const DEFAULTS: Readonly<GraphPolicyOptions> = Object.freeze({ k: 3, floor: 0, optimism: 1 });
 
 const RULES: Readonly<Record<keyof GraphPolicyOptions, SettingRule>> = {
   k: { integer: true, min: 1 },
   floor: { integer: false, min: 0, max: 1 },
+  optimism: { integer: false, min: 0, max: 1 },
 };
 
 /** The graph policy with `options` over `DEFAULTS`. Throws `OptionError` (field `policy`) for an invalid setting. */
@@ -62,10 +67,12 @@ export function graphPolicy(options: Partial<GraphPolicyOptions> = {}): PrunePol
         .sort((a, b) => b - a);
       if (seen.length < settings.k) return { prune: false, reason: `${seen.length} runs to compare, ${settings.k} needed` };
       const bar = seen[settings.k - 1];
+      const value = prediction.predicted + settings.optimism * (upper - prediction.predicted);
+      const read = settings.optimism === 1 ? 'upper bound' : settings.optimism === 0 ? 'prediction' : `optimistic reading (${settings.optimism})`;
       const versus = `the ${settings.k === 1 ? 'best' : `#${settings.k}`} accuracy ${formatNumber(bar)} of ${seen.length} runs so far`;
-      return upper < bar
-        ? { prune: true, reason: `upper bound ${formatNumber(upper)} below ${versus}` }
-        : { prune: false, reason: `upper bound ${formatNumber(upper)} at or above ${versus}` };
+      return value < bar
+        ? { prune: true, reason: `${read} ${formatNumber(value)} below ${versus}` }
+        : { prune: false, reason: `${read} ${formatNumber(value)} at or above ${versus}` };
     },
   };
 }

@@ -134,6 +134,16 @@ describe('graph (predicted interval against the best so far)', () => {
     expect(graphPolicy({ k: 3 }).decide(run('r', [0.5], 'running', p(0.1)), others).reason).toBe('2 runs to compare, 3 needed');
   });
 
+  it('reads the run at its prediction, its upper bound or in between as its optimism says', () => {
+    const others = [run('done', [0.8], 'finished')];
+    // Prediction 0.7, upper bound 0.9: read at 0.7 (optimism 0), 0.78 (0.4), 0.82 (0.6), 0.9 (1).
+    const r = run('r', [0.5], 'running', p(0.7, 0.2));
+    expect(graphPolicy({ k: 1, optimism: 0 }).decide(r, others).reason).toMatch(/^prediction 0.7 below the best accuracy 0.8/);
+    expect(graphPolicy({ k: 1, optimism: 0.4 }).decide(r, others).prune).toBe(true);
+    expect(graphPolicy({ k: 1, optimism: 0.6 }).decide(r, others).prune).toBe(false);
+    expect(graphPolicy({ k: 1 }).decide(r, others).reason).toMatch(/^upper bound 0.9 at or above the best accuracy 0.8 of 1 runs so far$/);
+  });
+
   it('stops below the floor even with nothing to compare', () => {
     expect(graphPolicy({ floor: 0.5 }).decide(run('r', [0.3], 'running', p(0.4)), []).prune).toBe(true);
     expect(graphPolicy({ floor: 0.5 }).decide(run('r', [0.3], 'running', p(0.47)), []).prune).toBe(false);
