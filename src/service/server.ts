@@ -213,12 +213,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const decisions = new Map<string, { epoch: number; prune: boolean; reason: string }>();
 
   // Parameters up to 256 characters reach the handlers, whose own rules (run names: 128) explain a refusal.
-  const app = Fastify({ logger: false, maxParamLength: 256, bodyLimit: maxBodyBytes, requestTimeout: requestTimeoutMs, connectionTimeout: requestTimeoutMs, return503OnClosing: true, forceCloseConnections: 'idle' });
+  // The timeout bounds receiving a request (headers and body), checked every half timeout (at most 30 s);
+  // no socket inactivity timeout, which would also cut an answer waiting for a long feature extraction.
+  const app = Fastify({
+    logger: false,
+    maxParamLength: 256,
+    bodyLimit: maxBodyBytes,
+    requestTimeout: requestTimeoutMs,
+    // Node enforces requestTimeout only when headersTimeout is no longer, and both must be given at creation.
+    http: { requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeoutMs / 2))) },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
   await app.register(fastifyMultipart);
   for (const type of Object.keys(CHECKPOINT_CONTENT_TYPES)) app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body));
 
   app.addHook('onRequest', async (request) => {
-    if (token === undefined || request.url === '/healthz') return;
+    if (token === undefined || request.routeOptions.url === '/healthz') return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer (.+)$/.exec(header);
     if (match === null || !tokenMatches(match[1], token)) {
@@ -305,31 +316,29 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         metrics.rejected.inc();
         throw new ServiceError(503, 'busy', `the feature queue is full (${queue.capacity} waiting); retry in ${DEFAULTS.retryAfterSeconds} s`, { 'Retry-After': String(DEFAULTS.retryAfterSeconds) });
       }
-      let result;
       try {
-        result = await store.putEpoch({ run: name, epoch, format: upload.format, bytes: upload.bytes, metrics: upload.metrics, ...(upload.config ? { config: upload.config } : {}) });
-      } catch (error) {
-        ticket?.release();
-        throw error;
-      }
-      let stored = result.stored;
-      if (upload.final && !stored.state.finished) stored = await store.setState(name, { ...stored.state, finished: true });
-      if (stored.state.prediction === undefined && windowComplete(stored)) {
-        const place = ticket ?? queue.reserve();
-        if (place !== undefined) {
-          metrics.queueWaiting.set(queue.depth.waiting);
-          const { predicted, lower, upper } = await place.run(async () => {
+        const result = await store.putEpoch({ run: name, epoch, format: upload.format, bytes: upload.bytes, metrics: upload.metrics, ...(upload.config ? { config: upload.config } : {}) });
+        let stored = result.stored;
+        if (upload.final && !stored.state.finished) stored = await store.setState(name, { ...stored.state, finished: true });
+        if (stored.state.prediction === undefined && windowComplete(stored)) {
+          const place = ticket ?? queue.reserve();
+          if (place !== undefined) {
+            metrics.queueWaiting.set(queue.depth.waiting);
+            const { predicted, lower, upper } = await place.run(async () => {
+              metrics.queueRunning.set(queue.depth.running);
+              return worker.predict(join(store.dir, name));
+            });
+            metrics.queueWaiting.set(queue.depth.waiting);
             metrics.queueRunning.set(queue.depth.running);
-            return worker.predict(join(store.dir, name));
-          });
-          const prediction = { predicted, lower, upper };
-          metrics.queueWaiting.set(queue.depth.waiting);
-          metrics.queueRunning.set(queue.depth.running);
-          metrics.predictions.inc();
-          stored = await store.setState(name, { ...stored.state, prediction });
+            metrics.predictions.inc();
+            stored = await store.setState(name, { ...stored.state, prediction: { predicted, lower, upper } });
+          }
         }
-      } else ticket?.release();
-      return { outcome: result.outcome, answer: await decide(stored) };
+        return { outcome: result.outcome, answer: await decide(stored) };
+      } finally {
+        // A place not used (the epoch was refused, or completed nothing) goes back; after a run this does nothing.
+        ticket?.release();
+      }
     });
     await reply.code(outcome === 'stored' ? 201 : 200).send(answer);
   });

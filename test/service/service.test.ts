@@ -344,6 +344,25 @@ describe('epochgraph serve: tokens, back-pressure and shutdown', () => {
     }
   });
 
+  it('cuts off a client that stalls in the middle of its upload after the request timeout, storing nothing', async () => {
+    const { service, base, data } = await start({ requestTimeoutMs: 600 });
+    try {
+      const before = listFiles(data);
+      const started = performance.now();
+      const status = await new Promise<number>((resolve) => {
+        const req = httpRequest(`${base}/v1/runs/stall/epochs/0`, { method: 'PUT', headers: { 'content-type': 'application/x-safetensors', 'content-length': 1000 } }, (res) => resolve(res.statusCode ?? 0));
+        req.on('error', () => resolve(-1));
+        req.write(new Uint8Array(100));
+      });
+      expect(status).toBe(408);
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(listFiles(data)).toEqual(before);
+      expect((await send(base, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await service.close();
+    }
+  });
+
   it('finishes an upload in flight when closed, then refuses new connections', async () => {
     const { service, base, data } = await start();
     const bytes = checkpointOf(live[0], 0);
