@@ -217,7 +217,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // no socket inactivity timeout, which would also cut an answer waiting for a long feature extraction.
   const app = Fastify({
     logger: false,
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     bodyLimit: maxBodyBytes,
     requestTimeout: requestTimeoutMs,
     // Node enforces requestTimeout only when headersTimeout is no longer, and both must be given at creation.
