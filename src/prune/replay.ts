@@ -20,7 +20,6 @@
  * the evaluation's grouped folds, never on the run itself, standing for a model fitted
  * before the sweep on other runs.
  */
-import { readFile } from 'node:fs/promises';
 import { readRun } from '../checkpoint/run.js';
 import type { HistoryEntry } from '../checkpoint/run.js';
 import { EpochgraphError } from '../errors.js';
@@ -33,7 +32,7 @@ import type { ModelFile } from '../predict/model-file.js';
 import { fittableMethod, modelPredictions } from '../predict/model-use.js';
 import type { Prediction } from '../predict/pipeline.js';
 import type { FeatureTable } from '../summary/table.js';
-import { printable } from '../util/format.js';
+import { readJsonFile } from '../util/json-file.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import type { Observation, PredictionInterval, PrunePolicy, RunState, RunView } from './policy.js';
 
@@ -373,14 +372,7 @@ export function replayFile(zoos: readonly string[], prepared: ZooReplay, judge: 
  * unreadable or malformed.
  */
 export async function readReplayFile(file: string): Promise<ReplayFile> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new EpochgraphError(`${file}: ${code ? `cannot read (${code})` : `not a replay file (${printable((error as Error).message)})`}`);
-  }
-  const replay = value as Partial<ReplayFile>;
+  const replay = (await readJsonFile(file, 'replay file')) as Partial<ReplayFile>;
   const numeric = ['epoch_share', 'time_saved', 'regret', 'best_found', 'best_in_zoo'] as const;
   const valid =
     typeof replay === 'object' && replay !== null && Array.isArray(replay.outcomes) && Array.isArray(replay.zoos) && typeof replay.judge === 'string' &&

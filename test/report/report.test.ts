@@ -279,7 +279,7 @@ describe('epochgraph report and inspect', () => {
       [['report', zoo, '--folds', '0', '--out', out], /--folds: expected a positive integer/],
       [['report', zoo, '--out', notEmpty], /is not empty and holds no earlier report/],
       [['report', zoo, '--model', join(zoo, 'mlp-0', 'run.json'), '--out', out], /not an epochgraph model file/],
-      [['report', zoo, '--replay', join(zoo, 'mlp-0', 'run.json'), '--out', out], /run\.json: not a replay file \(write one with epochgraph prune-replay --json\)$/],
+      [['report', zoo, '--replay', join(zoo, 'mlp-0', 'run.json'), '--out', out], /run\.json: not a replay file \(write one with epochgraph prune-replay --json\)/],
       [['inspect', zoo, '--out', out], /run\.json: missing/],
       [['inspect', runs[0], '--epochs', '0-9', '--out', out], /no checkpoint for epoch 4/],
     ];
