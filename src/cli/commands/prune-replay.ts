@@ -82,13 +82,14 @@ export function registerPruneReplay(program: Command): void {
       'after',
       `
 Policies (settings and defaults):
-${POLICIES.map((p) => `  ${`${p.name}:${Object.entries(p.defaults).map(([k, v]) => `${k}=${Number.isNaN(v) ? 'chance+0.1' : v}`).join(',')}`.padEnd(52)} ${p.description}`).join('\n')}
+${POLICIES.map((p) => `  ${p.name}:${Object.entries(p.defaults).map(([k, v]) => `${k}=${Number.isNaN(v) ? 'chance+0.1' : v}`).join(',')}\n      ${p.description}`).join('\n')}
   ${Object.entries(POLICY_ALIASES).map(([alias, name]) => `${alias} is another name for ${name}`).join('; ')}
 
-Runs arrive in an order drawn from --seed (--orders n: n orders, summarised); every policy replays
-the same order, seeing at each epoch only what a live sweep would have seen. Time saved is counted from each epoch's "seconds"
-in run.json, or from epochs when a run lacks them. Regret: the zoo's best final accuracy minus the
-best among runs not stopped. Good runs: the top quarter by final accuracy.
+Runs arrive in an order drawn from --seed (--orders n: n orders, summarised); every policy
+replays the same order, seeing at each epoch only what a live sweep would have seen. Time saved
+is counted from each epoch's "seconds" in run.json, or from epochs when a run lacks them.
+Regret: the zoo's best final accuracy minus the best among runs not stopped. Good runs: the top
+quarter by final accuracy. docs/pruning.md says more.
 Examples:
   epochgraph prune-replay zoo
   epochgraph prune-replay zoo --policy graph:k=1 --policy graph:k=5 --policy median --policy asha:eta=3
