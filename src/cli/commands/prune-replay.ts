@@ -14,6 +14,7 @@ import { formatNumber } from '../../util/format.js';
 import { DEFAULT_FIT_METHOD, addEvaluationOptions, evaluationProgress, specFromFlags } from '../evaluation.js';
 import type { EvaluationFlags } from '../evaluation.js';
 import { UsageError, parsePositiveInt } from '../options.js';
+import { LiveBlock, bar } from '../progress.js';
 import { printJson, renderTable } from '../output.js';
 
 interface ReplayFlags extends EvaluationFlags {
@@ -110,19 +111,21 @@ Examples:
       for (const text of options.policy ?? []) parsePolicy(text, { chance: 0.5 });
       const progress = evaluationProgress(quiet, zoos.join(', '));
       const prepared: ZooReplay = await zooReplayRuns(zoos, spec, { model, onProgress: progress.onProgress });
+      progress.clear();
+      const live = new LiveBlock();
       const context = { chance: prepared.chance };
       const policies = options.policy === undefined ? defaultPolicies(context) : options.policy.map((text) => parsePolicy(text, context));
       const results: ReplayResult[] = [];
       for (let k = 0; k < orders; k++) {
         const seed = spec.seed + k;
         results.push(
-          replaySweep(prepared.runs, policies, { seed, parallel, windowEnd: prepared.windowEnd }, (done, total, label) =>
-            progress.onProgress('evaluate', k * total + done, orders * total, `order ${k + 1}/${orders}: ${label}`),
-          ),
+          replaySweep(prepared.runs, policies, { seed, parallel, windowEnd: prepared.windowEnd }, (done, total, label) => {
+            if (!quiet) live.update([`replaying ${bar((k * total + done) / (orders * total))} order ${k + 1}/${orders}, policy ${done}/${total} (${label})`]);
+          }),
         );
       }
       const [result] = results;
-      progress.clear();
+      live.clear();
       const judge = model ? `model ${options.model} as given (fitted on ${model.training_runs} runs, method ${model.method}, window ${formatEpochs(model.window)})` : `cross-fitted (${spec.folds} grouped folds, method ${spec.methods[0].name}, window ${formatEpochs(spec.window)})`;
       if (options.json) {
         printJson(replayFile(zoos, prepared, judge, results));
