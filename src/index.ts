@@ -108,3 +108,5 @@ export { DEFAULTS as ASHA_DEFAULTS, ashaPolicy } from './prune/asha.js';
 export type { AshaOptions } from './prune/asha.js';
 export { DEFAULTS as THRESHOLD_DEFAULTS, thresholdPolicy } from './prune/threshold.js';
 export type { ThresholdOptions } from './prune/threshold.js';
+export { DEFAULTS as REPLAY_DEFAULTS, crossFittedPredictions, readReplayFile, replayFile, replaySweep, summarizeOrders, zooReplayRuns } from './prune/replay.js';
+export type { PolicyOutcome, PolicySummary, ReplayFile, ReplayOptions, ReplayResult, ReplayRun, Stop, ZooReplay, ZooReplayOptions } from './prune/replay.js';

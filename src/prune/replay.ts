@@ -32,6 +32,7 @@ import type { ModelFile } from '../predict/model-file.js';
 import { fittableMethod, modelPredictions } from '../predict/model-use.js';
 import type { Prediction } from '../predict/pipeline.js';
 import type { FeatureTable } from '../summary/table.js';
+import { readJsonFile } from '../util/json-file.js';
 import { createRng, shuffleInPlace } from '../util/random.js';
 import type { Observation, PredictionInterval, PrunePolicy, RunState, RunView } from './policy.js';
 
@@ -243,6 +244,47 @@ export function replaySweep(
   };
 }
 
+/** One policy over several arrival orders: means, and how often the best run survived. */
+export interface PolicySummary {
+  readonly policy: string;
+  readonly name: string;
+  readonly orders: number;
+  /** Means over the orders. */
+  readonly epoch_share: number;
+  readonly time_saved: number;
+  readonly top5_survived: number;
+  readonly good_stopped: number;
+  /** Orders in which the zoo's best run trained to the end. */
+  readonly best_survived: number;
+  /** Mean and largest regret over the orders (NaN where every run was stopped). */
+  readonly regret: number;
+  readonly regret_max: number;
+  readonly top5: number;
+  readonly good: number;
+}
+
+/** The outcomes of replays of the same runs and policies in several orders, summarised per policy. Returns one summary per policy, in order. */
+export function summarizeOrders(results: readonly ReplayResult[]): PolicySummary[] {
+  const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  return (results[0]?.outcomes ?? []).map((first, p) => {
+    const all = results.map((r) => r.outcomes[p]);
+    return {
+      policy: first.policy,
+      name: first.name,
+      orders: results.length,
+      epoch_share: mean(all.map((o) => o.epoch_share)),
+      time_saved: mean(all.map((o) => o.time_saved)),
+      top5_survived: mean(all.map((o) => o.top5_survived)),
+      good_stopped: mean(all.map((o) => o.good_stopped)),
+      best_survived: all.filter((o) => o.best_survived).length,
+      regret: mean(all.map((o) => o.regret)),
+      regret_max: Math.max(...all.map((o) => o.regret)),
+      top5: first.top5,
+      good: first.good,
+    };
+  });
+}
+
 /**
  * Out-of-fold predictions of the spec's one method on `table`: each run predicted by a
  * model fitted on the other folds of the spec's grouped folds (evaluation.ts), so no run
@@ -300,4 +342,48 @@ export async function zooReplayRuns(zoos: readonly string[], spec: EvaluationSpe
     runs.push({ id: run.id, history: run.history, prediction: { predicted: predictions.predicted[r], lower: predictions.lower[r], upper: predictions.upper[r] } });
   }
   return { runs, windowEnd: window[window.length - 1], predictions: model ? 'model' : 'cross-fitted', chance, skipped };
+}
+
+/** What `epochgraph prune-replay --json` prints and `epochgraph report --replay` reads: a replay with where it came from. */
+export interface ReplayFile extends ReplayResult {
+  readonly zoos: readonly string[];
+  /** Runs replayed. */
+  readonly runs: number;
+  /** Runs left out (no final accuracy). */
+  readonly skipped: readonly string[];
+  readonly predictions: 'cross-fitted' | 'model';
+  /** Which model judged the runs for the graph policy, in words. */
+  readonly judge: string;
+  readonly chance: number;
+  /** With several arrival orders: their seeds (the first is this file's own order) and each policy's summary over them. */
+  readonly across_orders?: { readonly seeds: readonly number[]; readonly summary: readonly PolicySummary[] };
+}
+
+/** The file form of replays of `prepared` in one or more orders, the first in full (JSON writes NaN as null). */
+export function replayFile(zoos: readonly string[], prepared: ZooReplay, judge: string, results: readonly ReplayResult[]): ReplayFile {
+  const [first] = results;
+  const across = results.length > 1 ? { across_orders: { seeds: results.map((r) => r.seed), summary: summarizeOrders(results) } } : {};
+  return { zoos, runs: prepared.runs.length, skipped: prepared.skipped, predictions: prepared.predictions, judge, chance: prepared.chance, ...first, ...across };
+}
+
+/**
+ * Reads a replay file (`prune-replay --json` output). Returns it, with the nulls JSON
+ * wrote for NaN read back as NaN; throws `EpochgraphError` naming the file for anything
+ * unreadable or malformed.
+ */
+export async function readReplayFile(file: string): Promise<ReplayFile> {
+  const replay = (await readJsonFile(file, 'replay file')) as Partial<ReplayFile>;
+  const numeric = ['epoch_share', 'time_saved', 'regret', 'best_found', 'best_in_zoo'] as const;
+  const valid =
+    typeof replay === 'object' && replay !== null && Array.isArray(replay.outcomes) && Array.isArray(replay.zoos) && typeof replay.judge === 'string' &&
+    (replay.time_basis === 'seconds' || replay.time_basis === 'epochs') &&
+    replay.outcomes.every((o) => typeof o === 'object' && o !== null && typeof o.policy === 'string' && typeof o.name === 'string' && numeric.every((k) => typeof o[k] === 'number' || o[k] === null));
+  if (!valid) throw new EpochgraphError(`${file}: not a replay file (write one with epochgraph prune-replay --json)`);
+  const outcomes = (replay.outcomes as PolicyOutcome[]).map((o) => ({ ...o, ...Object.fromEntries(numeric.map((k) => [k, o[k] ?? NaN])) }));
+  const across = replay.across_orders;
+  if (across !== undefined && !(Array.isArray(across.seeds) && Array.isArray(across.summary) && across.summary.length === outcomes.length)) {
+    throw new EpochgraphError(`${file}: not a replay file (across_orders does not match its outcomes)`);
+  }
+  const summary = across?.summary.map((p) => ({ ...p, regret: p.regret ?? NaN, regret_max: p.regret_max ?? NaN }));
+  return { ...(replay as ReplayFile), outcomes, ...(across && summary ? { across_orders: { seeds: across.seeds, summary } } : {}) };
 }

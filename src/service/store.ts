@@ -13,7 +13,7 @@
  * Operations on one run are serialised; different runs proceed in parallel.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { CheckpointFormat } from '../checkpoint/checkpoint.js';
 import { detectCheckpointFormat, openCheckpoint, readCheckpoint } from '../checkpoint/open.js';
@@ -22,6 +22,7 @@ import type { HistoryEntry, Run } from '../checkpoint/run.js';
 import { EpochgraphError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { MAX_EPOCH } from '../util/epochs.js';
+import { readJsonFile } from '../util/json-file.js';
 import { printable } from '../util/format.js';
 import { ServiceError } from './errors.js';
 
@@ -329,16 +330,6 @@ function bodyDetail(message: string, staged: string): string {
 /** The service state of a run directory (none when it has no service.json). */
 async function readState(runDir: string): Promise<ServiceState> {
   const file = join(runDir, SERVICE_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as ServiceState;
-  } catch (error) {
-    throw new EpochgraphError(`${file}: not valid JSON (${printable((error as Error).message)}); remove it to recompute the run's state`);
-  }
+  if ((await stat(file).catch(() => undefined)) === undefined) return {};
+  return (await readJsonFile(file, "service state file (remove it to recompute the run's state)")) as ServiceState;
 }
