@@ -98,7 +98,7 @@ export { parseEpochList, parseEpochWindow, formatEpochs } from './util/epochs.js
 export type { TemporalSummaryOptions } from './summary/temporal.js';
 export { POLICIES, POLICY_ALIASES, createPolicy, defaultPolicies, findPolicy, parsePolicy } from './prune/policies.js';
 export type { PolicyEntry } from './prune/policies.js';
-export { accuracyAt, finalAccuracy, lastObservation } from './prune/policy.js';
+export { accuracyAt, finalAccuracy, lastObservation, makePolicy } from './prune/policy.js';
 export type { Decision, Observation, PolicyContext, PredictionInterval, PrunePolicy, RunState, RunView } from './prune/policy.js';
 export { DEFAULTS as GRAPH_POLICY_DEFAULTS, graphPolicy } from './prune/graph.js';
 export type { GraphPolicyOptions } from './prune/graph.js';

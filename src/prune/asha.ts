@@ -21,7 +21,7 @@
  *   bootstrap_count=0); min_resource is 1 epoch here, where Optuna estimates it ('auto').
  */
 import { formatNumber } from '../util/format.js';
-import { lastObservation, policyLabel, resolveSettings } from './policy.js';
+import { lastObservation, makePolicy, resolveSettings } from './policy.js';
 import type { Decision, PrunePolicy, RunView, SettingRule } from './policy.js';
 
 /** Settings of ASHA (Optuna's names: reduction_factor, min_resource, min_early_stopping_rate, bootstrap_count). */
@@ -61,36 +61,30 @@ function promotable(value: number, competing: number[], eta: number): boolean {
 
 /** ASHA with `options` over `DEFAULTS`. Throws `OptionError` (field `policy`) for an invalid setting. */
 export function ashaPolicy(options: Partial<AshaOptions> = {}): PrunePolicy {
-  const settings = Object.freeze(resolveSettings('asha', DEFAULTS, options, RULES));
+  const settings = resolveSettings('asha', DEFAULTS, options, RULES);
   const rungEpoch = (rung: number) => settings.minResource * settings.eta ** (settings.minRate + rung);
-  return {
-    name: 'asha',
-    settings,
-    label: policyLabel('asha', settings),
-    usesPrediction: false,
-    decide(run: RunView, others: readonly RunView[]): Decision {
-      const last = lastObservation(run);
-      if (last === undefined) return { prune: false, reason: 'no epoch reported yet' };
-      const previous = run.observations.length > 1 ? run.observations[run.observations.length - 2].epoch : -1;
-      const value = last.test_acc ?? NaN;
-      let kept = `epoch ${last.epoch} is below the first rung (epoch ${rungEpoch(0)})`;
-      // Every rung this report reached for the first time, lowest first, as Optuna's loop.
-      for (let rung = 0; rungEpoch(rung) <= last.epoch; rung++) {
-        const epoch = rungEpoch(rung);
-        if (epoch <= previous) {
-          kept = `no rung between epoch ${previous} and ${last.epoch}`;
-          continue;
-        }
-        if (Number.isNaN(value)) return { prune: true, reason: `no measured accuracy at rung ${rung} (epoch ${epoch})` };
-        const competing = others.map((o) => rungValue(o, epoch)).filter((v): v is number => v !== undefined && !Number.isNaN(v));
-        competing.push(value);
-        if (competing.length <= settings.bootstrap) return { prune: true, reason: `rung ${rung} (epoch ${epoch}) has ${competing.length} values, bootstrap needs more than ${settings.bootstrap}` };
-        if (!promotable(value, competing, settings.eta)) {
-          return { prune: true, reason: `${formatNumber(value)} not in the top 1/${settings.eta} of ${competing.length} runs at rung ${rung} (epoch ${epoch})` };
-        }
-        kept = `${formatNumber(value)} in the top 1/${settings.eta} of ${competing.length} runs at rung ${rung} (epoch ${epoch})`;
+  return makePolicy('asha', settings, false, (run: RunView, others: readonly RunView[]): Decision => {
+    const last = lastObservation(run);
+    if (last === undefined) return { prune: false, reason: 'no epoch reported yet' };
+    const previous = run.observations.length > 1 ? run.observations[run.observations.length - 2].epoch : -1;
+    const value = last.test_acc ?? NaN;
+    let kept = `epoch ${last.epoch} is below the first rung (epoch ${rungEpoch(0)})`;
+    // Every rung this report reached for the first time, lowest first, as Optuna's loop.
+    for (let rung = 0; rungEpoch(rung) <= last.epoch; rung++) {
+      const epoch = rungEpoch(rung);
+      if (epoch <= previous) {
+        kept = `no rung between epoch ${previous} and ${last.epoch}`;
+        continue;
       }
-      return { prune: false, reason: kept };
-    },
-  };
+      if (Number.isNaN(value)) return { prune: true, reason: `no measured accuracy at rung ${rung} (epoch ${epoch})` };
+      const competing = others.map((o) => rungValue(o, epoch)).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+      competing.push(value);
+      if (competing.length <= settings.bootstrap) return { prune: true, reason: `rung ${rung} (epoch ${epoch}) has ${competing.length} values, bootstrap needs more than ${settings.bootstrap}` };
+      if (!promotable(value, competing, settings.eta)) {
+        return { prune: true, reason: `${formatNumber(value)} not in the top 1/${settings.eta} of ${competing.length} runs at rung ${rung} (epoch ${epoch})` };
+      }
+      kept = `${formatNumber(value)} in the top 1/${settings.eta} of ${competing.length} runs at rung ${rung} (epoch ${epoch})`;
+    }
+    return { prune: false, reason: kept };
+  });
 }

@@ -26,7 +26,7 @@
  *   dynamics, CIKM 2022.
  */
 import { formatNumber } from '../util/format.js';
-import { finalAccuracy, policyLabel, resolveSettings } from './policy.js';
+import { finalAccuracy, makePolicy, resolveSettings } from './policy.js';
 import type { Decision, PrunePolicy, RunView, SettingRule } from './policy.js';
 
 /** Settings of the graph policy. */
@@ -50,29 +50,23 @@ const RULES: Readonly<Record<keyof GraphPolicyOptions, SettingRule>> = {
 
 /** The graph policy with `options` over `DEFAULTS`. Throws `OptionError` (field `policy`) for an invalid setting. */
 export function graphPolicy(options: Partial<GraphPolicyOptions> = {}): PrunePolicy {
-  const settings = Object.freeze(resolveSettings('graph', DEFAULTS, options, RULES));
-  return {
-    name: 'graph',
-    settings,
-    label: policyLabel('graph', settings),
-    usesPrediction: true,
-    decide(run: RunView, others: readonly RunView[]): Decision {
-      const prediction = run.prediction;
-      if (prediction === undefined) return { prune: false, reason: 'window incomplete' };
-      const upper = prediction.upper;
-      if (upper < settings.floor) return { prune: true, reason: `upper bound ${formatNumber(upper)} below the floor ${formatNumber(settings.floor)}` };
-      const seen = others
-        .map((o) => finalAccuracy(o) ?? o.prediction?.predicted)
-        .filter((v): v is number => v !== undefined && !Number.isNaN(v))
-        .sort((a, b) => b - a);
-      if (seen.length < settings.k) return { prune: false, reason: `${seen.length} runs to compare, ${settings.k} needed` };
-      const bar = seen[settings.k - 1];
-      const value = prediction.predicted + settings.optimism * (upper - prediction.predicted);
-      const read = settings.optimism === 1 ? 'upper bound' : settings.optimism === 0 ? 'prediction' : `optimistic reading (${settings.optimism})`;
-      const versus = `the ${settings.k === 1 ? 'best' : `#${settings.k}`} accuracy ${formatNumber(bar)} of ${seen.length} runs so far`;
-      return value < bar
-        ? { prune: true, reason: `${read} ${formatNumber(value)} below ${versus}` }
-        : { prune: false, reason: `${read} ${formatNumber(value)} at or above ${versus}` };
-    },
-  };
+  const settings = resolveSettings('graph', DEFAULTS, options, RULES);
+  return makePolicy('graph', settings, true, (run: RunView, others: readonly RunView[]): Decision => {
+    const prediction = run.prediction;
+    if (prediction === undefined) return { prune: false, reason: 'window incomplete' };
+    const upper = prediction.upper;
+    if (upper < settings.floor) return { prune: true, reason: `upper bound ${formatNumber(upper)} below the floor ${formatNumber(settings.floor)}` };
+    const seen = others
+      .map((o) => finalAccuracy(o) ?? o.prediction?.predicted)
+      .filter((v): v is number => v !== undefined && !Number.isNaN(v))
+      .sort((a, b) => b - a);
+    if (seen.length < settings.k) return { prune: false, reason: `${seen.length} runs to compare, ${settings.k} needed` };
+    const bar = seen[settings.k - 1];
+    const value = prediction.predicted + settings.optimism * (upper - prediction.predicted);
+    const read = settings.optimism === 1 ? 'upper bound' : settings.optimism === 0 ? 'prediction' : `optimistic reading (${settings.optimism})`;
+    const versus = `the ${settings.k === 1 ? 'best' : `#${settings.k}`} accuracy ${formatNumber(bar)} of ${seen.length} runs so far`;
+    return value < bar
+      ? { prune: true, reason: `${read} ${formatNumber(value)} below ${versus}` }
+      : { prune: false, reason: `${read} ${formatNumber(value)} at or above ${versus}` };
+  });
 }

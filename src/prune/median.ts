@@ -19,7 +19,7 @@
  */
 import { sortedQuantile } from '../summary/statistics.js';
 import { formatNumber } from '../util/format.js';
-import { accuracyAt, lastObservation, policyLabel, resolveSettings } from './policy.js';
+import { accuracyAt, lastObservation, makePolicy, resolveSettings } from './policy.js';
 import type { Decision, PrunePolicy, RunView, SettingRule } from './policy.js';
 
 /** Settings of the median rule (Optuna's names: n_startup_trials, n_warmup_steps, interval_steps, n_min_trials). */
@@ -54,32 +54,26 @@ function isCheckEpoch(run: RunView, epoch: number, options: MedianOptions): bool
 
 /** The median rule with `options` over `DEFAULTS`. Throws `OptionError` (field `policy`) for an invalid setting. */
 export function medianPolicy(options: Partial<MedianOptions> = {}): PrunePolicy {
-  const settings = Object.freeze(resolveSettings('median', DEFAULTS, options, RULES));
+  const settings = resolveSettings('median', DEFAULTS, options, RULES);
   const keep = (reason: string): Decision => ({ prune: false, reason });
-  return {
-    name: 'median',
-    settings,
-    label: policyLabel('median', settings),
-    usesPrediction: false,
-    decide(run: RunView, others: readonly RunView[]): Decision {
-      const last = lastObservation(run);
-      if (last === undefined) return keep('no epoch reported yet');
-      const finished = others.filter((o) => o.state === 'finished');
-      if (finished.length === 0 || finished.length < settings.startup) return keep(`${finished.length} of ${settings.startup} startup runs finished`);
-      const epoch = last.epoch;
-      if (epoch === 0) return keep('epoch 0 is before training');
-      if (epoch < settings.warmup) return keep(`epoch ${epoch} is within the ${settings.warmup} warm-up epochs`);
-      if (!isCheckEpoch(run, epoch, settings)) return keep(`epoch ${epoch} is between checks`);
-      let best = -Infinity;
-      for (const o of run.observations) if (o.test_acc !== null && o.test_acc > best) best = o.test_acc;
-      if (best === -Infinity) return { prune: true, reason: `no measured accuracy up to epoch ${epoch}` };
-      const reported = finished.map((o) => accuracyAt(o, epoch)).filter((v): v is number => v !== undefined);
-      if (reported.length < settings.minTrials) return keep(`${reported.length} finished runs reported epoch ${epoch}, ${settings.minTrials} needed`);
-      const measured = reported.filter((v) => !Number.isNaN(v));
-      if (measured.length === 0) return keep(`no finished run measured epoch ${epoch}`);
-      const median = sortedQuantile(Float64Array.from(measured).sort(), 0.5);
-      const versus = `the median ${formatNumber(median)} of ${measured.length} finished runs at epoch ${epoch}`;
-      return best < median ? { prune: true, reason: `best ${formatNumber(best)} below ${versus}` } : keep(`best ${formatNumber(best)} at or above ${versus}`);
-    },
-  };
+  return makePolicy('median', settings, false, (run: RunView, others: readonly RunView[]): Decision => {
+    const last = lastObservation(run);
+    if (last === undefined) return keep('no epoch reported yet');
+    const finished = others.filter((o) => o.state === 'finished');
+    if (finished.length === 0 || finished.length < settings.startup) return keep(`${finished.length} of ${settings.startup} startup runs finished`);
+    const epoch = last.epoch;
+    if (epoch === 0) return keep('epoch 0 is before training');
+    if (epoch < settings.warmup) return keep(`epoch ${epoch} is within the ${settings.warmup} warm-up epochs`);
+    if (!isCheckEpoch(run, epoch, settings)) return keep(`epoch ${epoch} is between checks`);
+    let best = -Infinity;
+    for (const o of run.observations) if (o.test_acc !== null && o.test_acc > best) best = o.test_acc;
+    if (best === -Infinity) return { prune: true, reason: `no measured accuracy up to epoch ${epoch}` };
+    const reported = finished.map((o) => accuracyAt(o, epoch)).filter((v): v is number => v !== undefined);
+    if (reported.length < settings.minTrials) return keep(`${reported.length} finished runs reported epoch ${epoch}, ${settings.minTrials} needed`);
+    const measured = reported.filter((v) => !Number.isNaN(v));
+    if (measured.length === 0) return keep(`no finished run measured epoch ${epoch}`);
+    const median = sortedQuantile(Float64Array.from(measured).sort(), 0.5);
+    const versus = `the median ${formatNumber(median)} of ${measured.length} finished runs at epoch ${epoch}`;
+    return best < median ? { prune: true, reason: `best ${formatNumber(best)} below ${versus}` } : keep(`best ${formatNumber(best)} at or above ${versus}`);
+  });
 }

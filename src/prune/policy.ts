@@ -95,11 +95,13 @@ export function accuracyAt(run: RunView, epoch: number): number | undefined {
   return found === undefined ? undefined : (found.test_acc ?? NaN);
 }
 
-/** The `label` of a policy named `name` with `settings`. */
-export function policyLabel(name: string, settings: Readonly<Record<string, number>>): string {
-  return `${name}:${Object.entries(settings)
+/** The policy named `name` with `settings` (frozen) and its label, deciding with `decide`. */
+export function makePolicy(name: string, settings: Readonly<Record<string, number>>, usesPrediction: boolean, decide: PrunePolicy['decide']): PrunePolicy {
+  const frozen = Object.freeze({ ...settings });
+  const label = `${name}:${Object.entries(frozen)
     .map(([key, value]) => `${key}=${value}`)
     .join(',')}`;
+  return { name, settings: frozen, label, usesPrediction, decide };
 }
 
 /** What a setting must be: an integer or any finite number, and its smallest (and largest) value. */

@@ -171,8 +171,9 @@ function replayPolicy(runs: readonly ReplayRun[], order: readonly number[], poli
 
 /**
  * Replays the sweep of `runs` once per policy, all in the same seeded order, calling
- * `onPolicy` after each. Returns the order and every policy's outcome; throws `EpochgraphError` for a run without a final
- * test accuracy (it could not be scored) or invalid options.
+ * `onPolicy` after each. Returns the order and every policy's outcome; throws
+ * `EpochgraphError` for a run without a final test accuracy (it could not be scored)
+ * or invalid options.
  */
 export function replaySweep(
   runs: readonly ReplayRun[],

@@ -12,7 +12,7 @@
 import { OptionError } from '../errors.js';
 import { learnedThreshold } from '../predict/chance.js';
 import { formatNumber } from '../util/format.js';
-import { policyLabel, resolveSettings } from './policy.js';
+import { makePolicy, resolveSettings } from './policy.js';
 import type { Decision, PolicyContext, PrunePolicy, RunView, SettingRule } from './policy.js';
 
 /** Settings of the threshold rule. */
@@ -39,21 +39,15 @@ export function thresholdPolicy(options: Partial<ThresholdOptions> = {}, context
   const given = resolveSettings('threshold', DEFAULTS, options, RULES);
   const bar = Number.isNaN(given.below) && context.chance !== undefined ? learnedThreshold(context.chance) : given.below;
   if (Number.isNaN(bar)) throw new OptionError('policy', 'threshold needs below=ACCURACY when the number of classes is unknown');
-  const settings = Object.freeze({ ...given, below: bar });
-  return {
-    name: 'threshold',
-    settings,
-    label: policyLabel('threshold', settings),
-    usesPrediction: false,
-    decide(run: RunView): Decision {
-      const index = run.observations.findIndex((o) => o.epoch >= settings.epoch);
-      const last = run.observations.length - 1;
-      if (index < 0) return { prune: false, reason: `epoch ${settings.epoch} not reached yet` };
-      if (index < last) return { prune: false, reason: `passed the bar at epoch ${run.observations[index].epoch}` };
-      const value = run.observations[index].test_acc;
-      if (value === null) return { prune: true, reason: `no measured accuracy at epoch ${run.observations[index].epoch}` };
-      const versus = `the bar ${formatNumber(settings.below)} at epoch ${run.observations[index].epoch}`;
-      return value < settings.below ? { prune: true, reason: `${formatNumber(value)} below ${versus}` } : { prune: false, reason: `${formatNumber(value)} at or above ${versus}` };
-    },
-  };
+  const settings = { ...given, below: bar };
+  return makePolicy('threshold', settings, false, (run: RunView): Decision => {
+    const index = run.observations.findIndex((o) => o.epoch >= settings.epoch);
+    const last = run.observations.length - 1;
+    if (index < 0) return { prune: false, reason: `epoch ${settings.epoch} not reached yet` };
+    if (index < last) return { prune: false, reason: `passed the bar at epoch ${run.observations[index].epoch}` };
+    const value = run.observations[index].test_acc;
+    if (value === null) return { prune: true, reason: `no measured accuracy at epoch ${run.observations[index].epoch}` };
+    const versus = `the bar ${formatNumber(settings.below)} at epoch ${run.observations[index].epoch}`;
+    return value < settings.below ? { prune: true, reason: `${formatNumber(value)} below ${versus}` } : { prune: false, reason: `${formatNumber(value)} at or above ${versus}` };
+  });
 }

@@ -12,9 +12,7 @@ import { medianPolicy } from '../../src/prune/median.js';
 import type { Decision, PrunePolicy, RunView } from '../../src/prune/policy.js';
 import { crossFittedPredictions, replaySweep } from '../../src/prune/replay.js';
 import type { ReplayRun } from '../../src/prune/replay.js';
-import { curveColumn } from '../../src/summary/columns.js';
-import type { FeatureTable } from '../../src/summary/table.js';
-import { createRng } from '../../src/util/random.js';
+import { syntheticTable } from '../predict/synthetic.js';
 
 /** A run of epochs 0..accs.length, test accuracy accs[e - 1] after epoch e, `seconds` per trained epoch (none when undefined). */
 function replayRun(id: string, accs: readonly number[], seconds?: number, prediction?: number): ReplayRun {
@@ -123,35 +121,12 @@ describe('the replay', () => {
 });
 
 describe('cross-fitted predictions', () => {
-  /** A feature table of `n` runs whose final accuracy is a noisy linear function of two curve features. */
-  function table(n: number): FeatureTable & { targets: Float64Array } {
-    const rng = createRng(5);
-    const columns = [curveColumn(1, 'test_acc'), curveColumn(2, 'test_acc')];
-    const matrix = new Float64Array(n * 2);
-    const targets = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      matrix[2 * i] = 0.2 + 0.6 * rng.uniform();
-      matrix[2 * i + 1] = matrix[2 * i] + 0.1 * rng.uniform();
-      targets[i] = Math.min(0.99, 0.9 * matrix[2 * i + 1] + 0.05 + 0.02 * rng.normal());
-    }
-    return {
-      runs: Array.from({ length: n }, (_, i) => `zoo/run-${i}`),
-      ids: Array.from({ length: n }, (_, i) => `run-${i}`),
-      targets,
-      groups: Array.from({ length: n }, (_, i) => `group-${i}`),
-      diverged: new Uint8Array(n),
-      configs: Array.from({ length: n }, (_, i) => ({ num_classes: 10, lr: i })),
-      columns,
-      matrix,
-    };
-  }
-
   it("never judges a run with a model that saw it: a run's own final accuracy cannot move its prediction", async () => {
-    const spec = evaluationSpec({ methods: [findMethod('curve') as Method], window: [0, 1, 2], folds: 4 });
-    const base = table(40);
+    const spec = evaluationSpec({ methods: [findMethod('graph+curve') as Method], window: [0, 1], folds: 4 });
+    const base = syntheticTable(40, 5);
     const before = await crossFittedPredictions(base, spec);
     for (const run of [0, 17]) {
-      const changed = table(40);
+      const changed = syntheticTable(40, 5);
       changed.targets[run] = 0.01;
       const after = await crossFittedPredictions(changed, spec);
       expect([after.predicted[run], after.lower[run], after.upper[run]]).toEqual([before.predicted[run], before.lower[run], before.upper[run]]);
