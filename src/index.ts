@@ -1,6 +1,6 @@
 /**
  * epochgraph library API: checkpoints and runs, graphs and their properties, feature
- * tables, predictors and their evaluation. Training and zoos (`epochgraph/train`,
+ * tables, predictors and their evaluation, pruning policies. Training and zoos (`epochgraph/train`,
  * `epochgraph/zoo`, which load tfjs) and the report (`epochgraph/report`, which loads the
  * renderer) are separate entry points, so that importing this one stays light.
  */
@@ -96,3 +96,17 @@ export type { FeatureTable } from './summary/table.js';
 export { temporalSummary } from './summary/temporal.js';
 export { parseEpochList, parseEpochWindow, formatEpochs } from './util/epochs.js';
 export type { TemporalSummaryOptions } from './summary/temporal.js';
+export { POLICIES, POLICY_ALIASES, createPolicy, defaultPolicies, findPolicy, parsePolicy } from './prune/policies.js';
+export type { PolicyEntry } from './prune/policies.js';
+export { accuracyAt, finalAccuracy, lastObservation, makePolicy } from './prune/policy.js';
+export type { Decision, Observation, PolicyContext, PredictionInterval, PrunePolicy, RunState, RunView } from './prune/policy.js';
+export { DEFAULTS as GRAPH_POLICY_DEFAULTS, graphPolicy } from './prune/graph.js';
+export type { GraphPolicyOptions } from './prune/graph.js';
+export { DEFAULTS as MEDIAN_DEFAULTS, medianPolicy } from './prune/median.js';
+export type { MedianOptions } from './prune/median.js';
+export { DEFAULTS as ASHA_DEFAULTS, ashaPolicy } from './prune/asha.js';
+export type { AshaOptions } from './prune/asha.js';
+export { DEFAULTS as THRESHOLD_DEFAULTS, thresholdPolicy } from './prune/threshold.js';
+export type { ThresholdOptions } from './prune/threshold.js';
+export { DEFAULTS as REPLAY_DEFAULTS, crossFittedPredictions, readReplayFile, replayFile, replaySweep, summarizeOrders, zooReplayRuns } from './prune/replay.js';
+export type { PolicyOutcome, PolicySummary, ReplayFile, ReplayOptions, ReplayResult, ReplayRun, Stop, ZooReplay, ZooReplayOptions } from './prune/replay.js';

@@ -27,4 +27,14 @@ describe('library entry point', () => {
     const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: resolve(import.meta.dirname, '..'), encoding: 'utf8' });
     expect(JSON.parse(result.stdout)).toEqual(['function', 0, true, 'function', 'function', 'function']);
   });
+
+  it("offers the pruning service's client as 'epochgraph/client', loading neither tfjs nor the server", () => {
+    const script = `import { createRequire } from 'node:module';
+      const client = await import('epochgraph/client');
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((file) => /@tensorflow|fastify|prom-client/.test(file)).length;
+      console.log(JSON.stringify([typeof client.EpochgraphClient, typeof client.tfjsCheckpoint, typeof client.ServiceRequestError, loaded]));`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: resolve(import.meta.dirname, '..'), encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual(['function', 'function', 'function', 0]);
+  });
 });

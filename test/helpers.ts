@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Dataset } from '../src/train/datasets/index.js';
@@ -44,6 +44,19 @@ export function runCliAsync(args: readonly string[]): Promise<{ code: number; st
 /** Names of all files under `dir`, recursively (to check that nothing was written). */
 export function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+}
+
+/**
+ * The bytes of a file the trainer writes, wall-clock times left out: a run.json without
+ * its history's `seconds` (re-serialised as the trainer writes it), any other file as is.
+ * Two trainings of one configuration agree on these bytes.
+ */
+export function reproducibleBytes(file: string): Buffer {
+  const bytes = readFileSync(file);
+  if (!file.endsWith('run.json')) return bytes;
+  const manifest = JSON.parse(bytes.toString('utf8')) as { history: Record<string, unknown>[] };
+  for (const entry of manifest.history) delete entry.seconds;
+  return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /** Runs `action` and returns what it threw (undefined if it returned). */

@@ -1,6 +1,6 @@
 /**
  * The import graph of src/ follows the pipeline (docs/architecture.md): checkpoint ->
- * graph -> properties -> summary -> predict -> report, each stage importing only earlier
+ * graph -> properties -> summary -> predict -> prune -> report, each stage importing only earlier
  * ones and the base (util, errors); train, zoo and the importers produce runs from the
  * stages up to the graph; the command line sits on top and nothing imports it.
  */
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(import.meta.dirname, '..', 'src');
 const BASE = ['util', 'errors'];
-const STAGES = ['checkpoint', 'graph', 'properties', 'summary', 'predict', 'report'];
+const STAGES = ['checkpoint', 'graph', 'properties', 'summary', 'predict', 'prune', 'report'];
 
 /** What each part of src/ may import (besides itself). */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
@@ -21,12 +21,16 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   zoo: [...BASE, 'checkpoint', 'graph', 'train'],
   // Importers turn published zoos into run directories, as train and zoo make them.
   importers: [...BASE, 'checkpoint', 'graph'],
+  // The client of the pruning service writes checkpoints (safetensors in PyTorch's layout) and nothing else.
+  client: [...BASE, 'checkpoint'],
+  // The pruning service stores runs, predicts with a model file and decides with the policies; it owns no stage.
+  service: [...BASE, ...STAGES.filter((s) => s !== 'report'), 'client'],
   // The library's entry point re-exports every stage, never the command line.
   // The zoo index caches a run's summary and indexes zoos; the queue runs training and feature jobs on workers.
   'zoo-index': [...BASE, 'checkpoint', 'graph', 'properties', 'summary'],
   queue: [...BASE, 'checkpoint', 'graph', 'properties', 'summary', 'train', 'zoo', 'zoo-index'],
   index: [...BASE, ...STAGES],
-  cli: [...BASE, ...STAGES, 'train', 'zoo', 'importers', 'zoo-index', 'queue'],
+  cli: [...BASE, ...STAGES, 'train', 'zoo', 'importers', 'zoo-index', 'queue', 'service'],
 };
 
 interface Import {

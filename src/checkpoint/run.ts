@@ -18,6 +18,8 @@ export interface HistoryEntry {
   readonly train_acc: number | null;
   readonly test_loss: number | null;
   readonly test_acc: number | null;
+  /** Wall-clock seconds this epoch took (training, evaluation, checkpoint); absent when not recorded. */
+  readonly seconds?: number;
 }
 
 /** The parsed contents of run.json. */
@@ -90,12 +92,17 @@ export function parseRunManifest(file: string, value: unknown): RunManifest {
     if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
       throw new RunFormatError(file, `${where}.epoch must be a non-negative integer`);
     }
+    const seconds = raw.seconds;
+    if (seconds !== undefined && (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)) {
+      throw new RunFormatError(file, `${where}.seconds must be a finite number >= 0 when present, got ${JSON.stringify(seconds)}`);
+    }
     return {
       epoch,
       train_loss: readMetric(file, where, raw, 'train_loss', false),
       train_acc: readMetric(file, where, raw, 'train_acc', true),
       test_loss: readMetric(file, where, raw, 'test_loss', false),
       test_acc: readMetric(file, where, raw, 'test_acc', true),
+      ...(seconds === undefined ? {} : { seconds: seconds as number }),
     };
   });
   entries.sort((a, b) => a.epoch - b.epoch);

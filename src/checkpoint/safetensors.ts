@@ -176,16 +176,12 @@ class SafetensorsReader implements CheckpointReader {
 }
 
 /**
- * Writes tensors to a safetensors file atomically, in the given order, with
- * `metadata` as `__metadata__`. The header is padded with spaces to a multiple of
- * 8 bytes so that every tensor starts aligned. Tensor data is streamed, not copied.
+ * The bytes before the tensor data of a safetensors file holding `tensors` in the given
+ * order, with `metadata` as `__metadata__`: the length prefix and the JSON header, padded
+ * with spaces to a multiple of 8 bytes so that every tensor starts aligned. Throws
+ * `CheckpointError` naming `file` for two tensors of one name or data not matching a shape.
  */
-export async function writeSafetensors(
-  file: string,
-  tensors: readonly Tensor[],
-  metadata: Readonly<Record<string, string>> = {},
-  options: AtomicWriteOptions = {},
-): Promise<void> {
+export function safetensorsHeader(file: string, tensors: readonly Tensor[], metadata: Readonly<Record<string, string>> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
@@ -203,11 +199,30 @@ export async function writeSafetensors(
   const jsonLength = encoder.encode(json).byteLength;
   json += ' '.repeat((8 - (jsonLength % 8)) % 8);
   const headerBytes = encoder.encode(json);
-  const prefix = new Uint8Array(8);
-  new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  const out = new Uint8Array(8 + headerBytes.byteLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  return out;
+}
+
+/** The bytes of tensor `t`'s data, as the file holds them (little-endian). */
+export function tensorBytes(t: Tensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/**
+ * Writes tensors to a safetensors file atomically, in the given order, with
+ * `metadata` as `__metadata__` (see `safetensorsHeader`). Tensor data is streamed, not copied.
+ */
+export async function writeSafetensors(
+  file: string,
+  tensors: readonly Tensor[],
+  metadata: Readonly<Record<string, string>> = {},
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const header = safetensorsHeader(file, tensors, metadata);
   await writeFileAtomicWith(file, async (handle) => {
-    await writeAll(handle, prefix);
-    await writeAll(handle, headerBytes);
-    for (const t of tensors) await writeAll(handle, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    await writeAll(handle, header);
+    for (const t of tensors) await writeAll(handle, tensorBytes(t));
   }, options);
 }

@@ -19,8 +19,10 @@ import { registerInspectRun } from './commands/inspect-run.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPredict } from './commands/predict.js';
 import { registerProperties } from './commands/properties.js';
+import { registerPruneReplay } from './commands/prune-replay.js';
 import { registerQuery } from './commands/query.js';
 import { registerReport } from './commands/report.js';
+import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
 import { registerWorker } from './commands/worker.js';
 import { registerZoo } from './commands/zoo.js';
@@ -55,9 +57,11 @@ export function buildProgram(): Command {
   registerEvaluate(program);
   registerFit(program);
   registerPredict(program);
+  registerPruneReplay(program);
   registerReport(program);
   registerInspect(program);
   registerImport(program);
+  registerServe(program);
   return program;
 }
 

@@ -155,6 +155,12 @@ export function rocAuc(labels: ArrayLike<boolean>, scores: ArrayLike<number>): n
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
+/** The value at or above which a run is in the top quarter of `values`: the order statistic at floor(0.75 (n - 1)). */
+export function topQuarterCut(values: ArrayLike<number>): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.floor(0.75 * (sorted.length - 1))];
+}
+
 /**
  * "Is this run in the top quarter?": a run is top when its actual value is at least the
  * actual 75th percentile; it is called top when its prediction is among the highest
@@ -163,12 +169,8 @@ export function rocAuc(labels: ArrayLike<boolean>, scores: ArrayLike<number>): n
 export function topQuarter(actual: ArrayLike<number>, predicted: ArrayLike<number>): { accuracy: number; auc: number } {
   const n = check(actual, predicted, 'top quarter');
   if (n < 4) return { accuracy: NaN, auc: NaN };
-  const threshold = (values: ArrayLike<number>) => {
-    const sorted = Float64Array.from(values).sort();
-    return sorted[Math.floor(0.75 * (n - 1))];
-  };
-  const actualCut = threshold(actual);
-  const predictedCut = threshold(predicted);
+  const actualCut = topQuarterCut(actual);
+  const predictedCut = topQuarterCut(predicted);
   const labels = Array.from({ length: n }, (_, i) => actual[i] >= actualCut);
   let correct = 0;
   for (let i = 0; i < n; i++) if (predicted[i] >= predictedCut === labels[i]) correct++;

@@ -3,13 +3,12 @@
  * method and its feature columns, the feature layout, the epoch window, the architectures
  * and datasets it was fitted on, the library version, and its cross-validated metrics.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { EpochgraphError } from '../errors.js';
 import type { FeatureBlock } from '../summary/features.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { printable } from '../util/format.js';
+import { readJsonFile } from '../util/json-file.js';
 import type { Metrics } from './evaluate.js';
 import type { PipelineJson } from './pipeline.js';
 
@@ -50,14 +49,7 @@ export async function writeModelFile(file: string, model: ModelFile): Promise<vo
 
 /** Reads and checks a model file. Returns it; throws `EpochgraphError` naming the file for anything malformed. */
 export async function readModelFile(file: string): Promise<ModelFile> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new EpochgraphError(`${file}: ${code ? `cannot read (${code})` : `not a model file (${printable((error as Error).message)})`}`);
-  }
-  const model = value as Partial<ModelFile>;
+  const model = (await readJsonFile(file, 'model file')) as Partial<ModelFile>;
   if (typeof model !== 'object' || model === null || model.format !== MODEL_FORMAT) {
     throw new EpochgraphError(`${file}: not an epochgraph model file (write one with epochgraph fit)`);
   }

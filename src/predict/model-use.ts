@@ -3,8 +3,10 @@
  * a method into a model file, and applying a model file to runs after checking they fit it.
  */
 import { EpochgraphError, OptionError } from '../errors.js';
-import { curveColumn, parseColumn } from '../summary/columns.js';
-import { labelledRows } from '../summary/table.js';
+import { WHOLE_GRAPH, curveColumn, parseColumn, parseGraphFeature, parseTemporalFeature } from '../summary/columns.js';
+import { FEATURE_BLOCKS } from '../summary/features.js';
+import type { FeatureBlock } from '../summary/features.js';
+import { buildFeatureTable, labelledRows } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import { formatEpochs } from '../util/epochs.js';
 import { selectColumns } from './evaluate.js';
@@ -102,4 +104,42 @@ export function modelPredictions(model: ModelFile, table: FeatureTable): { predi
   });
   const pipeline = PredictorPipeline.fromJSON(model.pipeline);
   return { pipeline, predictions: pipeline.predict(selectColumns(table, model.columns), priorValues(table, pipeline.options.prior, model.window)) };
+}
+
+/** One run's predicted final test accuracy with its interval (fractions). */
+export interface RunPrediction {
+  readonly run: string;
+  readonly predicted: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/**
+ * Extracts the model's features of `runDirs` and predicts each run. Returns the feature
+ * table and one prediction per run, in order; throws as `buildFeatureTable` and
+ * `modelPredictions` do (a missing window checkpoint, a foreign architecture).
+ */
+export async function predictRuns(model: ModelFile, runDirs: readonly string[]): Promise<{ table: FeatureTable; predictions: RunPrediction[] }> {
+  const blocks = model.blocks.filter((b): b is FeatureBlock => (FEATURE_BLOCKS as readonly string[]).includes(b));
+  const table = await buildFeatureTable(runDirs, { window: model.window, layout: model.layout, blocks });
+  const { predictions } = modelPredictions(model, table);
+  return { table, predictions: table.runs.map((run, i) => ({ run, predicted: predictions.predicted[i], lower: predictions.lower[i], upper: predictions.upper[i] })) };
+}
+
+/**
+ * The layers a per-layer model's graph features name, or undefined when the model does
+ * not depend on layer names (agnostic layout, or no graph block). Returns them sorted.
+ */
+export function modelLayers(model: ModelFile): string[] | undefined {
+  if (model.layout !== 'per-layer') return undefined;
+  const layers = new Set<string>();
+  for (const column of model.columns) {
+    const { block, feature } = parseColumn(column);
+    if (block !== 'graph' && block !== 'graph-static') continue;
+    const temporal = parseTemporalFeature(feature);
+    if (temporal === undefined || temporal.term !== 'value') continue;
+    const { layer } = parseGraphFeature(temporal.name);
+    if (layer !== WHOLE_GRAPH) layers.add(layer);
+  }
+  return layers.size === 0 ? undefined : [...layers].sort();
 }

@@ -14,6 +14,7 @@ import type { ZooEvaluation } from '../predict/evaluation.js';
 import { libraryVersion } from '../predict/model-file.js';
 import type { ModelFile } from '../predict/model-file.js';
 import { DEFAULTS as PIPELINE_DEFAULTS } from '../predict/pipeline.js';
+import type { ReplayFile } from '../prune/replay.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatEpochs } from '../util/epochs.js';
 import { writeFigure } from './figure.js';
@@ -22,6 +23,7 @@ import { importanceFigure } from './figures/importance.js';
 import { zooLearningCurvesFigure } from './figures/learning-curves.js';
 import { methodComparisonFigure } from './figures/method-comparison.js';
 import { predictedVsActualFigure } from './figures/predicted-vs-actual.js';
+import { pruningFigure } from './figures/pruning.js';
 import { zooPropertyEvolutionFigure } from './figures/property-evolution.js';
 import type { EvolutionRun } from './figures/property-evolution.js';
 import { escapeHtml, factsHtml, figureHtml, pageHtml } from './html.js';
@@ -46,6 +48,8 @@ export interface ReportInput {
   readonly evaluation: ZooEvaluation;
   /** A fitted model to apply to the zoo and feature; it must share the spec's window and layout, and its blocks must be in the table. */
   readonly model?: ModelFile;
+  /** A pruning replay of the zoo (`epochgraph prune-replay --json`) to show. */
+  readonly replay?: ReplayFile;
   /** Directory to write (absent, empty, or an earlier report, which is replaced). */
   readonly outDir: string;
   readonly onProgress?: ReportProgress;
@@ -66,6 +70,22 @@ export interface ReportSummary {
 /** A fraction as whole percent points (0.1 -> "10"). */
 function percent(fraction: number): string {
   return String(Math.round(fraction * 100));
+}
+
+/** The replay's outcomes as an HTML table, one row per policy and setting. */
+function replayTableHtml(replay: ReplayFile): string {
+  const saved = replay.time_basis === 'seconds' ? 'time saved' : 'epochs saved';
+  const share = (fraction: number) => `${(100 * fraction).toFixed(1)}%`;
+  const regret = (value: number) => (Number.isNaN(value) ? 'all stopped' : value.toFixed(4));
+  const summary = replay.across_orders?.summary;
+  const head = summary
+    ? ['policy', 'epochs trained', saved, 'best kept', 'top 5% kept', 'regret', 'worst regret', 'good stopped']
+    : ['policy', 'stopped', 'epochs trained', saved, 'best kept', 'top 5% kept', 'regret', 'good stopped'];
+  const cells = summary
+    ? summary.map((p) => [p.policy, share(p.epoch_share), share(p.time_saved), `${p.best_survived}/${p.orders}`, `${p.top5_survived.toFixed(1)}/${p.top5}`, regret(p.regret), regret(p.regret_max), `${p.good_stopped.toFixed(1)}/${p.good}`])
+    : replay.outcomes.map((o) => [o.policy, `${o.stopped}/${o.runs}`, share(o.epoch_share), share(o.time_saved), o.best_survived ? 'yes' : 'no', `${o.top5_survived}/${o.top5}`, regret(o.regret), `${o.good_stopped}/${o.good}`]);
+  const rows = cells.map((row) => row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join(''));
+  return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r}</tr>`).join('')}</tbody></table>`;
 }
 
 /** Runs drawn in the per-architecture property figures at most (spread evenly over the zoo). */
@@ -164,6 +184,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
       const note = evolution.length < runs.length ? `${evolution.length} of the zoo's ${runs.length} runs were sampled evenly for this figure.` : '';
       return zooPropertyEvolutionFigure(`property-evolution-${k + 1}`, label, group, window, note);
     }),
+    ...(input.replay ? [pruningFigure(input.replay)] : []),
   ];
   const closePrediction = {
     predicted: featured.predictions.predicted[close.row],
@@ -234,6 +255,19 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
           architectures.map((_, k) => figure(`property-evolution-${k + 1}`)).join('') +
           (byArchitecture.size > architectures.length ? `<p class="note">${byArchitecture.size - architectures.length} further architectures (less common, or without a finished run) are not shown.</p>` : ''),
       },
+      ...(input.replay
+        ? [
+            {
+              id: 'pruning',
+              heading: 'Stopping runs early: compute saved and what it cost',
+              html:
+                figure('pruning') +
+                replayTableHtml(input.replay) +
+                `<p class="note">Replay of ${escapeHtml(input.replay.zoos.join(' + '))}: ${input.replay.runs} runs. Regret: the zoo's best final accuracy minus the best among runs not stopped. ` +
+                `Good runs: the top quarter by final accuracy. Top 5%: the ceil(5%) best runs.</p>`,
+            },
+          ]
+        : []),
       {
         id: 'close-up',
         heading: `One network up close: ${closeRun.id}`,
@@ -273,6 +307,7 @@ export async function writeReport(input: ReportInput): Promise<ReportSummary> {
         predictions: Object.fromEntries(methods.map((m) => [m.name, predictionOf(m, i)])),
       })),
       importance: importances ? { method: importanceMethod, source: provenance, features: importances.slice(0, 100) } : null,
+      pruning: input.replay ? { ...input.replay, outcomes: input.replay.outcomes.map(({ stops: _stops, ...rest }) => rest) } : null,
       figures: written,
     };
     // NaN (a metric undefined on too few runs) is written as null.

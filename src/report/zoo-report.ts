@@ -5,6 +5,7 @@
 import { evaluateZoos, evaluationSpec } from '../predict/evaluation.js';
 import type { EvaluationSpec } from '../predict/evaluation.js';
 import type { ModelFile } from '../predict/model-file.js';
+import type { ReplayFile } from '../prune/replay.js';
 import { checkModelWindow } from './model.js';
 import { checkOutputDir } from './output-dir.js';
 import { writeReport } from './report.js';
@@ -17,6 +18,8 @@ export interface ZooReportOptions {
   /** The evaluation; window and layout default to the model's, the rest to the spec's defaults. */
   readonly spec?: Partial<EvaluationSpec>;
   readonly model?: ModelFile;
+  /** A pruning replay of the zoos to show (`epochgraph prune-replay --json`). */
+  readonly replay?: ReplayFile;
   /** Processes the evaluation's methods are shared among (default 1); the numbers do not depend on it. */
   readonly workers?: number;
   readonly outDir: string;
@@ -35,5 +38,5 @@ export async function reportZoo(options: ZooReportOptions): Promise<ReportSummar
   if (model) checkModelWindow(model, spec.window, spec.layout);
   await checkOutputDir(options.outDir);
   const evaluation = await evaluateZoos(options.zoos, spec, { extraBlocks: model?.blocks, onProgress: options.onProgress, workers: options.workers });
-  return writeReport({ zoo: options.zoos.join(' + '), evaluation, model, outDir: options.outDir, onProgress: options.onProgress });
+  return writeReport({ zoo: options.zoos.join(' + '), evaluation, model, replay: options.replay, outDir: options.outDir, onProgress: options.onProgress });
 }

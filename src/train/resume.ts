@@ -6,7 +6,7 @@
  * Tensors: `model.<i>` the trainable variables in the model's internal layout,
  * `optimizer.<i>` the optimizer's state tensors, `bn.<layer>.running_mean|running_var` the
  * batch-norm running statistics, all float32 and bit-exact. Metadata `state`, JSON: the
- * epoch, history and epoch timings so far, the random stream's position, the optimizer's
+ * epoch and history so far (each epoch's seconds included), the random stream's position, the optimizer's
  * step count, batch-norm batch counts, and the configuration and checkpoint policy it
  * belongs to (a state of any other configuration is ignored).
  */
@@ -29,7 +29,6 @@ export const RESUME_FILE = 'resume.safetensors';
 export interface TrainingProgressState {
   readonly epoch: number;
   readonly history: readonly HistoryEntry[];
-  readonly epochSeconds: readonly number[];
   readonly rng: RngState;
 }
 
@@ -107,7 +106,7 @@ export async function restoreResumeState(
     stats.batchesTracked = state.batches_tracked[layer];
   }
   optimizer.step = state.optimizer_step;
-  return { epoch: state.epoch, history: state.history, epochSeconds: state.epochSeconds, rng: state.rng };
+  return { epoch: state.epoch, history: state.history, rng: state.rng };
 }
 
 /** Removes the resume state of `runDir` (once the run is complete, or to start over). */

@@ -14,7 +14,9 @@
  * - Divergence: a non-finite minibatch loss ends training; the epoch is recorded with
  *   train_loss null, its weights are checkpointed, and run.json carries diverged_at_epoch.
  * - Determinism: initial weights, shuffling and dropout all derive from `config.seed`,
- *   and the wasm backend runs single-threaded, so a configuration reproduces exactly.
+ *   and the wasm backend runs single-threaded, so a configuration reproduces exactly:
+ *   checkpoints byte for byte, run.json but for the wall-clock `seconds` of its history
+ *   (each epoch's training, evaluation and checkpoint, which pruning replays weigh).
  * - run.json is written last and atomically: a directory without it is an unfinished run.
  * - Resuming (`resume`): after each epoch the full training state is saved (./resume.ts), and
  *   an interrupted run continues after its last complete epoch, with the same result.
@@ -68,17 +70,16 @@ export interface TrainOptions {
   onProgress?: (event: TrainProgress) => void;
 }
 
-/** What run.json records beyond the format's required fields. Everything in it is deterministic. */
+/** What run.json records beyond the format's required fields. Everything in it but the history's `seconds` is deterministic. */
 export interface TrainedRun extends RunManifest {
   /** The graph engine's architecture spec of the trained network. */
   readonly architecture: ArchitectureSpec;
   readonly training: { readonly backend: string; readonly keep_checkpoints: string };
 }
 
-/** Wall-clock timings, kept out of run.json (in timing.json) so that run.json reproduces byte for byte. */
+/** The run's total wall-clock time (loading the data included), in timing.json; each epoch's is in run.json's history. */
 export interface RunTiming {
   readonly seconds: number;
-  readonly epoch_seconds: readonly number[];
   /** The epoch an interrupted attempt had completed, when this one resumed from it. */
   readonly resumed_from_epoch?: number;
 }
@@ -225,13 +226,12 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
   const architecture = programToArchitectureSpec(program);
   const metadata = { producer: 'epochgraph train', [ARCHITECTURE_METADATA_KEY]: JSON.stringify(architecture) };
   const history: HistoryEntry[] = [...(resumed?.history ?? [])];
-  const epochSeconds: number[] = [...(resumed?.epochSeconds ?? [])];
   const saveCheckpoint = async (epoch: number) => {
     await writeSafetensors(join(checkpointDir, checkpointFileName(epoch)), model.stateDict(), { ...metadata, epoch: String(epoch) });
     if (epoch > 0 && !keepsEpoch(policy, epoch - 1)) await rm(join(checkpointDir, checkpointFileName(epoch - 1)), { force: true });
   };
   const saveResumeState = async (epoch: number) => {
-    if (options.resume) await writeResumeState(options.out, config, policy.text, model, optimizer, { epoch, history, epochSeconds, rng: rng.state() });
+    if (options.resume) await writeResumeState(options.out, config, policy.text, model, optimizer, { epoch, history, rng: rng.state() });
   };
 
   const trainEvaluated = evaluationIndices(dataset.train.count, config.eval_limit);
@@ -271,14 +271,13 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
         options.onProgress?.({ type: 'batch', epoch, batch: b + 1, batches });
       }
       const test = evaluate(model, dataset, dataset.test, testEvaluated);
-      const entry: HistoryEntry =
-        divergedAt === undefined
-          ? { epoch, train_loss: lossSum / seen, train_acc: correct / seen, test_loss: test.loss, test_acc: test.acc }
-          : { epoch, train_loss: null, train_acc: seen > 0 ? correct / seen : null, test_loss: test.loss, test_acc: test.acc };
-      history.push(entry);
       await saveCheckpoint(epoch);
       const seconds = (performance.now() - epochStart) / 1000;
-      epochSeconds.push(seconds);
+      const entry: HistoryEntry =
+        divergedAt === undefined
+          ? { epoch, train_loss: lossSum / seen, train_acc: correct / seen, test_loss: test.loss, test_acc: test.acc, seconds }
+          : { epoch, train_loss: null, train_acc: seen > 0 ? correct / seen : null, test_loss: test.loss, test_acc: test.acc, seconds };
+      history.push(entry);
       await saveResumeState(epoch);
       options.onProgress?.({ type: 'epoch', epoch, epochs: config.epochs, entry, seconds });
       if (divergedAt !== undefined) break;
@@ -296,7 +295,7 @@ export async function trainRun(config: TrainConfig, options: TrainOptions): Prom
     architecture,
     training: { backend: tf.getBackend(), keep_checkpoints: policy.text },
   };
-  const timing: RunTiming = { seconds: (performance.now() - started) / 1000, epoch_seconds: epochSeconds, ...(resumed ? { resumed_from_epoch: resumed.epoch } : {}) };
+  const timing: RunTiming = { seconds: (performance.now() - started) / 1000, ...(resumed ? { resumed_from_epoch: resumed.epoch } : {}) };
   await writeFileAtomic(join(options.out, TIMING_FILE), `${JSON.stringify(timing, null, 2)}\n`);
   await writeFileAtomic(join(options.out, RUN_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   await removeResumeState(options.out);

@@ -32,6 +32,13 @@ describe('run directories', () => {
     ]);
   });
 
+  it("keeps each epoch's wall-clock seconds when recorded, and reads histories without them", async () => {
+    const dir = makeRun(tempDir(), { id: 'r', config: {}, history: [entry(0, 0.1), { ...entry(1, 0.5), seconds: 2.5 }, { ...entry(2, 0.6), seconds: 0 }] });
+    const run = await readRun(dir);
+    expect(run.history.map((h) => h.seconds)).toEqual([undefined, 2.5, 0]);
+    expect(Object.hasOwn(run.history[0], 'seconds')).toBe(false);
+  });
+
   it('allows a run with no checkpoints folder and an empty history', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ id: 'x', config: {}, history: [] }));
@@ -55,6 +62,8 @@ describe('run directories', () => {
     ['a negative epoch', { id: 'a', config: {}, history: [{ ...entry(0, 0.1), epoch: -1 }] }, /history\[0\].epoch must be a non-negative integer/],
     ['a percentage accuracy', { id: 'a', config: {}, history: [entry(0, 97.5)] }, /test_acc = 97.5 is outside \[0, 1\]/],
     ['a string loss', { id: 'a', config: {}, history: [{ ...entry(0, 0.1), train_loss: 'nan' }] }, /train_loss must be a finite number or null/],
+    ['negative seconds', { id: 'a', config: {}, history: [{ ...entry(1, 0.1), seconds: -1 }] }, /history\[0\].seconds must be a finite number >= 0 when present, got -1/],
+    ['string seconds', { id: 'a', config: {}, history: [{ ...entry(1, 0.1), seconds: '3' }] }, /history\[0\].seconds must be a finite number >= 0/],
     ['a duplicated epoch', { id: 'a', config: {}, history: [entry(1, 0.1), entry(1, 0.2)] }, /epoch 1 twice/],
     ['a bad diverged_at_epoch', { id: 'a', config: {}, history: [], diverged_at_epoch: 'yes' }, /diverged_at_epoch/],
   ];

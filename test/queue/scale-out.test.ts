@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/checkpoint/open.js';
-import { tempDir } from '../helpers.js';
+import { reproducibleBytes, tempDir } from '../helpers.js';
 import { HAVE_REDIS, startRedis } from './redis.js';
 import type { RedisServer } from './redis.js';
 
@@ -165,7 +165,7 @@ describe.skipIf(!HAVE_REDIS && !process.env.CI)('zoo on a Redis queue', () => {
     const runs = readdirSync(whole).filter((name) => name.startsWith('run-'));
     expect(runs).toHaveLength(12);
     for (const run of runs) {
-      expect(readFileSync(join(queued, run, 'run.json'), 'utf8')).toBe(readFileSync(join(whole, run, 'run.json'), 'utf8'));
+      expect(reproducibleBytes(join(queued, run, 'run.json')).equals(reproducibleBytes(join(whole, run, 'run.json')))).toBe(true);
       const checkpoints = readdirSync(join(whole, run, 'checkpoints'));
       expect(readdirSync(join(queued, run, 'checkpoints'))).toEqual(checkpoints);
       for (const name of checkpoints) {

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TIMING_FILE } from '../../src/train/train.js';
 import { createRng } from '../../src/util/random.js';
-import { listFiles, runCli, tempDir, temporaries, tinyZooGrid } from '../helpers.js';
+import { listFiles, reproducibleBytes, runCli, tempDir, temporaries, tinyZooGrid } from '../helpers.js';
 
 const CLI = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
@@ -55,12 +55,12 @@ function runKilled(args: readonly string[], afterMs: number, fromFirstRun = fals
   });
 }
 
-/** Every file under `dir` with its bytes, wall-clock timings (timing.json) left out. */
+/** Every file under `dir` with its bytes, wall-clock timings (timing.json, run.json's seconds) left out. */
 function contents(dir: string): Map<string, Buffer> {
   return new Map(
     listFiles(dir)
       .filter((name) => !name.endsWith(TIMING_FILE) && !readdirSafe(join(dir, name)))
-      .map((name) => [name, readFileSync(join(dir, name))]),
+      .map((name) => [name, reproducibleBytes(join(dir, name))]),
   );
 }
 

@@ -239,14 +239,24 @@ describe('writeRunReport', () => {
 });
 
 describe('epochgraph report and inspect', () => {
-  it('report writes the report and prints its path', () => {
+  it('report writes the report and prints its path; with a pruning replay, its figure and table', () => {
     const out = join(tempDir(), 'cli-report');
-    const { code, stdout, stderr } = runCli(['report', zoo, '--epochs', '0-2', '--folds', '3', '--out', out, '--quiet']);
+    const replay = join(tempDir(), 'replay.json');
+    const replayed = runCli(['prune-replay', zoo, '--epochs', '0-2', '--folds', '3', '--classes', '2', '--orders', '2', '--json']);
+    expect(replayed.code).toBe(0);
+    writeFileSync(replay, replayed.stdout);
+    const { code, stdout, stderr } = runCli(['report', zoo, '--epochs', '0-2', '--folds', '3', '--replay', replay, '--out', out, '--quiet']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(join(out, 'index.html'));
-    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).window).toBe('0-2');
-  }, 60_000);
+    const manifest = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(manifest.window).toBe('0-2');
+    expect(manifest.figures.map((f: { name: string }) => f.name)).toContain('pruning');
+    expect(manifest.pruning.across_orders.seeds).toEqual([0, 1]);
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(html).toContain('Stopping runs early');
+    for (const policy of manifest.pruning.across_orders.summary) expect(html).toContain(`<td>${policy.policy}</td>`);
+  }, 120_000);
 
   it('inspect writes the run report and prints the prediction', () => {
     const modelFile = join(tempDir(), 'model.json');
@@ -269,6 +279,7 @@ describe('epochgraph report and inspect', () => {
       [['report', zoo, '--folds', '0', '--out', out], /--folds: expected a positive integer/],
       [['report', zoo, '--out', notEmpty], /is not empty and holds no earlier report/],
       [['report', zoo, '--model', join(zoo, 'mlp-0', 'run.json'), '--out', out], /not an epochgraph model file/],
+      [['report', zoo, '--replay', join(zoo, 'mlp-0', 'run.json'), '--out', out], /run\.json: not a replay file \(write one with epochgraph prune-replay --json\)/],
       [['inspect', zoo, '--out', out], /run\.json: missing/],
       [['inspect', runs[0], '--epochs', '0-9', '--out', out], /no checkpoint for epoch 4/],
     ];

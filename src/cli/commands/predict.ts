@@ -7,9 +7,7 @@ import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RUN_FILE, listZoo } from '../../checkpoint/run.js';
 import { readModelFile } from '../../predict/model-file.js';
-import { modelPredictions } from '../../predict/model-use.js';
-import { FEATURE_BLOCKS } from '../../summary/features.js';
-import { buildFeatureTable } from '../../summary/table.js';
+import { predictRuns } from '../../predict/model-use.js';
 import { UsageError } from '../options.js';
 import { printJson, renderTable } from '../output.js';
 
@@ -33,10 +31,7 @@ export function registerPredict(program: Command): void {
           runDirs.push(...runs);
         } else throw new UsageError(`${target}: no such run or zoo directory`);
       }
-      const blocks = model.blocks.filter((b): b is (typeof FEATURE_BLOCKS)[number] => (FEATURE_BLOCKS as readonly string[]).includes(b));
-      const table = await buildFeatureTable(runDirs, { window: model.window, layout: model.layout, blocks });
-      const { predictions: prediction } = modelPredictions(model, table);
-      const results = table.runs.map((run, i) => ({ run, predicted: prediction.predicted[i], lower: prediction.lower[i], upper: prediction.upper[i] }));
+      const { table, predictions: results } = await predictRuns(model, runDirs);
       if (options.json) {
         printJson(results);
         return;

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { readModelFile } from '../../predict/model-file.js';
+import { readReplayFile } from '../../prune/replay.js';
 import type { ReportProgress } from '../../report/report.js';
 import { addEvaluationOptions, specFromFlags, workersFromFlags } from '../evaluation.js';
 import type { EvaluationFlags } from '../evaluation.js';
@@ -23,6 +24,7 @@ export function registerReport(program: Command): void {
     .description('write a self-contained HTML report of a zoo: every method cross-validated, with figures')
     .requiredOption('--out <dir>', 'report directory to write (new, empty, or an earlier report, which is replaced)')
     .option('--model <file>', "also apply this model file (from epochgraph fit) and show its feature importances; its window and layout are the report's defaults")
+    .option('--replay <file>', 'also show a pruning replay of the zoo (written by epochgraph prune-replay --json): compute saved against regret, per policy')
     .option('--quiet', 'print only the path of the report');
   addEvaluationOptions(command, ['epochs', 'layout', 'folds', 'seed', 'classes', 'workers'])
     .addHelpText(
@@ -35,11 +37,13 @@ Figures are written as SVG and PNG under DIR/figures; every number is in DIR/rep
 Examples:
   epochgraph report zoo --out zoo-report
   epochgraph report zoo --epochs 0-2 --folds 10 --out zoo-report
-  epochgraph report test-zoo --model model.json --out test-report`,
+  epochgraph report test-zoo --model model.json --out test-report
+  epochgraph prune-replay zoo --json > replay.json && epochgraph report zoo --replay replay.json --out zoo-report`,
     )
-    .action(async (zoos: string[], options: EvaluationFlags & { out: string; model?: string; quiet?: boolean }) => {
+    .action(async (zoos: string[], options: EvaluationFlags & { out: string; model?: string; replay?: string; quiet?: boolean }) => {
       const spec = specFromFlags(options);
       const model = options.model === undefined ? undefined : await readModelFile(options.model);
+      const replay = options.replay === undefined ? undefined : await readReplayFile(options.replay);
       const live = new LiveBlock();
       const started = performance.now();
       // The renderer (vega, resvg) loads only for the commands that draw.
@@ -48,6 +52,7 @@ Examples:
         zoos,
         spec,
         model,
+        replay,
         workers: workersFromFlags(options),
         outDir: options.out,
         onProgress: (stage, done, total, detail) => {
