@@ -6,7 +6,7 @@
  * parametric extrapolation (its own interval; summary/curve-extrapolation.ts).
  */
 import { OptionError } from '../errors.js';
-import { curveColumn, extrapolationColumn, isCompactGraphFeature, parseColumn } from '../summary/columns.js';
+import { compactGraphFeatures, curveColumn, extrapolationColumn, parseColumn } from '../summary/columns.js';
 import { columnsOf } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import type { FeatureBlock } from '../summary/features.js';
@@ -49,9 +49,14 @@ export function findMethod(name: string): Method | undefined {
 export function methodColumns(table: FeatureTable, method: Method): string[] {
   const names = columnsOf(table, method.blocks).map((c) => table.columns[c]);
   if (method.summary !== 'compact') return names;
+  const graphFeatures = names.flatMap((name) => {
+    const { block, feature } = parseColumn(name);
+    return block === 'graph' ? [feature] : [];
+  });
+  const compact = new Set(compactGraphFeatures(graphFeatures));
   return names.filter((name) => {
     const { block, feature } = parseColumn(name);
-    return block !== 'graph' || isCompactGraphFeature(feature);
+    return block !== 'graph' || compact.has(feature);
   });
 }
 

@@ -105,15 +105,27 @@ export function extrapolationColumn(field: ExtrapolationField): string {
 const COMPACT_PROPERTIES = new Set(['strength', 'eigenvector']);
 const COMPACT_STATISTICS = new Set(['mean', 'std', 'max']);
 
-/**
- * Whether a `graph` feature belongs to the compact summary, for zoos of a few dozen runs:
- * per layer the mean, standard deviation and maximum of total strength and eigenvector
- * centrality at each window epoch and their changes between consecutive epochs (a few
- * hundred columns where the whole summary has thousands).
- */
-export function isCompactGraphFeature(feature: string): boolean {
-  const temporal = parseTemporalFeature(feature);
-  if (!temporal || (temporal.term !== 'value' && temporal.term !== 'change')) return false;
-  const { property, statistic } = parseGraphFeature(temporal.name);
+/** Whether a graph snapshot feature (no temporal term) is one the compact summary describes. */
+function isCompactSnapshotFeature(name: string): boolean {
+  const { property, statistic } = parseGraphFeature(name);
   return COMPACT_PROPERTIES.has(property) && statistic !== undefined && COMPACT_STATISTICS.has(statistic);
+}
+
+/**
+ * The `graph` features of `features` that make the compact summary, for zoos of a few dozen
+ * runs: per layer the mean, standard deviation and maximum of total strength and eigenvector
+ * centrality at each window epoch and their changes between consecutive epochs (a few
+ * hundred columns where the whole summary has thousands). Where the layout keeps no
+ * per-epoch values of such a feature (the agnostic layout keeps only relative changes of
+ * scale-bound features, snapshot.ts), its relative change over the window stands in.
+ * Returns them in the order given.
+ */
+export function compactGraphFeatures(features: readonly string[]): string[] {
+  const parsed = features.map(parseTemporalFeature);
+  const withValues = new Set(parsed.flatMap((t) => (t?.term === 'value' ? [t.name] : [])));
+  return features.filter((_, k) => {
+    const temporal = parsed[k];
+    if (!temporal || temporal.term === 'update' || !isCompactSnapshotFeature(temporal.name)) return false;
+    return temporal.term === 'relative' ? !withValues.has(temporal.name) : true;
+  });
 }
