@@ -25,7 +25,7 @@ import { readCheckpoint } from '../checkpoint/open.js';
 import { hyperparameterFeatures } from '../checkpoint/run-config.js';
 import type { HistoryEntry, Run } from '../checkpoint/run.js';
 import { tensorToFloat64 } from '../checkpoint/tensor.js';
-import { RunFormatError } from '../errors.js';
+import { EpochgraphError, RunFormatError } from '../errors.js';
 import { NonFiniteWeightsError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { checkpointProperties } from '../properties/compute.js';
@@ -149,43 +149,100 @@ async function weightFeatures(path: string, layout: FeatureLayout): Promise<Feat
 }
 
 /**
- * Extracts the requested feature blocks of one run.
- * Returns one named vector per block; throws `RunFormatError` when a window checkpoint is missing.
+ * What the window blocks of a run are summarised from: the part of feature extraction that
+ * reads checkpoints. Snapshot features at some epochs (null: the snapshot has no graph, its
+ * weights are not finite), the features of the update into each of those epochs from the one
+ * before it, and weight statistics at some epochs. Extracted once over epochs 0-4, they give
+ * every window inside (0-1, 0-2, ...) without reading a checkpoint again (`windowFeatures`).
  */
-export async function runFeatures(run: Run, options: RunFeatureOptions): Promise<Partial<Record<FeatureBlock, FeatureVector>>> {
+export interface RunSnapshots {
+  readonly layout: FeatureLayout;
+  readonly graph: ReadonlyMap<number, FeatureVector | null>;
+  /** By the later epoch: the update from `from` (the previous extracted epoch) into it. */
+  readonly updates: ReadonlyMap<number, { readonly from: number; readonly features: FeatureVector | null }>;
+  readonly weights: ReadonlyMap<number, FeatureVector>;
+}
+
+/** What `runSnapshots` extracts. */
+export interface SnapshotRequest {
+  readonly layout: FeatureLayout;
+  /** Epochs whose graph snapshot features are extracted, ascending. */
+  readonly graphEpochs: readonly number[];
+  /** Also the update between each pair of consecutive `graphEpochs`. */
+  readonly updates: boolean;
+  /** Epochs whose weight statistics are extracted. */
+  readonly weightEpochs: readonly number[];
+}
+
+/**
+ * Reads the run's checkpoints for `request`, one at a time (and, for the updates, the
+ * previous snapshot's graph). Returns what it extracted; throws `RunFormatError` when a
+ * checkpoint is missing.
+ */
+export async function runSnapshots(run: Run, request: SnapshotRequest): Promise<RunSnapshots> {
+  const { layout, graphEpochs, weightEpochs } = request;
+  const graph = new Map<number, FeatureVector | null>();
+  const updates = new Map<number, { from: number; features: FeatureVector | null }>();
+  const weights = new Map<number, FeatureVector>();
+  const featurizer = new SnapshotFeaturizer(layout);
+  const snapshotAt = async (path: string): Promise<{ path: string; graph: Graph | null; features: FeatureVector | null }> => {
+    try {
+      const { graph, properties } = await checkpointProperties(path);
+      return { path, graph, features: featurizer.features(graph, properties) };
+    } catch (error) {
+      // A diverged snapshot (NaN weights) has no graph: its features are missing, not an error.
+      if (!(error instanceof NonFiniteWeightsError)) throw error;
+      return { path, graph: null, features: null };
+    }
+  };
+  const paths = windowCheckpoints(run, graphEpochs);
+  // The previous snapshot's graph is kept (not its checkpoint) for the update features.
+  let previous: (Awaited<ReturnType<typeof snapshotAt>> & { epoch: number }) | undefined;
+  for (const [i, epoch] of graphEpochs.entries()) {
+    const current = { ...(previous?.path === paths[i] ? previous : await snapshotAt(paths[i])), epoch };
+    if (previous && request.updates) {
+      updates.set(epoch, { from: previous.epoch, features: previous.graph && current.graph ? featurizer.updateFeatures(current.graph, updateStrength(previous.graph, current.graph)) : null });
+    }
+    graph.set(epoch, current.features);
+    previous = current;
+  }
+  const weightPaths = windowCheckpoints(run, weightEpochs);
+  for (const [i, epoch] of weightEpochs.entries()) weights.set(epoch, await weightFeatures(weightPaths[i], layout));
+  return { layout, graph, updates, weights };
+}
+
+/**
+ * The requested feature blocks of one run over `options.window`, from its snapshots
+ * (for `graph`, `graph-static` and `weights`; extracted over the window or any run of
+ * epochs containing it) and its history and configuration (the other blocks). Returns one
+ * named vector per block; throws `EpochgraphError` when the snapshots lack a window epoch or
+ * an update between consecutive window epochs.
+ */
+export function windowFeatures(run: Run, snapshots: RunSnapshots, options: RunFeatureOptions): Partial<Record<FeatureBlock, FeatureVector>> {
   const { window, layout, blocks } = options;
   const end = window[window.length - 1];
   const out: Partial<Record<FeatureBlock, FeatureVector>> = {};
   const wants = (b: FeatureBlock) => blocks.includes(b);
-  const paths = wants('graph') || wants('graph-static') || wants('weights') ? windowCheckpoints(run, window) : [];
+  const lacking = (what: string) => new EpochgraphError(`summary: ${run.path}: the extracted snapshots lack ${what} of the window ${formatEpochs(window)}`);
+  if (snapshots.layout !== layout) throw new EpochgraphError(`summary: ${run.path}: snapshots of the ${snapshots.layout} layout cannot give ${layout} features`);
   if (wants('graph') || wants('graph-static')) {
-    const featurizer = new SnapshotFeaturizer(layout);
-    const needed = wants('graph') ? paths : paths.slice(-1);
-    const snapshotAt = async (path: string): Promise<{ path: string; graph: Graph | null; features: FeatureVector | null }> => {
-      try {
-        const { graph, properties } = await checkpointProperties(path);
-        return { path, graph, features: featurizer.features(graph, properties) };
-      } catch (error) {
-        // A diverged snapshot (NaN weights) has no graph: its features are missing, not an error.
-        if (!(error instanceof NonFiniteWeightsError)) throw error;
-        return { path, graph: null, features: null };
-      }
-    };
-    // The previous snapshot's graph is kept (not its checkpoint) for the update features.
-    let previous: Awaited<ReturnType<typeof snapshotAt>> | undefined;
-    const snapshots: (FeatureVector | null)[] = [];
-    const updates: (FeatureVector | null)[] = [];
-    for (const path of needed) {
-      const current = previous?.path === path ? previous : await snapshotAt(path);
-      if (previous) updates.push(previous.graph && current.graph ? featurizer.updateFeatures(current.graph, updateStrength(previous.graph, current.graph)) : null);
-      snapshots.push(current.features);
-      previous = current;
-    }
-    const template = snapshots.find((s) => s !== null);
+    const needed = wants('graph') ? window : window.slice(-1);
+    const filledIn = needed.map((epoch) => {
+      if (!snapshots.graph.has(epoch)) throw lacking(`the graph at epoch ${epoch}`);
+      return snapshots.graph.get(epoch) as FeatureVector | null;
+    });
+    const updates = wants('graph')
+      ? window.slice(1).map((epoch, i) => {
+          const update = snapshots.updates.get(epoch);
+          if (update?.from !== window[i]) throw lacking(`the update from epoch ${window[i]} to ${epoch}`);
+          return update.features;
+        })
+      : [];
+    const template = filledIn.find((s) => s !== null);
     const updateTemplate = updates.find((u) => u !== null);
     const missing = (like: FeatureVector) => ({ names: like.names, values: new Float64Array(like.names.length).fill(NaN) });
     if (template) {
-      const filled = snapshots.map((s) => s ?? missing(template));
+      const filled = filledIn.map((s) => s ?? missing(template));
       const filledUpdates = updateTemplate ? updates.map((u) => u ?? missing(updateTemplate)) : [];
       const keepValues = (name: string) => keepsValues(layout, name);
       if (wants('graph')) out.graph = temporalSummary(window, filled, { updates: filledUpdates, keepValues });
@@ -195,7 +252,29 @@ export async function runFeatures(run: Run, options: RunFeatureOptions): Promise
   if (wants('curve')) out.curve = curveFeatures(run, end);
   if (wants('tse')) out.tse = tseFeatures(run, end);
   if (wants('lc')) out.lc = extrapolationFeatures(run, end);
-  if (wants('weights')) out.weights = await weightFeatures(paths[paths.length - 1], layout);
+  if (wants('weights')) {
+    const weights = snapshots.weights.get(end);
+    if (!weights) throw lacking(`the weights at epoch ${end}`);
+    out.weights = weights;
+  }
   if (wants('hyper')) out.hyper = hyperparameterFeatures(run.config);
   return out;
+}
+
+/**
+ * Extracts the requested feature blocks of one run: `runSnapshots` over the window (only
+ * what the blocks need), then `windowFeatures`. Returns one named vector per block; throws
+ * `RunFormatError` when a window checkpoint is missing.
+ */
+export async function runFeatures(run: Run, options: RunFeatureOptions): Promise<Partial<Record<FeatureBlock, FeatureVector>>> {
+  const { window, layout, blocks } = options;
+  const wants = (b: FeatureBlock) => blocks.includes(b);
+  const last = window.slice(-1);
+  const snapshots = await runSnapshots(run, {
+    layout,
+    graphEpochs: wants('graph') ? window : wants('graph-static') ? last : [],
+    updates: wants('graph'),
+    weightEpochs: wants('weights') ? last : [],
+  });
+  return windowFeatures(run, snapshots, options);
 }

@@ -1,7 +1,7 @@
 import { parquetReadObjects } from 'hyparquet';
 import { asyncBufferFromFile } from 'hyparquet';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readRun } from '../../src/checkpoint/run.js';
 import { makeTensor } from '../../src/checkpoint/tensor.js';
@@ -9,7 +9,8 @@ import { OptionError } from '../../src/errors.js';
 import { buildRolledGraph } from '../../src/graph/rolled.js';
 import { computeProperties } from '../../src/properties/compute.js';
 import { updateStrength } from '../../src/properties/update-strength.js';
-import { runFeatures, windowCheckpoints } from '../../src/summary/features.js';
+import { runFeatures, runSnapshots, windowCheckpoints, windowFeatures } from '../../src/summary/features.js';
+import { readSnapshotTable, writeSnapshotTable } from '../../src/summary/snapshot-table.js';
 import { SnapshotFeaturizer } from '../../src/summary/snapshot.js';
 import { STATISTICS, describeInto } from '../../src/summary/statistics.js';
 import { buildFeatureTable, configurationGroup, writeFeatureTable } from '../../src/summary/table.js';
@@ -17,7 +18,7 @@ import { temporalSummary } from '../../src/summary/temporal.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { trainRun } from '../../src/train/train.js';
 import { formatEpochs, parseEpochWindow } from '../../src/util/epochs.js';
-import { brightnessDataset, tempDir } from '../helpers.js';
+import { brightnessDataset, float64Bits, tempDir } from '../helpers.js';
 
 const stat = (values: number[]) => {
   const out = new Float64Array(STATISTICS.length);
@@ -247,6 +248,42 @@ describe('features of a tiny zoo', () => {
     expect(Number.isNaN(at('u1_2.layers.0.relative_update'))).toBe(true);
     expect(Number.isFinite(at('u0_1.layers.0.relative_update'))).toBe(true);
     await writeSafetensors(second.path, checkpoint.tensors, checkpoint.metadata);
+  });
+
+  it('gives every window inside the extracted epochs from one extraction, the same as extracting that window, also through a snapshot table', async () => {
+    const blocks = ['graph', 'graph-static', 'curve', 'tse', 'lc', 'weights', 'hyper'] as const;
+    const dir = tempDir();
+    for (const layout of ['per-layer', 'agnostic'] as const) {
+      const extracted = [];
+      for (const path of runs) {
+        const run = await readRun(path);
+        const snapshots = await runSnapshots(run, { layout, graphEpochs: [0, 1, 2, 3], updates: true, weightEpochs: [0, 1, 2, 3] });
+        extracted.push({ key: basename(path), snapshots, seconds: new Map([[0, 0.5]]) });
+      }
+      const file = join(dir, `snapshots-${layout}.parquet`);
+      await writeSnapshotTable(file, layout, extracted);
+      const table = await readSnapshotTable(file);
+      expect(table.layout).toBe(layout);
+      expect([...table.runs.keys()]).toEqual(runs.map((r) => basename(r)));
+      expect(table.runs.get(basename(runs[0]))?.seconds?.get(0)).toBe(0.5);
+      for (const window of [[0, 1], [0, 1, 2], [0, 1, 2, 3], [1, 2, 3]]) {
+        for (const [i, path] of runs.entries()) {
+          const run = await readRun(path);
+          const direct = await runFeatures(run, { window, layout, blocks: [...blocks] });
+          for (const snapshots of [extracted[i].snapshots, table.runs.get(basename(path))!.snapshots]) {
+            const rebuilt = windowFeatures(run, snapshots, { window, layout, blocks: [...blocks] });
+            for (const block of blocks) {
+              expect(rebuilt[block]?.names, `${block} ${formatEpochs(window)} ${path}`).toEqual(direct[block]?.names);
+              expect(float64Bits(rebuilt[block]?.values ?? new Float64Array())).toEqual(float64Bits(direct[block]?.values ?? new Float64Array()));
+            }
+          }
+        }
+      }
+      // A window whose consecutive epochs are no consecutive extracted epochs has no update to use.
+      const run = await readRun(runs[0]);
+      expect(() => windowFeatures(run, extracted[0].snapshots, { window: [0, 2], layout, blocks: ['graph'] })).toThrow(/lack the update from epoch 0 to 2 of the window 0,2/);
+      expect(() => windowFeatures(run, extracted[0].snapshots, { window: [0, 1, 2, 3, 4], layout, blocks: ['graph-static'] })).toThrow(/lack the graph at epoch 4/);
+    }
   });
 
   it('names the run and epoch when the window asks for a checkpoint it lacks', async () => {
