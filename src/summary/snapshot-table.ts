@@ -14,7 +14,6 @@
  * | `update_from` | INT32 | the epoch of the update into this one (null: none extracted) |
  * | `update` | BOOLEAN | the update has features (false: one side has no graph) |
  * | `weights` | BOOLEAN | weight statistics extracted here |
- * | `seconds` | DOUBLE | time the extraction of this epoch took (null: not measured) |
  * | `snapshot:<name>`, `update:<name>`, `weights:<name>` | DOUBLE | the features (null: missing) |
  *
  * The file's key-value metadata `epochgraph.layout` names the feature layout. One table holds
@@ -36,8 +35,6 @@ export interface SnapshotTableRun {
   /** The run's key: its directory name in the zoo. */
   readonly key: string;
   readonly snapshots: RunSnapshots;
-  /** Seconds the extraction of each epoch took, where measured. */
-  readonly seconds?: ReadonlyMap<number, number>;
 }
 
 /** A snapshot table read back. */
@@ -98,7 +95,6 @@ export async function writeSnapshotTable(file: string, layout: FeatureLayout, ru
     { name: 'update_from', data: rows.map(({ run, epoch }) => run.snapshots.updates.get(epoch)?.from ?? null), type: 'INT32' as const },
     { name: 'update', data: rows.map(({ run, epoch }) => (run.snapshots.updates.has(epoch) ? run.snapshots.updates.get(epoch)?.features !== null : null)), type: 'BOOLEAN' as const },
     { name: 'weights', data: rows.map(({ run, epoch }) => run.snapshots.weights.has(epoch)), type: 'BOOLEAN' as const },
-    { name: 'seconds', data: rows.map(({ run, epoch }) => orNull(run.seconds?.get(epoch))), type: 'DOUBLE' as const },
     ...featureColumns,
   ];
   // Loaded here: only tables need the writer.
@@ -121,7 +117,7 @@ export async function readSnapshotTable(file: string): Promise<SnapshotTable> {
   const layout = metadata.key_value_metadata?.find((kv) => kv.key === LAYOUT_KEY)?.value as FeatureLayout | undefined;
   if (layout === undefined || !LAYOUTS.includes(layout)) throw tableError(file, `not a snapshot table (no ${LAYOUT_KEY} among its metadata)`);
   const columns = metadata.schema.slice(1).map((s) => s.name);
-  for (const required of ['run', 'epoch', 'graph', 'update_from', 'update', 'weights', 'seconds']) {
+  for (const required of ['run', 'epoch', 'graph', 'update_from', 'update', 'weights']) {
     if (!columns.includes(required)) throw tableError(file, `lacks the column ${required}`);
   }
   const byKind = Object.fromEntries(KINDS.map((kind) => [kind, columns.filter((c) => c.startsWith(`${kind}:`))])) as Record<Kind, string[]>;
@@ -129,19 +125,18 @@ export async function readSnapshotTable(file: string): Promise<SnapshotTable> {
     names: byKind[kind].map((c) => c.slice(kind.length + 1)),
     values: Float64Array.from(byKind[kind], (c) => (row[c] === null ? NaN : (row[c] as number))),
   });
-  const runs = new Map<string, { key: string; snapshots: { layout: FeatureLayout; graph: Map<number, FeatureVector | null>; updates: Map<number, { from: number; features: FeatureVector | null }>; weights: Map<number, FeatureVector> }; seconds: Map<number, number> }>();
+  const runs = new Map<string, { key: string; snapshots: { layout: FeatureLayout; graph: Map<number, FeatureVector | null>; updates: Map<number, { from: number; features: FeatureVector | null }>; weights: Map<number, FeatureVector> }}>();
   for (const row of (await parquetReadObjects({ file: buffer })) as Record<string, unknown>[]) {
     const key = row.run as string;
     const epoch = row.epoch as number;
     let run = runs.get(key);
     if (!run) {
-      run = { key, snapshots: { layout, graph: new Map(), updates: new Map(), weights: new Map() }, seconds: new Map() };
+      run = { key, snapshots: { layout, graph: new Map(), updates: new Map(), weights: new Map() } };
       runs.set(key, run);
     }
     if (row.graph !== null) run.snapshots.graph.set(epoch, row.graph ? vector(row, 'snapshot') : null);
     if (row.update_from !== null) run.snapshots.updates.set(epoch, { from: row.update_from as number, features: row.update ? vector(row, 'update') : null });
     if (row.weights) run.snapshots.weights.set(epoch, vector(row, 'weights'));
-    if (row.seconds !== null) run.seconds.set(epoch, row.seconds as number);
   }
   return { layout, runs };
 }
