@@ -12,15 +12,18 @@ import type { FeatureBlock } from '../summary/features.js';
 import { LAYOUTS } from '../summary/snapshot.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
 import { buildFeatureTable, labelledRows, selectTableRows } from '../summary/table.js';
+import { formatEpochs } from '../util/epochs.js';
 import { createRng } from '../util/random.js';
 import { groupedSubsample } from './evaluate-folds.js';
 import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
-import { METHODS, blocksOf, priorMethod } from './evaluate-methods.js';
+import { BUILTIN_PRIOR, METHODS, blocksOf, checkPrior, priorMethod } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { evaluateMethodsInWorkers } from './evaluate-workers.js';
 import { METRIC_NAMES } from './evaluate.js';
 import type { Metrics, MethodEvaluation } from './evaluate.js';
+import { readBuiltinModel } from './model-file.js';
+import { modelFeatureOptions, withBuiltinPrior } from './model-use.js';
 import type { PipelineOptions } from './pipeline.js';
 
 /** What decides an evaluation's numbers. */
@@ -65,14 +68,15 @@ export function evaluationSpec(...layers: Partial<EvaluationSpec>[]): Evaluation
   if (spec.methods.length === 0) throw new OptionError('method', 'no method to evaluate');
   if (!Number.isInteger(spec.folds) || spec.folds < 2) throw new OptionError('folds', `expected an integer >= 2, got ${spec.folds}`);
   if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new OptionError('seed', `expected an integer >= 0, got ${spec.seed}`);
-  if (spec.pipeline.prior !== undefined && spec.pipeline.prior !== null) priorMethod(spec.pipeline.prior);
+  if (spec.pipeline.prior !== undefined && spec.pipeline.prior !== null) checkPrior(spec.pipeline.prior);
   return spec;
 }
 
-/** Feature blocks an evaluation under `spec` needs: its methods' and its prior's. */
+/** Feature blocks an evaluation under `spec` needs: its methods' and its prior's (none for the built-in model's, a computed column). */
 export function specBlocks(spec: Pick<EvaluationSpec, 'methods' | 'pipeline'>): FeatureBlock[] {
   const prior = spec.pipeline.prior ?? null;
-  return blocksOf(prior === null ? spec.methods : [...spec.methods, priorMethod(prior)]);
+  const method = prior === null ? undefined : priorMethod(prior);
+  return blocksOf(method ? [...spec.methods, method] : spec.methods);
 }
 
 /** Progress of an evaluation: a stage, how far it is, and what it is working on (a run or a method). */
@@ -80,11 +84,25 @@ export type EvaluationProgress = (stage: 'features' | 'evaluate', done: number, 
 
 /**
  * The feature table of the runs of `zoos` (pooled as one zoo; a run given twice is
- * refused) with `blocks`, over the spec's window and layout. Returns it.
+ * refused) with `blocks`, over the spec's window and layout, and, when the spec's prior is
+ * the built-in model, its prediction of each run (`withBuiltinPrior`). Returns it; throws
+ * `UnsummarisableRunError` for a run the built-in model cannot summarise.
  */
-export async function zooFeatureTable(zoos: readonly string[], spec: Pick<EvaluationSpec, 'window' | 'layout'>, blocks: readonly FeatureBlock[], onProgress?: EvaluationProgress): Promise<FeatureTable> {
+export async function zooFeatureTable(
+  zoos: readonly string[],
+  spec: Pick<EvaluationSpec, 'window' | 'layout'> & { readonly pipeline?: Partial<PipelineOptions> },
+  blocks: readonly FeatureBlock[],
+  onProgress?: EvaluationProgress,
+): Promise<FeatureTable> {
   const runs = await listZoos(zoos);
-  return buildFeatureTable(runs, { window: spec.window, layout: spec.layout, blocks }, (done, total, run) => onProgress?.('features', done, total, run));
+  const progress = (done: number, total: number, run: string) => onProgress?.('features', done, total, run);
+  const { window, layout } = spec;
+  if ((spec.pipeline?.prior ?? null) !== BUILTIN_PRIOR) return buildFeatureTable(runs, { window, layout, blocks }, progress);
+  // Under the built-in model's own window and layout, one pass over the checkpoints serves both.
+  const builtin = modelFeatureOptions((await readBuiltinModel()).model);
+  const shared = formatEpochs(builtin.window) === formatEpochs(window) && builtin.layout === layout;
+  const table = await buildFeatureTable(runs, { window, layout, blocks: shared ? [...new Set([...blocks, ...builtin.blocks])] : blocks }, progress);
+  return (await withBuiltinPrior(table, shared ? table : undefined, progress)).table;
 }
 
 /** A method with metrics over the runs that learned (an evaluation, or a report's view of one). */

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { evaluationSpec, specBlocks, zooFeatureTable } from '../../predict/evaluation.js';
 import { writeModelFile } from '../../predict/model-file.js';
-import { fitModel, fittableMethod } from '../../predict/model-use.js';
+import { fitModel, fittableMethod } from '../../predict/model-fit.js';
 import { formatEpochs } from '../../util/epochs.js';
 import { formatNumber } from '../../util/format.js';
 import { DEFAULT_FIT_METHOD, addEvaluationOptions, evaluationProgress, metricsTable, specFromFlags } from '../evaluation.js';
@@ -29,7 +29,7 @@ export function registerFit(program: Command): void {
       const table = await zooFeatureTable(zoos, spec, specBlocks(spec), progress.onProgress);
       const { model, evaluation, pipeline } = await fitModel(table, spec);
       progress.clear();
-      await writeModelFile(options.out, model);
+      await writeModelFile(options.out, { ...model, zoos });
       if (!options.quiet) {
         console.log(`cross-validated (${spec.folds} folds, grouped by configuration) on ${model.training_runs} runs, window ${formatEpochs(spec.window)}, method ${model.method}:`);
         console.log(metricsTable([evaluation], 'all'));
