@@ -20,6 +20,18 @@ export function registerFit(program: Command): void {
     .requiredOption('--out <file>', 'model file to write (JSON)');
   addEvaluationOptions(command, ['epochs', 'layout', 'method', 'folds', 'seed', 'classes', 'target', 'prior'], true)
     .option('--quiet', 'print only the summary line')
+    .addHelpText(
+      'after',
+      `
+The model file records the zoos, the runs per architecture and dataset, and each feature
+column's range over the training runs (predict counts a run's features outside it).
+With --prior builtin the learned method corrects the built-in pretrained model's prediction of
+each run (docs/builtin-model.md), computed from the run's own checkpoints; predicting with the
+model file computes it again.
+Examples:
+  epochgraph fit zoo --epochs 0-3 --out model.json
+  epochgraph fit my-sweep --epochs 0-3 --method curve --prior builtin --out model.json`,
+    )
     .action(async (zoos: string[], options: EvaluationFlags & { out: string; quiet?: boolean }) => {
       const flags = specFromFlags({ ...options, method: options.method ?? DEFAULT_FIT_METHOD });
       const spec = evaluationSpec(flags);
