@@ -11,19 +11,17 @@ import { OptionError } from '../errors.js';
 import type { FeatureBlock } from '../summary/features.js';
 import { LAYOUTS } from '../summary/snapshot.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
-import { buildFeatureTable, labelledRows, selectTableRows } from '../summary/table.js';
-import { formatEpochs } from '../util/epochs.js';
+import { labelledRows, selectTableRows } from '../summary/table.js';
 import { createRng } from '../util/random.js';
 import { groupedSubsample } from './evaluate-folds.js';
 import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
-import { BUILTIN_PRIOR, METHODS, blocksOf, checkPrior, priorMethod } from './evaluate-methods.js';
+import { METHODS, blocksOf, checkPrior, priorMethod } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { evaluateMethodsInWorkers } from './evaluate-workers.js';
 import { METRIC_NAMES } from './evaluate.js';
 import type { Metrics, MethodEvaluation } from './evaluate.js';
-import { readBuiltinModel } from './model-file.js';
-import { modelFeatureOptions, withBuiltinPrior } from './model-use.js';
+import { priorFeatureTable } from './model-use.js';
 import type { PipelineOptions } from './pipeline.js';
 
 /** What decides an evaluation's numbers. */
@@ -85,7 +83,7 @@ export type EvaluationProgress = (stage: 'features' | 'evaluate', done: number, 
 /**
  * The feature table of the runs of `zoos` (pooled as one zoo; a run given twice is
  * refused) with `blocks`, over the spec's window and layout, and, when the spec's prior is
- * the built-in model, its prediction of each run (`withBuiltinPrior`). Returns it; throws
+ * the built-in model, its prediction of each run (`priorFeatureTable`). Returns it; throws
  * `UnsummarisableRunError` for a run the built-in model cannot summarise.
  */
 export async function zooFeatureTable(
@@ -96,13 +94,7 @@ export async function zooFeatureTable(
 ): Promise<FeatureTable> {
   const runs = await listZoos(zoos);
   const progress = (done: number, total: number, run: string) => onProgress?.('features', done, total, run);
-  const { window, layout } = spec;
-  if ((spec.pipeline?.prior ?? null) !== BUILTIN_PRIOR) return buildFeatureTable(runs, { window, layout, blocks }, progress);
-  // Under the built-in model's own window and layout, one pass over the checkpoints serves both.
-  const builtin = modelFeatureOptions((await readBuiltinModel()).model);
-  const shared = formatEpochs(builtin.window) === formatEpochs(window) && builtin.layout === layout;
-  const table = await buildFeatureTable(runs, { window, layout, blocks: shared ? [...new Set([...blocks, ...builtin.blocks])] : blocks }, progress);
-  return (await withBuiltinPrior(table, shared ? table : undefined, progress)).table;
+  return (await priorFeatureTable(runs, { window: spec.window, layout: spec.layout, blocks }, spec.pipeline?.prior ?? null, { onProgress: progress })).table;
 }
 
 /** A method with metrics over the runs that learned (an evaluation, or a report's view of one). */

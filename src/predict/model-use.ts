@@ -51,13 +51,14 @@ function unsummarisable(error: unknown, run: string, model: string): unknown {
 }
 
 /**
- * The features of `runDirs` under `model`'s window, layout and blocks. Returns the table;
- * throws `UnsummarisableRunError` naming `label` for a run it cannot summarise (a missing
- * window checkpoint, a checkpoint no graph can be built from).
+ * The features `options` of `runDirs`. Returns the table; with `label`, throws
+ * `UnsummarisableRunError` naming that model for a run it cannot summarise (a missing window
+ * checkpoint, a checkpoint no graph can be built from), else what `buildFeatureTable` throws.
  */
-async function modelFeatureTable(model: ModelFile, runDirs: readonly string[], label: string, onProgress?: TableProgress): Promise<FeatureTable> {
-  return buildFeatureTable(runDirs, modelFeatureOptions(model), onProgress, (run, options) =>
-    runFeatures(run, options).catch((error: unknown) => {
+function featureTable(runDirs: readonly string[], options: RunFeatureOptions, label: string | undefined, onProgress?: TableProgress): Promise<FeatureTable> {
+  if (label === undefined) return buildFeatureTable(runDirs, options, onProgress);
+  return buildFeatureTable(runDirs, options, onProgress, (run, runOptions) =>
+    runFeatures(run, runOptions).catch((error: unknown) => {
       throw unsummarisable(error, run.path, label);
     }),
   );
@@ -131,17 +132,28 @@ export function outOfRangeLimit(model: ModelFile): number {
 }
 
 /**
- * `table` with the built-in model's prediction of each run as the column `BUILTIN_PRIOR_COLUMN`,
- * the prior `--prior builtin` reads. The built-in reads its own features: those of `own`
- * when given (a table of the same runs built with its window, layout and blocks), else built
- * here. Returns the table and the SHA-256 of the built-in model file; throws
- * `UnsummarisableRunError` for a run the built-in model cannot summarise.
+ * The features `options` of `runDirs` and, when `prior` is the built-in model, its prediction
+ * of each run as the column `BUILTIN_PRIOR_COLUMN`, which the prior `builtin` reads. The
+ * built-in reads its own features (its window, layout and blocks), built in the same pass
+ * over the checkpoints when its window and layout are `options`'. `label` names the model
+ * the features are for in the errors of runs it cannot summarise (none: `buildFeatureTable`'s
+ * errors as they are). Returns the table and, with the built-in prior, the SHA-256 of the
+ * built-in model file; throws `UnsummarisableRunError` for a run the built-in cannot summarise.
  */
-export async function withBuiltinPrior(table: FeatureTable, own?: FeatureTable, onProgress?: TableProgress): Promise<{ table: FeatureTable; sha256: string }> {
-  const { model, sha256 } = await readBuiltinModel();
-  const features = own ?? (await modelFeatureTable(model, table.runs, BUILTIN_LABEL, onProgress));
-  const { predicted } = modelPredictions(model, features, BUILTIN_LABEL).predictions;
-  return { table: withColumn(table, BUILTIN_PRIOR_COLUMN, predicted), sha256 };
+export async function priorFeatureTable(
+  runDirs: readonly string[],
+  options: RunFeatureOptions,
+  prior: string | null,
+  { label, onProgress }: { readonly label?: string; readonly onProgress?: TableProgress } = {},
+): Promise<{ table: FeatureTable; builtinSha256?: string }> {
+  if (prior !== BUILTIN_PRIOR) return { table: await featureTable(runDirs, options, label, onProgress) };
+  const builtin = await readBuiltinModel();
+  const own = modelFeatureOptions(builtin.model);
+  const shared = formatEpochs(own.window) === formatEpochs(options.window) && own.layout === options.layout;
+  const table = await featureTable(runDirs, shared ? { ...options, blocks: [...new Set([...options.blocks, ...own.blocks])] } : options, label, onProgress);
+  const features = shared ? table : await featureTable(runDirs, own, BUILTIN_LABEL, onProgress);
+  const { predicted } = modelPredictions(builtin.model, features, BUILTIN_LABEL).predictions;
+  return { table: withColumn(table, BUILTIN_PRIOR_COLUMN, predicted), builtinSha256: builtin.sha256 };
 }
 
 /** One run's predicted final test accuracy with its interval (fractions), and its features outside the training range. */
@@ -163,15 +175,11 @@ export interface RunPrediction {
  * summarise, and `EpochgraphError` when the model was fitted over another built-in model.
  */
 export async function predictRuns(model: ModelFile, runDirs: readonly string[], label = 'the model'): Promise<{ table: FeatureTable; predictions: RunPrediction[] }> {
-  let table = await modelFeatureTable(model, runDirs, label);
-  if (model.pipeline.prior?.method === BUILTIN_PRIOR) {
-    const prior = await withBuiltinPrior(table);
-    if (model.prior_model_sha256 !== undefined && model.prior_model_sha256 !== prior.sha256) {
-      throw new EpochgraphError(
-        `the model was fitted over another built-in model (SHA-256 ${model.prior_model_sha256.slice(0, 12)}, this epochgraph ships ${prior.sha256.slice(0, 12)}); refit it with epochgraph fit --prior builtin`,
-      );
-    }
-    table = prior.table;
+  const { table, builtinSha256 } = await priorFeatureTable(runDirs, modelFeatureOptions(model), model.pipeline.prior?.method ?? null, { label });
+  if (builtinSha256 !== undefined && model.prior_model_sha256 !== undefined && model.prior_model_sha256 !== builtinSha256) {
+    throw new EpochgraphError(
+      `${label}: fitted over another built-in model (SHA-256 ${model.prior_model_sha256.slice(0, 12)}, this epochgraph ships ${builtinSha256.slice(0, 12)}); refit it with epochgraph fit --prior builtin`,
+    );
   }
   const { predictions } = modelPredictions(model, table, label);
   const range = featuresOutOfRange(model, selectColumns(table, model.columns));
