@@ -16,7 +16,7 @@ import { createRng } from '../util/random.js';
 import { groupedSubsample } from './evaluate-folds.js';
 import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
-import { METHODS, blocksOf, checkPrior, priorMethod } from './evaluate-methods.js';
+import { BUILTIN_PRIOR, METHODS, blocksOf, checkPrior, priorMethod } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { evaluateMethodsInWorkers } from './evaluate-workers.js';
 import { METRIC_NAMES } from './evaluate.js';
@@ -171,6 +171,8 @@ export interface EvaluateZoosOptions extends RunOptions {
   readonly testZoo?: string;
   /** Feature blocks to build beyond the methods' (a report's model may need others). */
   readonly extraBlocks?: readonly FeatureBlock[];
+  /** Whether the tables also hold the built-in model's predictions, whatever the spec's prior (a report's model may correct them). */
+  readonly builtinPrior?: boolean;
 }
 
 /**
@@ -183,8 +185,9 @@ export async function evaluateZoos(zoos: readonly string[], spec: EvaluationSpec
   // A test run also fitted on would score its own training: listZoos refuses runs given twice.
   if (testZoo !== undefined) await listZoos([...zoos, testZoo]);
   const blocks = [...new Set<FeatureBlock>([...specBlocks(spec), ...(options.extraBlocks ?? [])])];
-  const table = await zooFeatureTable(zoos, spec, blocks, onProgress);
-  const testTable = testZoo === undefined ? undefined : await zooFeatureTable([testZoo], spec, blocks, onProgress);
+  const features = options.builtinPrior ? { ...spec, pipeline: { ...spec.pipeline, prior: BUILTIN_PRIOR } } : spec;
+  const table = await zooFeatureTable(zoos, features, blocks, onProgress);
+  const testTable = testZoo === undefined ? undefined : await zooFeatureTable([testZoo], features, blocks, onProgress);
   return evaluateTables(table, spec, { testTable, onProgress, workers: options.workers });
 }
 

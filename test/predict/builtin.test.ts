@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PRIOR_COLUMN, findMethod } from '../../src/predict/evaluate-methods.js';
 import type { Method } from '../../src/predict/evaluate-methods.js';
-import { evaluationSpec, specBlocks, zooFeatureTable } from '../../src/predict/evaluation.js';
+import { evaluateZoos, evaluationSpec, specBlocks, zooFeatureTable } from '../../src/predict/evaluation.js';
 import { BUILTIN_MODEL_FILE, readModelFile } from '../../src/predict/model-file.js';
 import type { ModelFile } from '../../src/predict/model-file.js';
 import { fitModel } from '../../src/predict/model-fit.js';
@@ -123,6 +123,9 @@ describe('the built-in model', () => {
     const shared = await zooFeatureTable([zoo], { ...spec, window: [0, 1, 2, 3], layout: 'agnostic' }, specBlocks(spec));
     const sharedPrior = shared.columns.indexOf(BUILTIN_PRIOR_COLUMN);
     builtin.forEach((p, r) => expect(shared.matrix[r * shared.columns.length + sharedPrior]).toBe(p));
+    // A report of a model fitted over the built-in evaluates the zoo's methods without the prior, on tables that hold it.
+    const { table: reported } = await evaluateZoos([zoo], { ...spec, pipeline: {} }, { builtinPrior: true });
+    expect(reported.columns).toContain(BUILTIN_PRIOR_COLUMN);
     // Final accuracies the prior gets right, and features (the learning curve) replaced by noise.
     const rng = createRng(11);
     const noisy: FeatureTable = {
