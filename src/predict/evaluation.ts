@@ -94,7 +94,7 @@ export async function zooFeatureTable(
 ): Promise<FeatureTable> {
   const runs = await listZoos(zoos);
   const progress = (done: number, total: number, run: string) => onProgress?.('features', done, total, run);
-  return (await priorFeatureTable(runs, { window: spec.window, layout: spec.layout, blocks }, spec.pipeline?.prior ?? null, { onProgress: progress })).table;
+  return priorFeatureTable(runs, { window: spec.window, layout: spec.layout, blocks }, spec.pipeline?.prior ?? null, { onProgress: progress });
 }
 
 /** A method with metrics over the runs that learned (an evaluation, or a report's view of one). */

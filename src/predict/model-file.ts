@@ -79,7 +79,8 @@ export function modelFilePath(name: string): string {
 
 /**
  * Reads and checks the model file `name` (a path, or `BUILTIN_MODEL`). Returns it; throws
- * `EpochgraphError` naming the file for anything malformed.
+ * `EpochgraphError` naming the file for anything malformed, or for a model fitted over
+ * another built-in model than the one shipped.
  */
 export async function readModelFile(name: string): Promise<ModelFile> {
   const file = modelFilePath(name);
@@ -93,12 +94,19 @@ export async function readModelFile(name: string): Promise<ModelFile> {
   for (const key of ['method', 'blocks', 'layout', 'window', 'columns', 'pipeline'] as const) {
     if (model[key] === undefined) throw new EpochgraphError(`${file}: model file lacks "${key}"`);
   }
+  // A correction learned over one built-in model's predictions means nothing over another's.
+  if (model.prior_model_sha256 !== undefined) {
+    const shipped = await builtinModelSha256();
+    if (model.prior_model_sha256 !== shipped) {
+      throw new EpochgraphError(
+        `${file}: fitted over another built-in model (SHA-256 ${String(model.prior_model_sha256).slice(0, 12)}, this epochgraph ships ${shipped.slice(0, 12)}); refit it with epochgraph fit --prior builtin`,
+      );
+    }
+  }
   return model as ModelFile;
 }
 
-/** The shipped model and the SHA-256 of its file (hex), which a model fitted over it records. Throws as `readModelFile`. */
-export async function readBuiltinModel(): Promise<{ model: ModelFile; sha256: string }> {
-  const model = await readModelFile(BUILTIN_MODEL);
-  const sha256 = createHash('sha256').update(await readFile(BUILTIN_MODEL_FILE)).digest('hex');
-  return { model, sha256 };
+/** The SHA-256 (hex) of the shipped model's file, which a model fitted over it records. */
+export async function builtinModelSha256(): Promise<string> {
+  return createHash('sha256').update(await readFile(BUILTIN_MODEL_FILE)).digest('hex');
 }

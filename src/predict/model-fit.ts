@@ -14,7 +14,7 @@ import { evaluateTables, specBlocks } from './evaluation.js';
 import type { EvaluationSpec } from './evaluation.js';
 import { selectRows } from './matrix.js';
 import type { Matrix } from './matrix.js';
-import { MODEL_FORMAT, MODEL_VERSION, libraryVersion, readBuiltinModel } from './model-file.js';
+import { MODEL_FORMAT, MODEL_VERSION, builtinModelSha256, libraryVersion } from './model-file.js';
 import type { ModelFile } from './model-file.js';
 import { priorValues } from './model-use.js';
 import { PredictorPipeline } from './pipeline.js';
@@ -86,7 +86,7 @@ export async function fitModel(table: FeatureTable, spec: EvaluationSpec): Promi
     training_runs: rows.length,
     runs_per_cell: Object.fromEntries(Object.entries(runsPerCell).sort(([a], [b]) => (a < b ? -1 : 1))),
     training_range: columnRanges(X),
-    ...(prior === BUILTIN_PRIOR && { prior_model_sha256: (await readBuiltinModel()).sha256 }),
+    ...(prior === BUILTIN_PRIOR && { prior_model_sha256: await builtinModelSha256() }),
     cross_validation: { ...metrics, folds },
     pipeline: pipeline.toJSON(),
   };

@@ -15,7 +15,7 @@ import { UnsummarisableRunError } from './errors.js';
 import { selectColumns } from './evaluate.js';
 import { BUILTIN_PRIOR, BUILTIN_PRIOR_COLUMN, findMethod, methodColumns, priorColumn } from './evaluate-methods.js';
 import type { Matrix } from './matrix.js';
-import { readBuiltinModel } from './model-file.js';
+import { BUILTIN_MODEL, readModelFile } from './model-file.js';
 import type { ModelFile } from './model-file.js';
 import { PredictorPipeline } from './pipeline.js';
 import type { Prediction } from './pipeline.js';
@@ -137,23 +137,23 @@ export function outOfRangeLimit(model: ModelFile): number {
  * built-in reads its own features (its window, layout and blocks), built in the same pass
  * over the checkpoints when its window and layout are `options`'. `label` names the model
  * the features are for in the errors of runs it cannot summarise (none: `buildFeatureTable`'s
- * errors as they are). Returns the table and, with the built-in prior, the SHA-256 of the
- * built-in model file; throws `UnsummarisableRunError` for a run the built-in cannot summarise.
+ * errors as they are). Returns the table; throws `UnsummarisableRunError` for a run the
+ * built-in cannot summarise.
  */
 export async function priorFeatureTable(
   runDirs: readonly string[],
   options: RunFeatureOptions,
   prior: string | null,
   { label, onProgress }: { readonly label?: string; readonly onProgress?: TableProgress } = {},
-): Promise<{ table: FeatureTable; builtinSha256?: string }> {
-  if (prior !== BUILTIN_PRIOR) return { table: await featureTable(runDirs, options, label, onProgress) };
-  const builtin = await readBuiltinModel();
-  const own = modelFeatureOptions(builtin.model);
+): Promise<FeatureTable> {
+  if (prior !== BUILTIN_PRIOR) return featureTable(runDirs, options, label, onProgress);
+  const builtin = await readModelFile(BUILTIN_MODEL);
+  const own = modelFeatureOptions(builtin);
   const shared = formatEpochs(own.window) === formatEpochs(options.window) && own.layout === options.layout;
   const table = await featureTable(runDirs, shared ? { ...options, blocks: [...new Set([...options.blocks, ...own.blocks])] } : options, label, onProgress);
   const features = shared ? table : await featureTable(runDirs, own, BUILTIN_LABEL, onProgress);
-  const { predicted } = modelPredictions(builtin.model, features, BUILTIN_LABEL).predictions;
-  return { table: withColumn(table, BUILTIN_PRIOR_COLUMN, predicted), builtinSha256: builtin.sha256 };
+  const { predicted } = modelPredictions(builtin, features, BUILTIN_LABEL).predictions;
+  return withColumn(table, BUILTIN_PRIOR_COLUMN, predicted);
 }
 
 /** One run's predicted final test accuracy with its interval (fractions), and its features outside the training range. */
@@ -172,15 +172,10 @@ export interface RunPrediction {
  * Extracts the model's features of `runDirs` and predicts each run; `label` names the model
  * in messages. Returns the feature table and one prediction per run, in order; throws
  * `UnsummarisableRunError` for a run the model (or the built-in model as its prior) cannot
- * summarise, and `EpochgraphError` when the model was fitted over another built-in model.
+ * summarise.
  */
 export async function predictRuns(model: ModelFile, runDirs: readonly string[], label = 'the model'): Promise<{ table: FeatureTable; predictions: RunPrediction[] }> {
-  const { table, builtinSha256 } = await priorFeatureTable(runDirs, modelFeatureOptions(model), model.pipeline.prior?.method ?? null, { label });
-  if (builtinSha256 !== undefined && model.prior_model_sha256 !== undefined && model.prior_model_sha256 !== builtinSha256) {
-    throw new EpochgraphError(
-      `${label}: fitted over another built-in model (SHA-256 ${model.prior_model_sha256.slice(0, 12)}, this epochgraph ships ${builtinSha256.slice(0, 12)}); refit it with epochgraph fit --prior builtin`,
-    );
-  }
+  const table = await priorFeatureTable(runDirs, modelFeatureOptions(model), model.pipeline.prior?.method ?? null, { label });
   const { predictions } = modelPredictions(model, table, label);
   const range = featuresOutOfRange(model, selectColumns(table, model.columns));
   return {

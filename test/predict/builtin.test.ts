@@ -141,8 +141,12 @@ describe('the built-in model', () => {
     // From the runs themselves: the built-in's predictions are computed again for the prior.
     const again = (await predictRuns(model, runs)).predictions;
     again.forEach((p, r) => expect(p.predicted).toBeCloseTo(builtin[r], 12));
-    // A model fitted over another built-in model is refused rather than corrected from the wrong prior.
-    await expect(predictRuns({ ...model, prior_model_sha256: '0'.repeat(64) }, runs.slice(0, 1))).rejects.toThrow(/fitted over another built-in model .*refit it with epochgraph fit --prior builtin/);
+    // A model file fitted over another built-in model is refused rather than corrected from the wrong prior.
+    const stale = join(tempDir(), 'stale.json');
+    writeFileSync(stale, JSON.stringify({ ...model, prior_model_sha256: '0'.repeat(64) }));
+    const refused = runCli(['predict', runs[0], '--model', stale]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toMatch(new RegExp(`^epochgraph: ${stale}: fitted over another built-in model \\(SHA-256 000000000000, this epochgraph ships [0-9a-f]{12}\\); refit it with epochgraph fit --prior builtin$`));
   }, 120_000);
 });
 
