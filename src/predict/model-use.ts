@@ -66,7 +66,7 @@ function featureTable(runDirs: readonly string[], options: RunFeatureOptions, la
 
 /**
  * Predicts every run of `table` (built with the model's window, layout and blocks and, with
- * the built-in model as the prior, its predictions: `withBuiltinPrior`) with `model`, named
+ * the built-in model as the prior, its predictions: `priorFeatureTable`) with `model`, named
  * `label` in messages. Returns the predictions in row order and the restored pipeline;
  * throws `UnsummarisableRunError` for a run whose architecture has features the model never
  * saw, or that lacks the learning curve up to the window's end.
