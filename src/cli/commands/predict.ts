@@ -12,7 +12,7 @@ import { outOfRangeLimit, predictRuns } from '../../predict/model-use.js';
 import { UsageError } from '../options.js';
 import { printJson, renderTable } from '../output.js';
 
-const percent = (share: number) => `${Math.round(share * 100)}%`;
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 /** Registers the command on `program`. */
 export function registerPredict(program: Command): void {
