@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { cpus } from 'node:os';
 import { LEARNED_MARGIN, learnedThreshold } from '../predict/chance.js';
-import { DIRECT_METHODS, METHODS, findMethod } from '../predict/evaluate-methods.js';
+import { METHODS, PRIOR_NAMES, findMethod } from '../predict/evaluate-methods.js';
 import type { Method } from '../predict/evaluate-methods.js';
 import type { MethodEvaluation } from '../predict/evaluate.js';
 import { DEFAULTS } from '../predict/evaluation.js';
@@ -53,7 +53,7 @@ export function addEvaluationOptions(command: Command, flags: readonly Flag[], r
   if (has('seed')) command.option('--seed <n>', `seed of the fold assignment and the estimators (default ${DEFAULTS.seed})`);
   if (has('classes')) command.option('--classes <n>', "classes the runs tell apart, for the chance level (default: what the runs' config states)");
   if (has('target')) command.option('--target-transform <t>', `what the estimators fit: ${TARGET_TRANSFORMS.join(' or ')} (raw accuracy; default logit)`);
-  if (has('prior')) command.option('--prior <method>', `learned methods correct this model-free prediction (${DIRECT_METHODS.map((m) => m.name).join(' or ')}), kept where no correction helps (default: none)`);
+  if (has('prior')) command.option('--prior <method>', `learned methods correct this prediction (${PRIOR_NAMES.join(', ')}: the built-in pretrained model's), kept where no correction helps (default: none)`);
   if (has('workers')) command.option('--workers <n>', `processes the methods are shared among; the numbers do not depend on it (default: one per core, here ${cpus().length})`);
   return command;
 }
@@ -72,7 +72,7 @@ function parseMethods(text: string): Method[] {
 /** The spec fields the flags set (unset flags are left to the spec's defaults or a model's). Throws `UsageError` naming a bad flag. */
 export function specFromFlags(flags: EvaluationFlags): Partial<EvaluationSpec> {
   const target = parseChoice<TargetTransform>('--target-transform', flags.targetTransform, TARGET_TRANSFORMS);
-  const prior = parseChoice('--prior', flags.prior, DIRECT_METHODS.map((m) => m.name));
+  const prior = parseChoice('--prior', flags.prior, PRIOR_NAMES);
   return {
     window: flags.epochs === undefined ? undefined : parseEpochWindow(flags.epochs),
     layout: parseChoice<FeatureLayout>('--layout', flags.layout, LAYOUTS),

@@ -1,5 +1,6 @@
 /**
- * The estimators' error: bad input data, an invalid option, or a malformed model file.
+ * The estimators' errors: bad input data, an invalid option, or a malformed model file; and
+ * a run a model cannot summarise into its features.
  */
 import { EpochgraphError } from '../errors.js';
 
@@ -11,5 +12,20 @@ export class PredictError extends EpochgraphError {
     detail: string,
   ) {
     super(`${estimator}: ${detail}`);
+  }
+}
+
+/**
+ * A model cannot summarise a run into its features (no graph from its checkpoints, a window
+ * epoch or the test accuracy its prior reads missing, layers it never saw). One line:
+ * `RUN: MODEL cannot summarise this run: DETAIL`.
+ */
+export class UnsummarisableRunError extends EpochgraphError {
+  constructor(
+    readonly run: string,
+    readonly model: string,
+    readonly detail: string,
+  ) {
+    super(`${run}: ${model} cannot summarise this run: ${detail}`);
   }
 }

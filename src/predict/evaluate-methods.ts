@@ -4,12 +4,16 @@
  * predicts the final accuracy as the test accuracy at the window's last epoch (its interval
  * calibrated on the training runs' residuals), `lc-extrapolate` as the learning curve's
  * parametric extrapolation (its own interval; summary/curve-extrapolation.ts).
+ * Each direct method can also be the prior a learned method corrects, and so can the
+ * built-in pretrained model (model-file.ts, model-use.ts), whose prediction is computed from the run's
+ * own features under the built-in's window and layout and joins the table as a column.
  */
 import { OptionError } from '../errors.js';
-import { compactGraphFeatures, curveColumn, extrapolationColumn, parseColumn } from '../summary/columns.js';
+import { columnName, compactGraphFeatures, curveColumn, extrapolationColumn, parseColumn } from '../summary/columns.js';
 import { columnsOf } from '../summary/table.js';
 import type { FeatureTable } from '../summary/table.js';
 import type { FeatureBlock } from '../summary/features.js';
+import { BUILTIN_MODEL } from './model-file.js';
 
 /** How a direct method reads its prediction: the window's last test accuracy, or the curve's extrapolation. */
 export type DirectPrediction = 'last-test-acc' | 'extrapolation';
@@ -78,17 +82,31 @@ export function directPredictionColumns(method: Method, windowEnd: number): { pr
   return undefined;
 }
 
+/** The prior that is the built-in pretrained model's prediction, named as the model. */
+export const BUILTIN_PRIOR = BUILTIN_MODEL;
+
+/** The column a feature table holds the built-in model's prediction of each run in, when that is the prior. */
+export const BUILTIN_PRIOR_COLUMN = columnName('prior', BUILTIN_PRIOR);
+
+/** Every prior a learned method can correct: the direct methods, then the built-in model. */
+export const PRIOR_NAMES: readonly string[] = Object.freeze([...DIRECT_METHODS.map((m) => m.name), BUILTIN_PRIOR]);
+
+/** Checks a prior's name. Returns it; throws `OptionError` (field `prior`) for a name that is no prior. */
+export function checkPrior(name: string): string {
+  if (!PRIOR_NAMES.includes(name)) throw new OptionError('prior', `expected one of ${PRIOR_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+  return name;
+}
+
 /**
- * The direct method named `name`, for use as a prior. Returns it; throws `OptionError`
- * (field `prior`) for a name that is no direct method.
+ * The direct method the prior `name` reads from a feature block, or undefined for the
+ * built-in model's (a computed column). Throws `OptionError` (field `prior`) for a name that is no prior.
  */
-export function priorMethod(name: string): Method {
-  const method = DIRECT_METHODS.find((m) => m.name === name);
-  if (!method) throw new OptionError('prior', `expected one of ${DIRECT_METHODS.map((m) => m.name).join(', ')}, got ${JSON.stringify(name)}`);
-  return method;
+export function priorMethod(name: string): Method | undefined {
+  return DIRECT_METHODS.find((m) => m.name === checkPrior(name));
 }
 
 /** The column holding the prediction of the prior `name` for a window ending at `windowEnd`. Throws `OptionError` for an unknown prior. */
 export function priorColumn(name: string, windowEnd: number): string {
-  return (directPredictionColumns(priorMethod(name), windowEnd) as { predicted: string }).predicted;
+  const method = priorMethod(name);
+  return method ? (directPredictionColumns(method, windowEnd) as { predicted: string }).predicted : BUILTIN_PRIOR_COLUMN;
 }

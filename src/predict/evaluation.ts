@@ -11,16 +11,17 @@ import { OptionError } from '../errors.js';
 import type { FeatureBlock } from '../summary/features.js';
 import { LAYOUTS } from '../summary/snapshot.js';
 import type { FeatureLayout } from '../summary/snapshot.js';
-import { buildFeatureTable, labelledRows, selectTableRows } from '../summary/table.js';
+import { labelledRows, selectTableRows } from '../summary/table.js';
 import { createRng } from '../util/random.js';
 import { groupedSubsample } from './evaluate-folds.js';
 import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
-import { METHODS, blocksOf, priorMethod } from './evaluate-methods.js';
+import { BUILTIN_PRIOR, METHODS, blocksOf, checkPrior, priorMethod } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
 import { evaluateMethodsInWorkers } from './evaluate-workers.js';
 import { METRIC_NAMES } from './evaluate.js';
 import type { Metrics, MethodEvaluation } from './evaluate.js';
+import { priorFeatureTable } from './model-use.js';
 import type { PipelineOptions } from './pipeline.js';
 
 /** What decides an evaluation's numbers. */
@@ -65,14 +66,15 @@ export function evaluationSpec(...layers: Partial<EvaluationSpec>[]): Evaluation
   if (spec.methods.length === 0) throw new OptionError('method', 'no method to evaluate');
   if (!Number.isInteger(spec.folds) || spec.folds < 2) throw new OptionError('folds', `expected an integer >= 2, got ${spec.folds}`);
   if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new OptionError('seed', `expected an integer >= 0, got ${spec.seed}`);
-  if (spec.pipeline.prior !== undefined && spec.pipeline.prior !== null) priorMethod(spec.pipeline.prior);
+  if (spec.pipeline.prior !== undefined && spec.pipeline.prior !== null) checkPrior(spec.pipeline.prior);
   return spec;
 }
 
-/** Feature blocks an evaluation under `spec` needs: its methods' and its prior's. */
+/** Feature blocks an evaluation under `spec` needs: its methods' and its prior's (none for the built-in model's, a computed column). */
 export function specBlocks(spec: Pick<EvaluationSpec, 'methods' | 'pipeline'>): FeatureBlock[] {
   const prior = spec.pipeline.prior ?? null;
-  return blocksOf(prior === null ? spec.methods : [...spec.methods, priorMethod(prior)]);
+  const method = prior === null ? undefined : priorMethod(prior);
+  return blocksOf(method ? [...spec.methods, method] : spec.methods);
 }
 
 /** Progress of an evaluation: a stage, how far it is, and what it is working on (a run or a method). */
@@ -80,11 +82,19 @@ export type EvaluationProgress = (stage: 'features' | 'evaluate', done: number, 
 
 /**
  * The feature table of the runs of `zoos` (pooled as one zoo; a run given twice is
- * refused) with `blocks`, over the spec's window and layout. Returns it.
+ * refused) with `blocks`, over the spec's window and layout, and, when the spec's prior is
+ * the built-in model, its prediction of each run (`priorFeatureTable`). Returns it; throws
+ * `UnsummarisableRunError` for a run the built-in model cannot summarise.
  */
-export async function zooFeatureTable(zoos: readonly string[], spec: Pick<EvaluationSpec, 'window' | 'layout'>, blocks: readonly FeatureBlock[], onProgress?: EvaluationProgress): Promise<FeatureTable> {
+export async function zooFeatureTable(
+  zoos: readonly string[],
+  spec: Pick<EvaluationSpec, 'window' | 'layout'> & { readonly pipeline?: Partial<PipelineOptions> },
+  blocks: readonly FeatureBlock[],
+  onProgress?: EvaluationProgress,
+): Promise<FeatureTable> {
   const runs = await listZoos(zoos);
-  return buildFeatureTable(runs, { window: spec.window, layout: spec.layout, blocks }, (done, total, run) => onProgress?.('features', done, total, run));
+  const progress = (done: number, total: number, run: string) => onProgress?.('features', done, total, run);
+  return priorFeatureTable(runs, { window: spec.window, layout: spec.layout, blocks }, spec.pipeline?.prior ?? null, { onProgress: progress });
 }
 
 /** A method with metrics over the runs that learned (an evaluation, or a report's view of one). */
@@ -161,6 +171,8 @@ export interface EvaluateZoosOptions extends RunOptions {
   readonly testZoo?: string;
   /** Feature blocks to build beyond the methods' (a report's model may need others). */
   readonly extraBlocks?: readonly FeatureBlock[];
+  /** Whether the tables also hold the built-in model's predictions, whatever the spec's prior (a report's model may correct them). */
+  readonly builtinPrior?: boolean;
 }
 
 /**
@@ -173,8 +185,9 @@ export async function evaluateZoos(zoos: readonly string[], spec: EvaluationSpec
   // A test run also fitted on would score its own training: listZoos refuses runs given twice.
   if (testZoo !== undefined) await listZoos([...zoos, testZoo]);
   const blocks = [...new Set<FeatureBlock>([...specBlocks(spec), ...(options.extraBlocks ?? [])])];
-  const table = await zooFeatureTable(zoos, spec, blocks, onProgress);
-  const testTable = testZoo === undefined ? undefined : await zooFeatureTable([testZoo], spec, blocks, onProgress);
+  const features = options.builtinPrior ? { ...spec, pipeline: { ...spec.pipeline, prior: BUILTIN_PRIOR } } : spec;
+  const table = await zooFeatureTable(zoos, features, blocks, onProgress);
+  const testTable = testZoo === undefined ? undefined : await zooFeatureTable([testZoo], features, blocks, onProgress);
   return evaluateTables(table, spec, { testTable, onProgress, workers: options.workers });
 }
 

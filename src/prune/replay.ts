@@ -29,7 +29,8 @@ import { topQuarterCut } from '../predict/evaluate-metrics.js';
 import { evaluateTables, zooFeatureTable } from '../predict/evaluation.js';
 import type { EvaluationProgress, EvaluationSpec } from '../predict/evaluation.js';
 import type { ModelFile } from '../predict/model-file.js';
-import { fittableMethod, modelPredictions } from '../predict/model-use.js';
+import { fittableMethod } from '../predict/model-fit.js';
+import { modelPredictions } from '../predict/model-use.js';
 import type { Prediction } from '../predict/pipeline.js';
 import type { FeatureTable } from '../summary/table.js';
 import { readJsonFile } from '../util/json-file.js';
@@ -328,7 +329,7 @@ export async function zooReplayRuns(zoos: readonly string[], spec: EvaluationSpe
   const { model, onProgress } = options;
   const window = model?.window ?? spec.window;
   const table = model
-    ? await zooFeatureTable(zoos, { window, layout: model.layout }, model.blocks, onProgress)
+    ? await zooFeatureTable(zoos, { window, layout: model.layout, pipeline: { prior: model.pipeline.prior?.method ?? null } }, model.blocks, onProgress)
     : await zooFeatureTable(zoos, spec, blocksOf([fittableMethod(spec)]), onProgress);
   const chance = chanceLevel(table.configs, spec.classes);
   const predictions = model ? modelPredictions(model, table).predictions : await crossFittedPredictions(table, spec);

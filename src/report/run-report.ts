@@ -10,9 +10,7 @@ import { readRun } from '../checkpoint/run.js';
 import { DEFAULTS as EVALUATION_DEFAULTS } from '../predict/evaluation.js';
 import { libraryVersion } from '../predict/model-file.js';
 import type { ModelFile } from '../predict/model-file.js';
-import { modelPredictions } from '../predict/model-use.js';
-import { FEATURE_BLOCKS } from '../summary/features.js';
-import { buildFeatureTable } from '../summary/table.js';
+import { predictRuns } from '../predict/model-use.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatEpochs } from '../util/epochs.js';
 import { writeFigure } from './figure.js';
@@ -69,10 +67,8 @@ export async function writeRunReport(options: RunReportOptions): Promise<RunRepo
   const run = await readRun(options.run);
   let prediction: RunPrediction | undefined;
   if (model) {
-    const blocks = FEATURE_BLOCKS.filter((b) => model.blocks.includes(b));
-    const table = await buildFeatureTable([options.run], { window, layout: model.layout, blocks });
-    const { predictions } = modelPredictions(model, table);
-    prediction = { predicted: predictions.predicted[0], lower: predictions.lower[0], upper: predictions.upper[0], label: `model ${model.method}` };
+    const [predicted] = (await predictRuns(model, [options.run])).predictions;
+    prediction = { predicted: predicted.predicted, lower: predicted.lower, upper: predicted.upper, label: `model ${model.method}` };
   }
   const figures = await runFigures(run, window, prediction);
 

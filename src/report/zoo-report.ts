@@ -2,6 +2,7 @@
  * A zoo report from scratch: the zoo's evaluation (evaluation.ts: feature table, every
  * method's grouped cross-validation), then `writeReport`. What `epochgraph report` runs.
  */
+import { BUILTIN_PRIOR } from '../predict/evaluate-methods.js';
 import { evaluateZoos, evaluationSpec } from '../predict/evaluation.js';
 import type { EvaluationSpec } from '../predict/evaluation.js';
 import type { ModelFile } from '../predict/model-file.js';
@@ -37,6 +38,11 @@ export async function reportZoo(options: ZooReportOptions): Promise<ReportSummar
   const spec = evaluationSpec({ window: model?.window, layout: model?.layout }, options.spec ?? {});
   if (model) checkModelWindow(model, spec.window, spec.layout);
   await checkOutputDir(options.outDir);
-  const evaluation = await evaluateZoos(options.zoos, spec, { extraBlocks: model?.blocks, onProgress: options.onProgress, workers: options.workers });
+  const evaluation = await evaluateZoos(options.zoos, spec, {
+    extraBlocks: model?.blocks,
+    builtinPrior: model?.pipeline.prior?.method === BUILTIN_PRIOR,
+    onProgress: options.onProgress,
+    workers: options.workers,
+  });
   return writeReport({ zoo: options.zoos.join(' + '), evaluation, model, replay: options.replay, outDir: options.outDir, onProgress: options.onProgress });
 }

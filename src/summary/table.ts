@@ -113,6 +113,19 @@ export function selectTableRows(table: FeatureTable, rows: readonly number[]): F
   };
 }
 
+/** `table` with one more column, `name`, holding `values` (one per row, NaN: missing). */
+export function withColumn(table: FeatureTable, name: string, values: ArrayLike<number>): FeatureTable {
+  if (values.length !== table.runs.length) throw new RangeError(`withColumn: ${values.length} values for ${table.runs.length} rows`);
+  if (table.columns.includes(name)) throw new RangeError(`withColumn: the table already has a column ${name}`);
+  const width = table.columns.length;
+  const matrix = new Float64Array(table.runs.length * (width + 1));
+  for (let r = 0; r < table.runs.length; r++) {
+    matrix.set(table.matrix.subarray(r * width, (r + 1) * width), r * (width + 1));
+    matrix[r * (width + 1) + width] = values[r];
+  }
+  return { ...table, columns: [...table.columns, name], matrix };
+}
+
 /** Rows of `table` with a recorded final accuracy. */
 export function labelledRows(table: FeatureTable): number[] {
   return table.runs.map((_, i) => i).filter((i) => !Number.isNaN(table.targets[i]));

@@ -34,6 +34,6 @@ describe('priors', () => {
     expect(priorColumn('last-acc', 3)).toBe('curve:e3.test_acc');
     expect(priorColumn('lc-extrapolate', 3)).toBe('lc:final.predicted');
     expect(() => priorColumn('graph', 3)).toThrow(OptionError);
-    expect(() => priorColumn('graph', 3)).toThrow(/^prior: expected one of last-acc, lc-extrapolate, got "graph"$/);
+    expect(() => priorColumn('graph', 3)).toThrow(/^prior: expected one of last-acc, lc-extrapolate, builtin, got "graph"$/);
   });
 });

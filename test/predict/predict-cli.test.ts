@@ -88,7 +88,7 @@ describe('epochgraph evaluate, fit and predict', () => {
     expect(rows).toHaveLength(17);
     expect(rows[0].run).toBe(one);
     for (const r of rows) {
-      expect(Object.keys(r)).toEqual(['run', 'predicted', 'lower', 'upper']);
+      expect(Object.keys(r)).toEqual(['run', 'predicted', 'lower', 'upper', 'out_of_range', 'out_of_range_share']);
       expect(r.lower).toBeLessThanOrEqual(r.predicted);
       expect(r.upper).toBeGreaterThanOrEqual(r.predicted);
     }
@@ -139,7 +139,7 @@ describe('epochgraph evaluate, fit and predict', () => {
     const predicted = runCli(['predict', zoo, '--model', model, '--json']);
     expect(predicted.code).toBe(0);
     expect(JSON.parse(predicted.stdout)).toHaveLength(16);
-    expect(runCli(['fit', zoo, '--epochs', '0-2', '--prior', 'graph', '--out', model]).stderr).toMatch(/--prior: expected one of last-acc, lc-extrapolate, got "graph"/);
+    expect(runCli(['fit', zoo, '--epochs', '0-2', '--prior', 'graph', '--out', model]).stderr).toMatch(/--prior: expected one of last-acc, lc-extrapolate, builtin, got "graph"/);
   }, 120_000);
 
   it('refuses to predict a run of another architecture, or one lacking a window checkpoint', () => {

@@ -35,7 +35,8 @@ Several zoos are pooled as one (each run given once).
 Examples:
   epochgraph evaluate zoo --epochs 0-3 --json > evaluation.json
   epochgraph evaluate zoo zoo-b --epochs 0-3
-  epochgraph evaluate zoo --epochs 0-3 --train-size 40 --repeats 10 --method graph,last-acc,lc-extrapolate`,
+  epochgraph evaluate zoo --epochs 0-3 --train-size 40 --repeats 10 --method graph,last-acc,lc-extrapolate
+  epochgraph evaluate zoo --epochs 0-3 --method graph+curve,curve --prior builtin`,
     )
     .action(async (zoos: string[], options: EvaluationFlags & { testZoo?: string; trainSize?: string; repeats?: string; json?: boolean; quiet?: boolean }) => {
       const spec = evaluationSpec(specFromFlags(options));
@@ -79,6 +80,7 @@ Examples:
           window: formatEpochs(spec.window),
           layout: spec.layout,
           target_transform: target,
+          prior: spec.pipeline.prior ?? null,
           protocol: options.testZoo ? 'train-test' : `grouped-${spec.folds}-fold`,
           chance: result.chance,
           methods: result.evaluations.map(({ predictions: _p, ...rest }) => rest),

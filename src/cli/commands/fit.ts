@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { evaluationSpec, specBlocks, zooFeatureTable } from '../../predict/evaluation.js';
 import { writeModelFile } from '../../predict/model-file.js';
-import { fitModel, fittableMethod } from '../../predict/model-use.js';
+import { fitModel, fittableMethod } from '../../predict/model-fit.js';
 import { formatEpochs } from '../../util/epochs.js';
 import { formatNumber } from '../../util/format.js';
 import { DEFAULT_FIT_METHOD, addEvaluationOptions, evaluationProgress, metricsTable, specFromFlags } from '../evaluation.js';
@@ -20,6 +20,18 @@ export function registerFit(program: Command): void {
     .requiredOption('--out <file>', 'model file to write (JSON)');
   addEvaluationOptions(command, ['epochs', 'layout', 'method', 'folds', 'seed', 'classes', 'target', 'prior'], true)
     .option('--quiet', 'print only the summary line')
+    .addHelpText(
+      'after',
+      `
+The model file records the zoos, the runs per architecture and dataset, and each feature
+column's range over the training runs (predict counts a run's features outside it).
+With --prior builtin the learned method corrects the built-in pretrained model's prediction of
+each run (docs/builtin-model.md), computed from the run's own checkpoints; predicting with the
+model file computes it again.
+Examples:
+  epochgraph fit zoo --epochs 0-3 --out model.json
+  epochgraph fit my-sweep --epochs 0-3 --method curve --prior builtin --out model.json`,
+    )
     .action(async (zoos: string[], options: EvaluationFlags & { out: string; quiet?: boolean }) => {
       const flags = specFromFlags({ ...options, method: options.method ?? DEFAULT_FIT_METHOD });
       const spec = evaluationSpec(flags);
@@ -29,7 +41,7 @@ export function registerFit(program: Command): void {
       const table = await zooFeatureTable(zoos, spec, specBlocks(spec), progress.onProgress);
       const { model, evaluation, pipeline } = await fitModel(table, spec);
       progress.clear();
-      await writeModelFile(options.out, model);
+      await writeModelFile(options.out, { ...model, zoos });
       if (!options.quiet) {
         console.log(`cross-validated (${spec.folds} folds, grouped by configuration) on ${model.training_runs} runs, window ${formatEpochs(spec.window)}, method ${model.method}:`);
         console.log(metricsTable([evaluation], 'all'));
