@@ -3,13 +3,14 @@
  * is docs/builtin-model.md) on zoos, pooled: the graph summary and learning curve of epochs
  * 0-3 in the agnostic layout (comparable across architectures and widths), correcting the
  * `last-acc` prior, so that a run whose features say nothing gets its test accuracy at epoch 3.
- * Seeded and recorded: the model file keeps the zoos as given, the runs per architecture and
+ * Seeded and recorded: the model file keeps the zoos' directory names, the runs per architecture and
  * dataset, the window, the method and its cross-validated metrics. Prints those, with the
  * `last-acc` and `lc-extrapolate` baselines on the same folds, and the file's size.
  *
  * Usage: npm run builtin:fit -- ZOO... [--out models/builtin.json] [--seed 0] [--folds 5]
  */
 import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderTable } from '../src/cli/output.js';
 import { findMethod } from '../src/predict/evaluate-methods.js';
@@ -50,7 +51,8 @@ const table = await zooFeatureTable(zoos, spec, [...new Set([...specBlocks(spec)
 if (process.stderr.isTTY) process.stderr.write('\n');
 const { model, evaluation } = await fitModel(table, spec);
 const { evaluations } = await evaluateTables(table, { ...spec, methods: baselines, pipeline: {} });
-await writeModelFile(values.out, { ...model, zoos });
+// Directory names, not paths: the file ships in the package and says nothing of the machine that fitted it.
+await writeModelFile(values.out, { ...model, zoos: zoos.map((zoo) => basename(resolve(zoo))) });
 
 console.log(`${values.out}: ${(await stat(values.out)).size} bytes`);
 console.log(`zoos: ${zoos.join(', ')}; ${model.training_runs} training runs`);
