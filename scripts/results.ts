@@ -64,6 +64,7 @@ function snapshotsOf(zoo: StudyZoo): Promise<Map<string, RunSnapshots>> {
 
 const spec = (window: readonly number[]) => evaluationSpec({ window, layout: STUDY_LAYOUT });
 const tableCache = new Map<string, Promise<FeatureTable>>();
+const runFeatureCache = new Map<string, ReturnType<typeof windowFeatures>>();
 /** The feature table of `zoos` pooled, over `window`, rebuilt from their snapshot tables. */
 function featureTable(zoos: readonly StudyZoo[], window: readonly number[]): Promise<FeatureTable> {
   const key = `${zoos.map((z) => z.name).join('+')}@${formatEpochs(window)}`;
@@ -81,7 +82,16 @@ function featureTable(zoos: readonly StudyZoo[], window: readonly number[]): Pro
           runDirs.push(dir);
         }
       }
-      const extract = async (run: Run, options: Parameters<typeof windowFeatures>[2]) => windowFeatures(run, byRun.get(run.path) as RunSnapshots, options);
+      const extract = async (run: Run, options: Parameters<typeof windowFeatures>[2]) => {
+        // A run's features at a window are the same in every table that pools it: computed once.
+        const key = `${run.path}@${formatEpochs(window)}`;
+        let features = runFeatureCache.get(key);
+        if (!features) {
+          features = windowFeatures(run, byRun.get(run.path) as RunSnapshots, options);
+          runFeatureCache.set(key, features);
+        }
+        return features;
+      };
       return buildFeatureTable(runDirs, { window, layout: STUDY_LAYOUT, blocks: specBlocks(spec(window)) }, undefined, extract);
     })();
     tableCache.set(key, cached);
@@ -121,8 +131,28 @@ interface Column {
   readonly evaluation: ZooEvaluation;
 }
 
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
 const tables = new Map<string, string>();
 const wanted = (name: string) => !values.only || values.only.split(',').some((prefix) => name.startsWith(prefix));
+
+// ---- the zoos themselves ---------------------------------------------------------------------
+
+if (wanted('zoos') && kept.length > 0) {
+  const rows = [];
+  for (const zoo of kept) {
+    const table = await featureTable([zoo], TARGET_WINDOW);
+    const finals = [...table.targets].sort((a, b) => a - b);
+    const atChance = finals.filter((a) => a <= 0.2).length;
+    const diverged = table.diverged.reduce((s, d) => s + d, 0);
+    rows.push([zooLabel(zoo), String(zoo.width), String(finals.length), String(atChance), String(diverged), fixed(median(finals)), fixed(finals[finals.length - 1])]);
+  }
+  tables.set('zoos', markdown(['zoo', 'width', 'runs', 'final accuracy <= 0.2', 'diverged', 'median final accuracy', 'best'], rows));
+}
 
 // ---- RQ1: each cell, and each dataset's architectures pooled -------------------------------
 
@@ -229,12 +259,6 @@ if (wanted('cross-dataset')) {
 }
 
 // ---- RQ3: time to a prediction -------------------------------------------------------------
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 if (wanted('rq3') && cells.length > 0) {
   log('RQ3: time to a prediction');

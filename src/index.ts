@@ -88,8 +88,10 @@ export { LEARNED_MARGIN, chanceLevel, learnedRows, learnedThreshold } from './pr
 export { classesOf, hyperparameterFeatures } from './checkpoint/run-config.js';
 export { columnName, curveColumn, graphFeature, parseColumn, parseGraphFeature, parseTemporalFeature, temporalFeature, TEMPORAL_TERMS } from './summary/columns.js';
 export type { ParsedTemporalFeature, TemporalTerm } from './summary/columns.js';
-export { FEATURE_BLOCKS, runFeatures } from './summary/features.js';
-export type { FeatureBlock, RunFeatureOptions } from './summary/features.js';
+export { FEATURE_BLOCKS, runFeatures, runSnapshots, windowFeatures } from './summary/features.js';
+export type { FeatureBlock, RunFeatureOptions, RunSnapshots, SnapshotRequest } from './summary/features.js';
+export { readSnapshotTable, writeSnapshotTable } from './summary/snapshot-table.js';
+export type { SnapshotTable, SnapshotTableRun } from './summary/snapshot-table.js';
 export { LAYOUTS, SnapshotFeaturizer } from './summary/snapshot.js';
 export type { FeatureLayout, FeatureVector } from './summary/snapshot.js';
 export { buildFeatureTable, writeFeatureTable, featureTableToCsv, configurationGroup, labelledRows } from './summary/table.js';
