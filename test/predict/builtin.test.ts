@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PRIOR_COLUMN, findMethod } from '../../src/predict/evaluate-methods.js';
 import type { Method } from '../../src/predict/evaluate-methods.js';
@@ -185,14 +185,14 @@ describe('training ranges', () => {
 });
 
 describe('scripts/fit-builtin.ts', () => {
-  it('fits a loadable model of the built-in recipe from a tiny zoo, recording the zoos', async () => {
+  it('fits a loadable model of the built-in recipe from a tiny zoo, recording the zoos by name', async () => {
     const out = join(tempDir(), 'builtin.json');
     const fitted = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'fit-builtin.ts'), zoo, '--out', out, '--folds', '3'], { encoding: 'utf8', timeout: 240_000 });
     expect(fitted.stderr).toBe('');
     expect(fitted.status).toBe(0);
     expect(fitted.stdout).toMatch(new RegExp(`${out}: \\d+ bytes`));
     const model = await readModelFile(out);
-    expect(model).toMatchObject({ method: 'graph+curve', layout: 'agnostic', window: [0, 1, 2, 3], zoos: [zoo], training_runs: 12, runs_per_cell: { 'mlp/mnist': 12 } });
+    expect(model).toMatchObject({ method: 'graph+curve', layout: 'agnostic', window: [0, 1, 2, 3], zoos: [basename(zoo)], training_runs: 12, runs_per_cell: { 'mlp/mnist': 12 } });
     expect(model.pipeline.prior?.method).toBe('last-acc');
     const predicted = runCli(['predict', runs[0], '--model', out, '--json']);
     expect(predicted.code).toBe(0);
