@@ -239,9 +239,11 @@ async function transferTables(name: string, pairs: readonly { label: string; tra
 if (wanted('width')) {
   const pairs = [];
   for (const arch of ARCHITECTURES) {
-    const narrow = kept.find((z) => z.arch === arch && z.role === 'narrow');
-    const wide = kept.find((z) => z.arch === arch && z.role === 'wide');
-    if (!narrow || !wide) continue;
+    // Narrow and wide; while one of them is not kept, the cell (the width between them) stands in.
+    const base = cell(arch, 'fashion-mnist');
+    const narrow = kept.find((z) => z.arch === arch && z.role === 'narrow') ?? base;
+    const wide = kept.find((z) => z.arch === arch && z.role === 'wide') ?? base;
+    if (!narrow || !wide || narrow === wide) continue;
     pairs.push({ label: `${ARCHITECTURE_LABELS[arch]} ${narrow.width} -> ${wide.width}`, train: [narrow], test: [wide] });
     pairs.push({ label: `${ARCHITECTURE_LABELS[arch]} ${wide.width} -> ${narrow.width}`, train: [wide], test: [narrow] });
   }
