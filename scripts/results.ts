@@ -137,6 +137,18 @@ const median = (values: readonly number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+/** Rows of methods, one column per window: the mean Kendall tau over the evaluations at that window. */
+function meanTauTable(columns: readonly Column[]): string {
+  const rows = METHODS.map((m) => [
+    m.name,
+    ...WINDOWS.map((window) => {
+      const taus = columns.filter((c) => formatEpochs(c.window) === formatEpochs(window)).map((c) => methodOf(c.evaluation, m.name).kendall_tau);
+      return fixed(taus.reduce((s, t) => s + t, 0) / taus.length);
+    }),
+  ]);
+  return markdown(['method', ...WINDOWS.map((w) => `mean tau, ${formatEpochs(w)}`)], rows);
+}
+
 const tables = new Map<string, string>();
 const wanted = (name: string) => !values.only || values.only.split(',').some((prefix) => name.startsWith(prefix));
 
@@ -206,14 +218,7 @@ if (wanted('rq2')) {
       for (const held of zoos) columns.push({ label: `${ARCHITECTURE_LABELS[held.arch]} ${formatEpochs(window)}`, window, evaluation: await evaluate(zoos.filter((z) => z !== held), window, [held]) });
     }
     tables.set(`rq2-${dataset}`, methodTable(columns.filter((c) => formatEpochs(c.window) === formatEpochs(TARGET_WINDOW))));
-    const meanRows = METHODS.map((m) => [
-      m.name,
-      ...WINDOWS.map((window) => {
-        const taus = columns.filter((c) => formatEpochs(c.window) === formatEpochs(window)).map((c) => methodOf(c.evaluation, m.name).kendall_tau);
-        return fixed(taus.reduce((s, t) => s + t, 0) / taus.length);
-      }),
-    ]);
-    tables.set(`rq2-${dataset}-windows`, markdown(['method', ...WINDOWS.map((w) => `mean tau, ${formatEpochs(w)}`)], meanRows));
+    tables.set(`rq2-${dataset}-windows`, meanTauTable(columns));
   }
 }
 
@@ -226,14 +231,7 @@ async function transferTables(name: string, pairs: readonly { label: string; tra
   const columns: Column[] = [];
   for (const window of WINDOWS) for (const pair of pairs) columns.push({ label: pair.label, window, evaluation: await evaluate(pair.train, window, pair.test) });
   tables.set(name, methodTable(columns.filter((c) => formatEpochs(c.window) === formatEpochs(TARGET_WINDOW))));
-  const meanRows = METHODS.map((m) => [
-    m.name,
-    ...WINDOWS.map((window) => {
-      const taus = columns.filter((c) => formatEpochs(c.window) === formatEpochs(window)).map((c) => methodOf(c.evaluation, m.name).kendall_tau);
-      return fixed(taus.reduce((s, t) => s + t, 0) / taus.length);
-    }),
-  ]);
-  tables.set(`${name}-windows`, markdown(['method', ...WINDOWS.map((w) => `mean tau, ${formatEpochs(w)}`)], meanRows));
+  tables.set(`${name}-windows`, meanTauTable(columns));
 }
 
 if (wanted('width')) {
