@@ -7,6 +7,9 @@
  * dataset, the window, the method and its cross-validated metrics. Prints those, with the
  * `last-acc` and `lc-extrapolate` baselines on the same folds, and the file's size.
  *
+ * A zoo is a directory of runs with their checkpoints, or a study zoo kept in the repository
+ * (results/study/<zoo>: run.json files and a snapshot table, scripts/study-data.ts).
+ *
  * Usage: npm run builtin:fit -- ZOO... [--out models/builtin.json] [--seed 0] [--folds 5]
  */
 import { stat } from 'node:fs/promises';
@@ -15,9 +18,12 @@ import { parseArgs } from 'node:util';
 import { renderTable } from '../src/cli/output.js';
 import { findMethod } from '../src/predict/evaluate-methods.js';
 import type { Method } from '../src/predict/evaluate-methods.js';
-import { evaluateTables, evaluationSpec, specBlocks, zooFeatureTable } from '../src/predict/evaluation.js';
+import { listZoos } from '../src/checkpoint/run.js';
+import { evaluateTables, evaluationSpec, specBlocks } from '../src/predict/evaluation.js';
 import { BUILTIN_MODEL_FILE, writeModelFile } from '../src/predict/model-file.js';
 import { fitModel } from '../src/predict/model-fit.js';
+import { buildFeatureTable } from '../src/summary/table.js';
+import { keptOrExtractedFeatures } from './study.js';
 
 /** The built-in model's recipe. */
 const BUILTIN_RECIPE = Object.freeze({ window: [0, 1, 2, 3], layout: 'agnostic', method: 'graph+curve', prior: 'last-acc' } as const);
@@ -45,9 +51,16 @@ const spec = evaluationSpec({
   pipeline: { prior: BUILTIN_RECIPE.prior },
 });
 const baselines = [method('last-acc'), method('lc-extrapolate')];
-const table = await zooFeatureTable(zoos, spec, [...new Set([...specBlocks(spec), ...baselines.flatMap((m) => m.blocks)])], (_stage, done, total) => {
-  if (process.stderr.isTTY) process.stderr.write(`\rfeatures ${done}/${total} runs`);
-});
+// A study zoo kept in the repository (results/study/<zoo>) gives its features from its snapshot table.
+const blocks = [...new Set([...specBlocks(spec), ...baselines.flatMap((m) => m.blocks)])];
+const table = await buildFeatureTable(
+  await listZoos(zoos),
+  { window: spec.window, layout: spec.layout, blocks },
+  (done, total) => {
+    if (process.stderr.isTTY) process.stderr.write(`\rfeatures ${done}/${total} runs`);
+  },
+  keptOrExtractedFeatures,
+);
 if (process.stderr.isTTY) process.stderr.write('\n');
 const { model, evaluation } = await fitModel(table, spec);
 const { evaluations } = await evaluateTables(table, { ...spec, methods: baselines, pipeline: {} });

@@ -4,8 +4,13 @@
  * are examples/study/<name>.yaml; scripts/study-data.ts turns trained zoos into the kept
  * data, scripts/results.ts recomputes the section's tables from it.
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Run } from '../src/checkpoint/run.js';
+import { runFeatures, windowFeatures } from '../src/summary/features.js';
+import type { RunFeatureOptions, RunSnapshots } from '../src/summary/features.js';
 import type { FeatureLayout } from '../src/summary/snapshot.js';
+import { readSnapshotTable } from '../src/summary/snapshot-table.js';
 
 export type StudyArchitecture = 'lenet5' | 'vgg' | 'alexnet' | 'resnet8';
 export type StudyDataset = 'mnist' | 'fashion-mnist';
@@ -65,4 +70,26 @@ export function snapshotTableFile(zooDir: string): string {
 /** The extraction timings of a zoo's kept data. */
 export function timingsFile(zooDir: string): string {
   return join(zooDir, 'feature-timings.json');
+}
+
+/** Each kept zoo's snapshots by run directory name, read once. */
+const keptSnapshots = new Map<string, Promise<Map<string, RunSnapshots>>>();
+
+/**
+ * A run's features, as `runFeatures` gives them: rebuilt from the snapshot table kept beside
+ * its run.json when its zoo directory holds one (results/study/<zoo>, no checkpoints), else
+ * extracted from its checkpoints. For `buildFeatureTable`.
+ */
+export async function keptOrExtractedFeatures(run: Run, options: RunFeatureOptions): ReturnType<typeof runFeatures> {
+  const zooDir = dirname(run.path);
+  const file = snapshotTableFile(zooDir);
+  if (!existsSync(file)) return runFeatures(run, options);
+  let kept = keptSnapshots.get(zooDir);
+  if (!kept) {
+    kept = readSnapshotTable(file).then((table) => new Map([...table.runs].map(([key, entry]) => [key, entry.snapshots])));
+    keptSnapshots.set(zooDir, kept);
+  }
+  const snapshots = (await kept).get(basename(run.path));
+  if (!snapshots) throw new Error(`${run.path}: not in ${file}`);
+  return windowFeatures(run, snapshots, options);
 }

@@ -18,9 +18,9 @@ import type { FeatureTable } from '../summary/table.js';
 import { chanceLevel } from './chance.js';
 import { BUILTIN_PRIOR, METHODS, blocksOf, checkPrior, priorMethod } from './evaluate-methods.js';
 import type { Method } from './evaluate-methods.js';
-import { evaluateMethodsInWorkers } from './evaluate-workers.js';
+import { EvaluationPool, evaluateMethodsInWorkers } from './evaluate-workers.js';
 import { METRIC_NAMES } from './evaluate.js';
-import type { Metrics, MethodEvaluation } from './evaluate.js';
+import type { EvaluateOptions, Metrics, MethodEvaluation } from './evaluate.js';
 import { priorFeatureTable } from './model-use.js';
 import type { PipelineOptions } from './pipeline.js';
 
@@ -136,6 +136,8 @@ export interface ZooEvaluation {
 export interface RunOptions {
   /** Processes the methods are shared among (default 1: this one); the results do not depend on it. */
   readonly workers?: number;
+  /** Processes kept for many evaluations, used instead of `workers` new ones; the results do not depend on it. */
+  readonly pool?: EvaluationPool;
   readonly onProgress?: EvaluationProgress;
 }
 
@@ -148,20 +150,16 @@ export interface RunOptions {
 export async function evaluateTables(table: FeatureTable, spec: EvaluationSpec, options: RunOptions & { readonly testTable?: FeatureTable } = {}): Promise<ZooEvaluation> {
   const { testTable, onProgress } = options;
   const chance = chanceLevel((testTable ?? table).configs, spec.classes);
-  const evaluations = await evaluateMethodsInWorkers(
-    table,
-    {
-      methods: spec.methods,
-      windowEnd: spec.window[spec.window.length - 1],
-      folds: spec.folds,
-      seed: spec.seed,
-      chance,
-      pipeline: spec.pipeline,
-      onMethod: (name, done, total) => onProgress?.('evaluate', done, total, name),
-    },
-    testTable,
-    options.workers ?? 1,
-  );
+  const evaluateOptions: EvaluateOptions = {
+    methods: spec.methods,
+    windowEnd: spec.window[spec.window.length - 1],
+    folds: spec.folds,
+    seed: spec.seed,
+    chance,
+    pipeline: spec.pipeline,
+    onMethod: (name, done, total) => onProgress?.('evaluate', done, total, name),
+  };
+  const evaluations = options.pool ? await options.pool.evaluate(table, evaluateOptions, testTable) : await evaluateMethodsInWorkers(table, evaluateOptions, testTable, options.workers ?? 1);
   return { spec, chance, table, testTable, evaluations, best: bestMethod(evaluations) };
 }
 
@@ -242,12 +240,22 @@ export async function evaluateSubsamples(table: FeatureTable, spec: EvaluationSp
   if (!Number.isInteger(repeats) || repeats < 1) throw new OptionError('repeats', `expected an integer >= 1, got ${repeats}`);
   const labelled = labelledRows(table);
   const rng = createRng(spec.seed);
-  const draws: ZooEvaluation[] = [];
-  for (let r = 0; r < repeats; r++) {
+  const subsets = Array.from({ length: repeats }, () => {
     const drawn = new Set(groupedSubsample(labelled.map((i) => table.groups[i]), trainSize, rng).map((k) => labelled[k]));
-    const train = labelled.filter((i) => drawn.has(i));
-    const test = labelled.filter((i) => !drawn.has(i));
-    draws.push(await evaluateTables(selectTableRows(table, train), spec, { testTable: selectTableRows(table, test), workers: options.workers, onProgress: options.onProgress }));
+    return { train: selectTableRows(table, labelled.filter((i) => drawn.has(i))), test: selectTableRows(table, labelled.filter((i) => !drawn.has(i))) };
+  });
+  // The draws run at once in one pool of processes, their methods counted together.
+  const total = repeats * spec.methods.length;
+  let finished = 0;
+  const onProgress: EvaluationProgress | undefined = options.onProgress && ((stage, _done, _total, detail) => options.onProgress?.(stage, ++finished, total, detail));
+  const ownPool = !options.pool && (options.workers ?? 1) > 1 ? new EvaluationPool(Math.min(options.workers ?? 1, total)) : undefined;
+  const pool = options.pool ?? ownPool;
+  const draws: ZooEvaluation[] = [];
+  try {
+    if (pool) draws.push(...(await Promise.all(subsets.map(({ train, test }) => evaluateTables(train, spec, { testTable: test, pool, onProgress })))));
+    else for (const { train, test } of subsets) draws.push(await evaluateTables(train, spec, { testTable: test, onProgress }));
+  } finally {
+    ownPool?.close();
   }
   const methods = spec.methods.map((method, m): SubsampledMethod => {
     const all = metricsSpread(draws.map((d) => d.evaluations[m]));

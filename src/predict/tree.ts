@@ -10,10 +10,15 @@
  * G_L^2 / (H_L + lambda) + G_R^2 / (H_R + lambda) - G^2 / (H + lambda)
  * and a leaf's value is -G / (H + lambda) (one Newton step).
  *
- * Histograms: the smaller child's histogram is built from its rows, the larger one's is
- * the parent's minus the smaller's (the subtraction trick), so every level costs at most
- * half the rows. Missing values: on a feature that had NaN in training, both directions
- * are tried (missing rows left or right) and the better kept; a split on the last
+ * Histograms: searching every feature at each split, the smaller child's histogram is
+ * built from its rows, the larger one's is the parent's minus the smaller's (the subtraction
+ * trick), so every level costs at most half the rows. Searching a random fraction of the
+ * features (`maxFeatures` < 1), a node's histogram is built from its rows over its drawn
+ * features only: with few rows and many features, zeroing and subtracting whole histograms
+ * costs more than the rows do, and the features a node draws are not its parent's (one fit of
+ * the pipeline's trees on 120 and 360 runs x 543 features, 30% searched: 1.7 times less CPU).
+ *
+ * Missing values: on a feature that had NaN in training, both directions are tried (missing rows left or right) and the better kept; a split on the last
  * non-missing bin with missing rows right separates missing from present values. On a
  * feature without NaN in training, missing values at prediction go to the child that had
  * more rows.
@@ -165,13 +170,24 @@ export class TreeGrower {
       if (node.split) splittable.push(node);
       else finalize(node);
     };
+    const sampled = this.#featuresPerSplit < this.data.nFeatures;
+    /** With sampled features: draws the node's features, builds their histogram and searches them. */
+    const searchDrawn = (node: GrowingNode): void => {
+      // Partial Fisher-Yates: the first `#featuresPerSplit` entries become a uniform sample without replacement.
+      samplePrefixInPlace(this.#features, this.#featuresPerSplit, this.rng as Rng);
+      node.histogram = this.#build(gradients, node.start, node.end, this.#featuresPerSplit);
+      pushOrFinalize(node);
+      if (node.histogram) this.#pool.push(node.histogram);
+      node.histogram = null;
+    };
 
     let sumGradients = 0;
     for (let i = 0; i < nRows; i++) sumGradients += gradients[i];
     const root = newNode(0, nRows, sumGradients, 0);
     if (nRows < 2 * minSamplesLeaf) finalize(root);
+    else if (sampled) searchDrawn(root);
     else {
-      root.histogram = this.#build(gradients, 0, nRows);
+      root.histogram = this.#build(gradients, 0, nRows, this.data.nFeatures);
       pushOrFinalize(root);
     }
 
@@ -195,7 +211,7 @@ export class TreeGrower {
 
       const leafCount = leaves.length + splittable.length + 2;
       if (maxLeafNodes !== null && leafCount >= maxLeafNodes) {
-        this.#pool.push(node.histogram!);
+        if (node.histogram) this.#pool.push(node.histogram);
         finalize(left);
         finalize(right);
         for (const other of splittable) finalize(other);
@@ -204,9 +220,14 @@ export class TreeGrower {
       }
       const leftCanSplit = left.end - left.start >= 2 * minSamplesLeaf && (maxDepth === null || depth < maxDepth);
       const rightCanSplit = right.end - right.start >= 2 * minSamplesLeaf && (maxDepth === null || depth < maxDepth);
-      if (leftCanSplit || rightCanSplit) {
+      if (sampled) {
+        if (leftCanSplit) searchDrawn(left);
+        else finalize(left);
+        if (rightCanSplit) searchDrawn(right);
+        else finalize(right);
+      } else if (leftCanSplit || rightCanSplit) {
         const [small, large] = middle - node.start < node.end - middle ? [left, right] : [right, left];
-        small.histogram = this.#build(gradients, small.start, small.end);
+        small.histogram = this.#build(gradients, small.start, small.end, this.data.nFeatures);
         large.histogram = node.histogram!;
         subtract(large.histogram, small.histogram);
         node.histogram = null;
@@ -224,22 +245,32 @@ export class TreeGrower {
     return tree;
   }
 
-  /** Returns the histogram of rows `rows[start..end)`. */
-  #build(gradients: Float64Array, start: number, end: number): Float64Array {
+  /**
+   * Returns the histogram of rows `rows[start..end)` over the first `searched` features of
+   * `#features` (all of them, in order, when every feature is searched); other features'
+   * slots hold whatever the reused buffer held.
+   */
+  #build(gradients: Float64Array, start: number, end: number, searched: number): Float64Array {
     const { bins, nRows, nFeatures } = this.data;
     const offsets = this.#offsets;
-    const hist = this.#pool.pop()?.fill(0) ?? new Float64Array(offsets[nFeatures] * 2);
+    const features = this.#features;
+    let hist = this.#pool.pop();
+    if (!hist) hist = new Float64Array(offsets[nFeatures] * 2);
+    else if (searched === nFeatures) hist.fill(0);
+    else for (let s = 0; s < searched; s++) hist.fill(0, offsets[features[s]] * 2, offsets[features[s] + 1] * 2);
     const rows = this.rows;
     const count = end - start;
     const ordered = this.#ordered;
     for (let k = 0; k < count; k++) ordered[k] = gradients[rows[start + k]];
     // Two features per pass share the loads of row index and gradient.
-    let f = 0;
-    for (; f + 1 < nFeatures; f += 2) {
-      const column0 = f * nRows;
-      const column1 = column0 + nRows;
-      const base0 = offsets[f] * 2;
-      const base1 = offsets[f + 1] * 2;
+    let s = 0;
+    for (; s + 1 < searched; s += 2) {
+      const f0 = features[s];
+      const f1 = features[s + 1];
+      const column0 = f0 * nRows;
+      const column1 = f1 * nRows;
+      const base0 = offsets[f0] * 2;
+      const base1 = offsets[f1] * 2;
       for (let k = 0; k < count; k++) {
         const i = rows[start + k];
         const g = ordered[k];
@@ -251,7 +282,8 @@ export class TreeGrower {
         hist[h1 + 1] += 1;
       }
     }
-    if (f < nFeatures) {
+    if (s < searched) {
+      const f = features[s];
       const column = f * nRows;
       const base = offsets[f] * 2;
       for (let k = 0; k < count; k++) {
@@ -263,9 +295,9 @@ export class TreeGrower {
     return hist;
   }
 
-  /** Returns the best split of `node` over all features, or null when none gains. */
+  /** Returns the best split of `node` over the features its histogram holds (see `#build`), or null when none gains. */
   #findSplit(node: GrowingNode): Split | null {
-    const { nFeatures, nBinsNonMissing, hasMissing } = this.data;
+    const { nBinsNonMissing, hasMissing } = this.data;
     const { minSamplesLeaf, l2Regularization: l2 } = this.limits;
     const hist = node.histogram!;
     const total = node.end - node.start;
@@ -275,10 +307,6 @@ export class TreeGrower {
     let best: Split | null = null;
     const features = this.#features;
     const searched = this.#featuresPerSplit;
-    if (searched < nFeatures) {
-      // Partial Fisher-Yates: the first `searched` entries become a uniform sample without replacement.
-      samplePrefixInPlace(features, searched, this.rng as Rng);
-    }
     for (let s = 0; s < searched; s++) {
       const f = features[s];
       const base = this.#offsets[f] * 2;

@@ -4,6 +4,7 @@ import { chanceLevel, learnedRows } from '../../src/predict/chance.js';
 import { METHODS } from '../../src/predict/evaluate-methods.js';
 import type { Metrics } from '../../src/predict/evaluate.js';
 import { groupedSubsample } from '../../src/predict/evaluate-folds.js';
+import { EvaluationPool } from '../../src/predict/evaluate-workers.js';
 import { bestMethod, evaluateSubsamples, evaluateTables, evaluationSpec } from '../../src/predict/evaluation.js';
 import { createRng } from '../../src/util/random.js';
 import { float64Bits } from '../helpers.js';
@@ -70,6 +71,34 @@ describe('evaluateTables', () => {
     await expect(evaluateTables(few, tooManyFolds, { workers: 2 })).rejects.toThrow(OptionError);
     await expect(evaluateTables(few, tooManyFolds, { workers: 2 })).rejects.toThrow(/^folds: 20 folds, but only 12 distinct configurations/);
   }, 60_000);
+
+  it('shares one pool among concurrent evaluations: the same numbers as alone, a failing one failing alone', async () => {
+    const other = syntheticTable(30, 3);
+    const test = syntheticTable(20, 5);
+    const tooManyFolds = evaluationSpec({ ...spec, folds: 20 });
+    const pool = new EvaluationPool(2);
+    try {
+      const [cross, transfer, failed] = await Promise.allSettled([
+        evaluateTables(table, spec, { pool }),
+        evaluateTables(other, spec, { pool, testTable: test }),
+        evaluateTables(syntheticTable(12, 2), tooManyFolds, { pool }),
+      ]);
+      expect(failed.status === 'rejected' && failed.reason).toBeInstanceOf(OptionError);
+      const alone = [await evaluateTables(table, spec), await evaluateTables(other, spec, { testTable: test })];
+      [cross, transfer].forEach((settled, k) => {
+        expect(settled.status).toBe('fulfilled');
+        const evaluations = (settled as PromiseFulfilledResult<Awaited<ReturnType<typeof evaluateTables>>>).value.evaluations;
+        expect(evaluations.map((e) => float64Bits(e.predictions.predicted))).toEqual(alone[k].evaluations.map((e) => float64Bits(e.predictions.predicted)));
+        expect(evaluations.map((e) => e.kendall_tau)).toEqual(alone[k].evaluations.map((e) => e.kendall_tau));
+      });
+      // Still serving after the failure.
+      const again = await evaluateTables(table, spec, { pool });
+      expect(again.evaluations.map((e) => e.kendall_tau)).toEqual(alone[0].evaluations.map((e) => e.kendall_tau));
+    } finally {
+      pool.close();
+    }
+    await expect(pool.evaluate(table, { methods: spec.methods, windowEnd: 1, folds: 4, seed: 0, chance: 0.1 })).rejects.toThrow(/closed/);
+  }, 120_000);
 });
 
 describe('grouped subsamples (the small-zoo protocol)', () => {
@@ -113,6 +142,9 @@ describe('grouped subsamples (the small-zoo protocol)', () => {
     expect(new Set(one.methods[1].kendall_tau_by_draw).size).toBe(3);
     const mean = one.methods[1].kendall_tau_by_draw.reduce((s, t) => s + t, 0) / 3;
     expect(one.methods[1].kendall_tau).toBeCloseTo(mean, 12);
+    // The draws evaluated at once in worker processes: the same numbers.
+    const inWorkers = await evaluateSubsamples(table, spec, { trainSize: 12, repeats: 3 }, { workers: 2 });
+    expect(inWorkers.methods).toEqual(one.methods);
     const otherSeed = await evaluateSubsamples(table, evaluationSpec({ ...spec, seed: 6 }), { trainSize: 12, repeats: 3 });
     expect(otherSeed.methods[1].kendall_tau_by_draw).not.toEqual(one.methods[1].kendall_tau_by_draw);
     await expect(evaluateSubsamples(table, spec, { trainSize: 12, repeats: 0 })).rejects.toThrow(/^repeats: /);
