@@ -53,7 +53,9 @@ if (!SUITES.includes(values.suite)) {
   process.stderr.write(`results: --suite must be one of ${SUITES.join(', ')}, got ${JSON.stringify(values.suite)}\n`);
   process.exit(2);
 }
-const pool = new EvaluationPool(Number(values.workers));
+/** The pool every evaluation shares, started with the first (tables that need none start no process). */
+let evaluationPool: EvaluationPool | undefined;
+const pool = () => (evaluationPool ??= new EvaluationPool(Number(values.workers)));
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const started = performance.now();
 
@@ -102,7 +104,7 @@ function featureTable(zoos: readonly StudyZoo[], window: readonly number[]): Pro
 /** Every method on `train` (grouped cross-validation), or fitted on `train` and tested on `test`. */
 async function evaluate(train: readonly StudyZoo[], window: readonly number[], test?: readonly StudyZoo[]): Promise<ZooEvaluation> {
   const label = `${train.map((z) => z.name).join('+')}${test ? ` -> ${test.map((z) => z.name).join('+')}` : ''} @ ${formatEpochs(window)}`;
-  const result = await evaluateTables(await featureTable(train, window), spec(window), { pool, testTable: test && (await featureTable(test, window)) });
+  const result = await evaluateTables(await featureTable(train, window), spec(window), { pool: pool(), testTable: test && (await featureTable(test, window)) });
   log(`  ${label}: done at ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return result;
 }
@@ -327,7 +329,7 @@ if (wanted(SMALL_ZOO) && cells.length > 0) {
   const plain = evaluationSpec({ window: TARGET_WINDOW, layout: STUDY_LAYOUT, methods: methodsNamed(SMALL_ZOO_METHODS) });
   const withPrior = evaluationSpec(plain, { methods: methodsNamed(PRIOR_METHODS), pipeline: { prior: 'last-acc' } });
   const subsampled = async (zoos: readonly StudyZoo[], spec: EvaluationSpec, trainSize: number) =>
-    evaluateSubsamples(await featureTable(zoos, TARGET_WINDOW), spec, { trainSize, repeats: DRAWS }, { pool });
+    evaluateSubsamples(await featureTable(zoos, TARGET_WINDOW), spec, { trainSize, repeats: DRAWS }, { pool: pool() });
   const pooledArchitectures = ARCHITECTURES.map((a) => DATASETS.flatMap((d) => cell(a, d) ?? [])).filter((zoos) => zoos.length === DATASETS.length);
   const cellEntries = cells.map((zoo) => ({ label: zooLabel(zoo), zoos: [zoo] }));
   const groups = [
@@ -366,7 +368,7 @@ if (wanted(SMALL_ZOO) && cells.length > 0) {
 try {
   await Promise.all(sections);
 } finally {
-  pool.close();
+  evaluationPool?.close();
 }
 
 // ---- check or write the page -----------------------------------------------------------------

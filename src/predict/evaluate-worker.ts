@@ -10,7 +10,9 @@ import { evaluateMethods } from './evaluate.js';
 const evaluations = new Map<number, EvaluationTables>();
 
 process.on('message', (request: EvaluateRequest) => {
-  if (request.type === 'stop') process.disconnect();
+  if (request.type === 'stop') {
+    if (process.connected) process.disconnect();
+  }
   else if (request.type === 'tables') evaluations.set(request.id, request);
   else if (request.type === 'release') evaluations.delete(request.id);
   else {
