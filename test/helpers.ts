@@ -29,16 +29,22 @@ export function runCli(args: readonly string[], options: { cwd?: string } = {}):
 }
 
 /**
- * Runs the built CLI without blocking the test worker (a long synchronous run starves the
- * test runner's own messages). Returns exit code, stdout and stderr.
+ * Runs `command` without blocking the test worker (a synchronous run past a minute starves
+ * the test runner's own messages, and the run fails with "Timeout calling onTaskUpdate").
+ * Returns exit code, stdout and stderr.
  */
-export function runCliAsync(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runAsync(command: string, args: readonly string[], timeout = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(command, args, { encoding: 'utf8', timeout, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       done({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs the built CLI as `runAsync` does. */
+export function runCliAsync(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runAsync(process.execPath, [CLI, ...args]);
 }
 
 /** Names of all files under `dir`, recursively (to check that nothing was written). */

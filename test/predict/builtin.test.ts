@@ -13,7 +13,7 @@ import type { FeatureTable } from '../../src/summary/table.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { trainRun } from '../../src/train/train.js';
 import { createRng } from '../../src/util/random.js';
-import { brightnessDataset, runCli, tempDir } from '../helpers.js';
+import { brightnessDataset, runAsync, runCli, tempDir } from '../helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 let zoo: string;
@@ -187,9 +187,9 @@ describe('training ranges', () => {
 describe('scripts/fit-builtin.ts', () => {
   it('fits a loadable model of the built-in recipe from a tiny zoo, recording the zoos by name', async () => {
     const out = join(tempDir(), 'builtin.json');
-    const fitted = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'fit-builtin.ts'), zoo, '--out', out, '--folds', '3'], { encoding: 'utf8', timeout: 240_000 });
+    const fitted = await runAsync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'fit-builtin.ts'), zoo, '--out', out, '--folds', '3'], 240_000);
     expect(fitted.stderr).toBe('');
-    expect(fitted.status).toBe(0);
+    expect(fitted.code).toBe(0);
     expect(fitted.stdout).toMatch(new RegExp(`${out}: \\d+ bytes`));
     const model = await readModelFile(out);
     expect(model).toMatchObject({ method: 'graph+curve', layout: 'agnostic', window: [0, 1, 2, 3], zoos: [basename(zoo)], training_runs: 12, runs_per_cell: { 'mlp/mnist': 12 } });
