@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,29 +22,27 @@ export function rawSafetensors(header: unknown, data: Uint8Array = new Uint8Arra
 
 const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 
-/** Runs the built CLI; returns exit code, stdout and stderr. */
-export function runCli(args: readonly string[], options: { cwd?: string } = {}): { code: number; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: options.cwd, timeout: 60_000 });
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
 /**
- * Runs `command` without blocking the test worker (a synchronous run past a minute starves
- * the test runner's own messages, and the run fails with "Timeout calling onTaskUpdate").
- * Returns exit code, stdout and stderr.
+ * Runs `command` without blocking the test worker (a synchronous run starves the test
+ * runner's own messages, and past a minute the file fails with "Timeout calling
+ * onTaskUpdate"). Returns exit code, stdout and stderr.
  */
-export function runAsync(command: string, args: readonly string[], timeout = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runAsync(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; timeout?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(command, args, { encoding: 'utf8', timeout, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(command, args, { encoding: 'utf8', cwd: options.cwd, timeout: options.timeout ?? 300_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       done({ code, stdout, stderr });
     });
   });
 }
 
-/** Runs the built CLI as `runAsync` does. */
-export function runCliAsync(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runAsync(process.execPath, [CLI, ...args]);
+/** Runs the built CLI as `runAsync` does; returns exit code, stdout and stderr. */
+export function runCli(args: readonly string[], options: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runAsync(process.execPath, [CLI, ...args], options);
 }
 
 /** Names of all files under `dir`, recursively (to check that nothing was written). */

@@ -201,11 +201,11 @@ describe('bad model files', () => {
     expect((error as Error).message).toMatch(/zip archive is none of the supported kinds .* it holds "f4.txt", "f8_fortran.npy"/);
   });
 
-  it('exits 2 with one line and writes nothing when the CLI is given an unknown file', () => {
+  it('exits 2 with one line and writes nothing when the CLI is given an unknown file', async () => {
     const dir = tempDir();
     const file = join(dir, 'model.bin');
     writeFileSync(file, Buffer.alloc(64, 7));
-    const { code, stdout, stderr } = runCli(['inspect-checkpoint', file], { cwd: dir });
+    const { code, stdout, stderr } = await runCli(['inspect-checkpoint', file], { cwd: dir });
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -213,8 +213,8 @@ describe('bad model files', () => {
     expect(listFiles(dir)).toEqual(['model.bin']);
   });
 
-  it('lists an ONNX model\'s initializers with inspect-checkpoint', () => {
-    const { code, stdout } = runCli(['inspect-checkpoint', at('mlp.onnx'), '--json']);
+  it('lists an ONNX model\'s initializers with inspect-checkpoint', async () => {
+    const { code, stdout } = await runCli(['inspect-checkpoint', at('mlp.onnx'), '--json']);
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout) as { format: string; tensors: { name: string; shape: number[] }[] };
     expect(parsed.format).toBe('onnx');

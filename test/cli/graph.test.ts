@@ -25,9 +25,9 @@ beforeAll(async () => {
 });
 
 describe('epochgraph graph', () => {
-  it('writes the rolled graph as an edge list of |w|', () => {
+  it('writes the rolled graph as an edge list of |w|', async () => {
     const out = join(tempDir(), 'g.edges');
-    const { code, stdout } = runCli(['graph', checkpoint, '--format', 'edgelist', '--out', out]);
+    const { code, stdout } = await runCli(['graph', checkpoint, '--format', 'edgelist', '--out', out]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/7 nodes, 10 edges/);
     const lines = readFileSync(out, 'utf8').trim().split('\n').filter((l) => !l.startsWith('#'));
@@ -35,16 +35,16 @@ describe('epochgraph graph', () => {
     expect(weights).toEqual([1, 1, 1, 1, 2, 2, 3, 4, 5, 6]);
   });
 
-  it('refuses an unknown format with exit 2', () => {
-    const { code, stderr } = runCli(['graph', checkpoint, '--format', 'gexf', '--out', join(tempDir(), 'x')]);
+  it('refuses an unknown format with exit 2', async () => {
+    const { code, stderr } = await runCli(['graph', checkpoint, '--format', 'gexf', '--out', join(tempDir(), 'x')]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/--format: expected one of json, edgelist, graphml/);
   });
 });
 
 describe('epochgraph properties', () => {
-  it('reports per-layer strengths for a checkpoint as JSON', () => {
-    const { code, stdout } = runCli(['properties', checkpoint, '--json', '--nodes']);
+  it('reports per-layer strengths for a checkpoint as JSON', async () => {
+    const { code, stdout } = await runCli(['properties', checkpoint, '--json', '--nodes']);
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
     expect(out.properties.nodes).toBe(7);
@@ -54,8 +54,8 @@ describe('epochgraph properties', () => {
     expect(out.properties.values.strengthOut.slice(0, 3)).toEqual([5, 7, 9]);
   });
 
-  it('reports every epoch of a run, and scales with the weights', () => {
-    const { code, stdout } = runCli(['properties', run, '--epochs', '0-1', '--json']);
+  it('reports every epoch of a run, and scales with the weights', async () => {
+    const { code, stdout } = await runCli(['properties', run, '--epochs', '0-1', '--json']);
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
     expect(out.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([0, 1]);
@@ -63,11 +63,11 @@ describe('epochgraph properties', () => {
     expect(out.epochs[1].properties.spectralRadius).toBeCloseTo(2 * out.epochs[0].properties.spectralRadius, 9);
   });
 
-  it('exits 2 for an epoch the run lacks, and for --epochs on a file', () => {
-    const missing = runCli(['properties', run, '--epochs', '0-3']);
+  it('exits 2 for an epoch the run lacks, and for --epochs on a file', async () => {
+    const missing = await runCli(['properties', run, '--epochs', '0-3']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no checkpoint for epoch 2 of the window 0-3/);
-    const onFile = runCli(['properties', checkpoint, '--epochs', '0']);
+    const onFile = await runCli(['properties', checkpoint, '--epochs', '0']);
     expect(onFile.code).toBe(2);
   });
 });

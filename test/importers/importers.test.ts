@@ -114,15 +114,15 @@ describe('Small CNN Zoo importer', () => {
     expect(readdirSync(parent)).toEqual([]);
   });
 
-  it('exits 2 naming the missing file, and refuses a non-empty --out', () => {
+  it('exits 2 naming the missing file, and refuses a non-empty --out', async () => {
     const dir = tempDir();
     cpSync(CNN_ZOO, dir, { recursive: true });
     rmSync(join(dir, 'layout.csv'));
-    const missing = runCli(['import', 'cnn-zoo', dir, '--out', join(dir, 'zoo')]);
+    const missing = await runCli(['import', 'cnn-zoo', dir, '--out', join(dir, 'zoo')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`epochgraph: ${dir}: has no layout.csv: not a Small CNN Zoo dataset folder\n`);
     expect(existsSync(join(dir, 'zoo'))).toBe(false);
-    const taken = runCli(['import', 'cnn-zoo', CNN_ZOO, '--out', dir]);
+    const taken = await runCli(['import', 'cnn-zoo', CNN_ZOO, '--out', dir]);
     expect(taken.code).toBe(2);
     expect(taken.stderr).toBe(`epochgraph: ${dir}: exists and is not empty; give a new folder with --out\n`);
   });
@@ -145,9 +145,9 @@ describe('Model Zoos importer', () => {
     expect(readFileSync(run.checkpoints[1].path)).toEqual(readFileSync(join(MODEL_ZOOS, trials[1], 'checkpoint_000003', 'checkpoints')));
   });
 
-  it('refuses a folder without model folders, writing nothing', () => {
+  it('refuses a folder without model folders, writing nothing', async () => {
     const dir = tempDir();
-    const { code, stderr } = runCli(['import', 'model-zoos', dir, '--out', join(dir, 'zoo')]);
+    const { code, stderr } = await runCli(['import', 'model-zoos', dir, '--out', join(dir, 'zoo')]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/holds no model folders \(with params.json and result.json\)/);
     expect(listFiles(dir)).toEqual([]);

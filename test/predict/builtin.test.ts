@@ -55,10 +55,10 @@ describe('the built-in model', () => {
     model.training_range?.min.forEach((min, c) => expect(min === null || min <= (model.training_range?.max[c] as number)).toBe(true));
   });
 
-  it('predict --model builtin reads the package, not the working directory, and warns exactly for runs out of range', () => {
+  it('predict --model builtin reads the package, not the working directory, and warns exactly for runs out of range', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'builtin'), 'not a model');
-    const { code, stdout, stderr } = runCli(['predict', zoo, '--model', 'builtin', '--json'], { cwd });
+    const { code, stdout, stderr } = await runCli(['predict', zoo, '--model', 'builtin', '--json'], { cwd });
     expect(code).toBe(0);
     const rows = JSON.parse(stdout) as { run: string; predicted: number; lower: number; upper: number; out_of_range: number; out_of_range_share: number }[];
     expect(rows.map((r) => r.run)).toEqual(runs);
@@ -74,10 +74,10 @@ describe('the built-in model', () => {
     }
   }, 120_000);
 
-  it('refuses a run it cannot summarise with one line naming the run and what is missing, exit code 2', () => {
+  it('refuses a run it cannot summarise with one line naming the run and what is missing, exit code 2', async () => {
     const noEpoch = copyRun(runs[0]);
     rmSync(join(noEpoch, 'checkpoints', 'epoch-0002.safetensors'));
-    const missing = runCli(['predict', noEpoch, '--model', 'builtin']);
+    const missing = await runCli(['predict', noEpoch, '--model', 'builtin']);
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe('');
     expect(missing.stderr.trim()).toBe(`epochgraph: ${noEpoch}: the built-in model cannot summarise this run: no checkpoint for epoch 2 of the window 0-3 (checkpoints: 0, 1, 3, 4)`);
@@ -86,7 +86,7 @@ describe('the built-in model', () => {
     const manifest = JSON.parse(readFileSync(join(noAccuracy, 'run.json'), 'utf8'));
     manifest.history = manifest.history.filter((h: { epoch: number }) => h.epoch !== 3);
     writeFileSync(join(noAccuracy, 'run.json'), JSON.stringify(manifest));
-    const unread = runCli(['predict', noAccuracy, '--model', 'builtin']);
+    const unread = await runCli(['predict', noAccuracy, '--model', 'builtin']);
     expect(unread.code).toBe(2);
     expect(unread.stderr.trim()).toBe(`epochgraph: ${noAccuracy}: the built-in model cannot summarise this run: history has no test_acc for epoch 3, the end of the model's window 0-3`);
 
@@ -99,13 +99,13 @@ describe('the built-in model', () => {
     const size = Buffer.alloc(8);
     size.writeBigUInt64LE(BigInt(json.length));
     writeFileSync(join(noGraph, 'checkpoints', 'epoch-0001.safetensors'), Buffer.concat([size, json, other.subarray(8 + Number(other.readBigUInt64LE(0)))]));
-    const graphless = runCli(['predict', noGraph, '--model', 'builtin']);
+    const graphless = await runCli(['predict', noGraph, '--model', 'builtin']);
     expect(graphless.code).toBe(2);
     expect(graphless.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(graphless.stderr.trim()).toMatch(new RegExp(`^epochgraph: ${noGraph}: the built-in model cannot summarise this run: graph: .*weight tensor "layers\\.0\\.weight" is not in the checkpoint$`));
 
     // As the prior of fit (its own features need no checkpoint), the same refusal.
-    const prior = runCli(['fit', zoo, dirname(noEpoch), '--epochs', '0-1', '--method', 'curve', '--prior', 'builtin', '--out', join(tempDir(), 'model.json')]);
+    const prior = await runCli(['fit', zoo, dirname(noEpoch), '--epochs', '0-1', '--method', 'curve', '--prior', 'builtin', '--out', join(tempDir(), 'model.json')]);
     expect(prior.code).toBe(2);
     expect(prior.stderr).toMatch(/the built-in model cannot summarise this run: no checkpoint for epoch 2/);
   }, 120_000);
@@ -144,7 +144,7 @@ describe('the built-in model', () => {
     // A model file fitted over another built-in model is refused rather than corrected from the wrong prior.
     const stale = join(tempDir(), 'stale.json');
     writeFileSync(stale, JSON.stringify({ ...model, prior_model_sha256: '0'.repeat(64) }));
-    const refused = runCli(['predict', runs[0], '--model', stale]);
+    const refused = await runCli(['predict', runs[0], '--model', stale]);
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toMatch(new RegExp(`^epochgraph: ${stale}: fitted over another built-in model \\(SHA-256 000000000000, this epochgraph ships [0-9a-f]{12}\\); refit it with epochgraph fit --prior builtin$`));
   }, 120_000);
@@ -187,14 +187,14 @@ describe('training ranges', () => {
 describe('scripts/fit-builtin.ts', () => {
   it('fits a loadable model of the built-in recipe from a tiny zoo, recording the zoos by name', async () => {
     const out = join(tempDir(), 'builtin.json');
-    const fitted = await runAsync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'fit-builtin.ts'), zoo, '--out', out, '--folds', '3'], 240_000);
+    const fitted = await runAsync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'fit-builtin.ts'), zoo, '--out', out, '--folds', '3'], { timeout: 240_000 });
     expect(fitted.stderr).toBe('');
     expect(fitted.code).toBe(0);
     expect(fitted.stdout).toMatch(new RegExp(`${out}: \\d+ bytes`));
     const model = await readModelFile(out);
     expect(model).toMatchObject({ method: 'graph+curve', layout: 'agnostic', window: [0, 1, 2, 3], zoos: [basename(zoo)], training_runs: 12, runs_per_cell: { 'mlp/mnist': 12 } });
     expect(model.pipeline.prior?.method).toBe('last-acc');
-    const predicted = runCli(['predict', runs[0], '--model', out, '--json']);
+    const predicted = await runCli(['predict', runs[0], '--model', out, '--json']);
     expect(predicted.code).toBe(0);
     expect(JSON.parse(predicted.stdout)[0].out_of_range).toBe(0);
   }, 240_000);

@@ -22,8 +22,8 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('epochgraph prune-replay', () => {
-  it('replays every policy side by side with cross-fitted predictions, time from epoch seconds', () => {
-    const { code, stdout, stderr } = runCli(['prune-replay', zoo, '--epochs', '0-2', '--folds', '3', '--seed', '2', '--json']);
+  it('replays every policy side by side with cross-fitted predictions, time from epoch seconds', async () => {
+    const { code, stdout, stderr } = await runCli(['prune-replay', zoo, '--epochs', '0-2', '--folds', '3', '--seed', '2', '--json']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
@@ -39,10 +39,10 @@ describe('epochgraph prune-replay', () => {
     }
   }, 60_000);
 
-  it('uses a model file as given, prints a table when piped, with no progress', () => {
+  it('uses a model file as given, prints a table when piped, with no progress', async () => {
     const model = join(tempDir(), 'model.json');
-    expect(runCli(['fit', zoo, '--epochs', '0-2', '--folds', '3', '--out', model, '--quiet']).code).toBe(0);
-    const { code, stdout, stderr } = runCli(['prune-replay', zoo, '--model', model, '--policy', 'graph:k=1', '--policy', 'successive-halving:eta=2']);
+    expect((await runCli(['fit', zoo, '--epochs', '0-2', '--folds', '3', '--out', model, '--quiet'])).code).toBe(0);
+    const { code, stdout, stderr } = await runCli(['prune-replay', zoo, '--model', model, '--policy', 'graph:k=1', '--policy', 'successive-halving:eta=2']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
     expect(stdout).toMatch(/^12 runs of .*, arriving in the order of seed 0, 1 at a time$/m);
@@ -51,7 +51,7 @@ describe('epochgraph prune-replay', () => {
     expect(stdout).toMatch(/^asha:eta=2,minResource=1,minRate=0,bootstrap=0 +\d+\/12 /m);
   }, 60_000);
 
-  it('refuses bad flags with exit 2 and one line naming the flag, before reading any checkpoint', () => {
+  it('refuses bad flags with exit 2 and one line naming the flag, before reading any checkpoint', async () => {
     const model = join(tempDir(), 'none.json');
     const cases: [string[], RegExp][] = [
       [['--policy', 'nope'], /^epochgraph: --policy: unknown policy "nope" \(known: graph, median, asha, threshold, successive-halving\)$/],
@@ -62,13 +62,13 @@ describe('epochgraph prune-replay', () => {
       [['--model', model], /^epochgraph: .*none\.json: cannot read \(ENOENT\)$/],
     ];
     for (const [flags, message] of cases) {
-      const { code, stdout, stderr } = runCli(['prune-replay', zoo, ...flags]);
+      const { code, stdout, stderr } = await runCli(['prune-replay', zoo, ...flags]);
       expect(code, flags.join(' ')).toBe(2);
       expect(stdout).toBe('');
       expect(stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(stderr.trimEnd()).toMatch(message);
     }
-    const missing = runCli(['prune-replay', join(zoo, 'absent')]);
+    const missing = await runCli(['prune-replay', join(zoo, 'absent')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^epochgraph: .*absent: cannot list zoo directory \(ENOENT\)\n$/);
   }, 60_000);

@@ -102,7 +102,7 @@ describe('crash safety', () => {
         tally.runsDoneAtKill.push(left.filter((name) => name.endsWith('run.json')).length);
         tally.checkpointsAtKill.push(left.filter((name) => name.endsWith('.safetensors')).length);
       }
-      const again = runCli(['zoo', grid, '--out', out, '--workers', '2', '--quiet']);
+      const again = await runCli(['zoo', grid, '--out', out, '--workers', '2', '--quiet']);
       expect(again.stderr).toBe('');
       expect(again.code).toBe(0);
       const got = contents(out);
@@ -121,7 +121,7 @@ describe('crash safety', () => {
     // Every checkpoint kept, for a window of epochs 0-1.
     writeFileSync(grid, tinyZooGrid([0.05, 0.1, 0.2, 0.4], 'all'));
     const zoo = join(dir, 'zoo');
-    expect(runCli(['zoo', grid, '--out', zoo, '--workers', '2', '--quiet']).code).toBe(0);
+    expect((await runCli(['zoo', grid, '--out', zoo, '--workers', '2', '--quiet'])).code).toBe(0);
     const rng = createRng(KILL_SEED + 1);
     for (const [command, file, extra] of [
       ['features', 'table.csv', []],

@@ -39,11 +39,11 @@ function fill(): string {
 /** The one-line message of a write refused for lack of space. */
 const NO_SPACE = /^epochgraph: .*: cannot write \(ENOSPC: no space left on the device; free some and run again\)\n$/;
 
-beforeAll(() => {
+beforeAll(async () => {
   mkdirSync(disk);
   mount('size=96k');
   writeFileSync(grid, GRID);
-  expect(runCli(['zoo', grid, '--out', reference, '--workers', '2', '--quiet']).code).toBe(0);
+  expect((await runCli(['zoo', grid, '--out', reference, '--workers', '2', '--quiet'])).code).toBe(0);
 }, 120_000);
 
 afterAll(() => {
@@ -52,10 +52,10 @@ afterAll(() => {
 });
 
 describe('a full disk', () => {
-  it('stops a zoo with a clear error, keeps its finished runs and checkpoints, and the same command completes it once there is room', () => {
+  it('stops a zoo with a clear error, keeps its finished runs and checkpoints, and the same command completes it once there is room', async () => {
     const zoo = join(disk, 'zoo');
     try {
-      const full = runCli(['zoo', grid, '--out', zoo, '--workers', '1', '--quiet']);
+      const full = await runCli(['zoo', grid, '--out', zoo, '--workers', '1', '--quiet']);
       expect(full.code).toBe(2);
       const lines = full.stderr.trimEnd().split('\n');
       for (const line of lines.slice(0, -1)) expect(line).toMatch(/^run-000\d: failed: .*: cannot write \(ENOSPC: no space left on the device; free some and run again\)$/);
@@ -70,7 +70,7 @@ describe('a full disk', () => {
       expect(temporaries(zoo)).toEqual([]);
 
       spawnSync('mount', ['-o', 'remount,size=4m', disk]);
-      const again = runCli(['zoo', grid, '--out', zoo, '--workers', '1', '--quiet']);
+      const again = await runCli(['zoo', grid, '--out', zoo, '--workers', '1', '--quiet']);
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(new RegExp(`4 runs \\(${4 - finished.length} trained now, ${finished.length} already done, 0 failed\\)`));
       const names = listFiles(zoo).filter((n) => /\.(json|safetensors)$/.test(n) && !n.endsWith(TIMING_FILE));
@@ -82,11 +82,11 @@ describe('a full disk', () => {
     }
   }, 240_000);
 
-  it('stops train with a clear error and leaves no run.json: the run reads as unfinished', () => {
+  it('stops train with a clear error and leaves no run.json: the run reads as unfinished', async () => {
     const filler = fill();
     const run = join(disk, 'run');
     try {
-      const refused = runCli(['train', '--arch', 'mlp', '--hidden', '4', '--epochs', '1', '--train-limit', '50', '--out', run, '--quiet']);
+      const refused = await runCli(['train', '--arch', 'mlp', '--hidden', '4', '--epochs', '1', '--train-limit', '50', '--out', run, '--quiet']);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(NO_SPACE);
       expect(existsSync(join(run, 'run.json'))).toBe(false);
@@ -104,18 +104,18 @@ describe('a full disk', () => {
     { name: 'graph', file: 'graph.json', args: (out) => ['graph', join(reference, 'run-0000', 'checkpoints', 'epoch-0001.safetensors'), '--format', 'json', '--out', out] },
   ];
   for (const writer of writers) {
-    it(`makes ${writer.name} fail with ENOSPC naming the file, leaving the earlier output intact and nothing else`, () => {
+    it(`makes ${writer.name} fail with ENOSPC naming the file, leaving the earlier output intact and nothing else`, async () => {
       const out = join(disk, writer.file);
       // Room for the first, complete output (a rolled graph in JSON is some 230 KB); then the disk is filled.
       spawnSync('mount', ['-o', 'remount,size=512k', disk]);
-      const first = runCli(writer.args(out));
+      const first = await runCli(writer.args(out));
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
       const before = listFiles(disk);
       const earlier = readFileSync(out);
       const filler = fill();
       try {
-        const refused = runCli(writer.args(out));
+        const refused = await runCli(writer.args(out));
         expect(refused.code).toBe(2);
         expect(refused.stderr).toMatch(NO_SPACE);
         expect(readFileSync(out).equals(earlier)).toBe(true);

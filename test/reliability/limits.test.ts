@@ -64,7 +64,7 @@ describe('limits', () => {
     expect(await tensorCount(file, { maxHeaderBytes: 1000 })).toBe(1);
   });
 
-  it('grid size: maxRuns, before anything is expanded, and --max-runs on the command line', () => {
+  it('grid size: maxRuns, before anything is expanded, and --max-runs on the command line', async () => {
     const grid = 'config:\n  arch: mlp\n  lr: [0.1, 0.2, 0.3]\nseeds: 4\n';
     expect(() => parseGrid('g.yaml', grid, { maxRuns: 10 })).toThrow(new LimitError('g.yaml:1', 'the grid expands to 12 runs', 'maxRuns', 10));
     expect(() => parseGrid('g.yaml', 'config:\n  arch: mlp\nseeds: 1000000000\n')).toThrow(
@@ -73,28 +73,28 @@ describe('limits', () => {
     expect(parseGrid('g.yaml', grid, { maxRuns: 12 }).seeds).toEqual([0, 1, 2, 3]);
     const dir = tempDir();
     writeFileSync(join(dir, 'grid.yaml'), grid);
-    const cli = runCli(['zoo', join(dir, 'grid.yaml'), '--out', join(dir, 'zoo'), '--max-runs', '10']);
+    const cli = await runCli(['zoo', join(dir, 'grid.yaml'), '--out', join(dir, 'zoo'), '--max-runs', '10']);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toBe(`epochgraph: ${join(dir, 'grid.yaml')}:1: the grid expands to 12 runs, over the limit of 10 (raise it with --max-runs if the input is trusted)\n`);
   });
 
-  it('epoch lists name epochs up to MAX_EPOCH: 2^53 no longer hangs, a billion-epoch range is not built', () => {
+  it('epoch lists name epochs up to MAX_EPOCH: 2^53 no longer hangs, a billion-epoch range is not built', async () => {
     expect(MAX_EPOCH).toBe(1_000_000);
     expect(() => parseEpochWindow('9007199254740993')).toThrow(new OptionError('window', 'epoch 9007199254740993 is above 1,000,000, the largest epoch a list may name'));
     expect(() => parseEpochWindow('0-99999999999')).toThrow(OptionError);
     expect(parseEpochWindow(`${MAX_EPOCH - 1}-${MAX_EPOCH}`)).toEqual([MAX_EPOCH - 1, MAX_EPOCH]);
-    const cli = runCli(['evaluate', tempDir(), '--epochs', '0-99999999999']);
+    const cli = await runCli(['evaluate', tempDir(), '--epochs', '0-99999999999']);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toBe('epochgraph: --epochs: epoch 99999999999 is above 1,000,000, the largest epoch a list may name\n');
   });
 
-  it('unrolled-graph size: --max-edges and --max-nodes on the command line', () => {
+  it('unrolled-graph size: --max-edges and --max-nodes on the command line', async () => {
     const checkpoint = join(FIXTURES, 'graph', 'mlp.safetensors');
     const out = join(tempDir(), 'graph.json');
-    const cli = runCli(['graph', checkpoint, '--unrolled', '--max-edges', '10', '--out', out]);
+    const cli = await runCli(['graph', checkpoint, '--unrolled', '--max-edges', '10', '--out', out]);
     expect(cli.code).toBe(2);
     expect(cli.stderr).toBe('epochgraph: graph: the unrolled graph would have 18 nodes and 62 edges: too many edges, over the limit of 10 (raise it with --max-edges if the input is trusted)\n');
-    expect(runCli(['graph', checkpoint, '--unrolled', '--max-nodes', '17', '--out', out]).stderr).toMatch(/too many nodes, over the limit of 17 \(raise it with --max-nodes/);
-    expect(runCli(['graph', checkpoint, '--unrolled', '--max-edges', '62', '--max-nodes', '18', '--out', out]).code).toBe(0);
+    expect((await runCli(['graph', checkpoint, '--unrolled', '--max-nodes', '17', '--out', out])).stderr).toMatch(/too many nodes, over the limit of 17 \(raise it with --max-nodes/);
+    expect((await runCli(['graph', checkpoint, '--unrolled', '--max-edges', '62', '--max-nodes', '18', '--out', out])).code).toBe(0);
   });
 });

@@ -28,11 +28,11 @@ const spec = (window: number[], folds = 4) => evaluationSpec({ window, folds, me
 let root: string;
 let zoo: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   root = tempDir();
   zoo = join(root, 'zoo');
   writeFileSync(join(root, 'grid.yaml'), GRID);
-  expect(runCli(['zoo', join(root, 'grid.yaml'), '--out', zoo, '--workers', '2', '--quiet']).code).toBe(0);
+  expect((await runCli(['zoo', join(root, 'grid.yaml'), '--out', zoo, '--workers', '2', '--quiet'])).code).toBe(0);
 }, 120_000);
 
 /** A copy of the zoo named `name`. */

@@ -189,7 +189,7 @@ describe('writeReport', () => {
     const before = listFiles(reportDir);
     const page = readFileSync(join(reportDir, 'index.html'), 'utf8');
     const model01 = join(tempDir(), 'model.json');
-    expect(runCli(['fit', zoo, '--epochs', '0-1', '--out', model01, '--folds', '3', '--quiet']).code).toBe(0);
+    expect((await runCli(['fit', zoo, '--epochs', '0-1', '--out', model01, '--folds', '3', '--quiet'])).code).toBe(0);
     await expect(
       writeReport({ zoo, evaluation, model: await readModelFile(model01), outDir: reportDir }),
     ).rejects.toThrow(EpochgraphError);
@@ -197,7 +197,7 @@ describe('writeReport', () => {
     expect(readFileSync(join(reportDir, 'index.html'), 'utf8')).toBe(page);
 
     const modelFile = join(tempDir(), 'model.json');
-    expect(runCli(['fit', zoo, '--epochs', '0-2', '--out', modelFile, '--folds', '3', '--quiet']).code).toBe(0);
+    expect((await runCli(['fit', zoo, '--epochs', '0-2', '--out', modelFile, '--folds', '3', '--quiet'])).code).toBe(0);
     await writeReport({ zoo, evaluation, model: await readModelFile(modelFile), outDir: reportDir });
     expect(readdirSync(dirname(reportDir))).toEqual(['report']);
     const manifest = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'));
@@ -209,7 +209,7 @@ describe('writeReport', () => {
     // refuses runs that diverged inside the window: their learning curve stops early).
     const complete = runs.filter((r) => runJson(r).history.some((h) => h.epoch === 2));
     expect(complete.length).toBeGreaterThan(runs.length / 2);
-    const predicted = JSON.parse(runCli(['predict', ...complete, '--model', modelFile, '--json']).stdout) as { run: string; predicted: number }[];
+    const predicted = JSON.parse((await runCli(['predict', ...complete, '--model', modelFile, '--json'])).stdout) as { run: string; predicted: number }[];
     const byPath = new Map(predicted.map((p) => [p.run, p.predicted]));
     const listed = manifest.runs as { path: string; predictions: Record<string, { predicted: number }> }[];
     for (const run of complete) expect(listed.find((r) => r.path === run)!.predictions['model (graph+curve)'].predicted).toBe(byPath.get(run));
@@ -220,7 +220,7 @@ describe('writeReport', () => {
 describe('writeRunReport', () => {
   it("writes one run's figures and, with a model, the model's prediction", async () => {
     const modelFile = join(tempDir(), 'model.json');
-    expect(runCli(['fit', zoo, '--epochs', '0-2', '--out', modelFile, '--method', 'graph', '--folds', '3', '--quiet']).code).toBe(0);
+    expect((await runCli(['fit', zoo, '--epochs', '0-2', '--out', modelFile, '--method', 'graph', '--folds', '3', '--quiet'])).code).toBe(0);
     const run = runs[3];
     const out = join(tempDir(), 'inspect');
     const written = await writeRunReport({ run, model: await readModelFile(modelFile), outDir: out });
@@ -229,7 +229,7 @@ describe('writeRunReport', () => {
       expect(pngSize(readFileSync(join(out, f.png))).width).toBeGreaterThan(0);
       expect(svgSize(readFileSync(join(out, f.svg), 'utf8')).width).toBeGreaterThan(0);
     }
-    const [fromCli] = JSON.parse(runCli(['predict', run, '--model', modelFile, '--json']).stdout) as { predicted: number; lower: number; upper: number }[];
+    const [fromCli] = JSON.parse((await runCli(['predict', run, '--model', modelFile, '--json'])).stdout) as { predicted: number; lower: number; upper: number }[];
     const manifest = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(manifest.prediction).toMatchObject({ method: 'graph', predicted: fromCli.predicted, lower: fromCli.lower, upper: fromCli.upper });
     expect(manifest.window).toBe('0-2');
@@ -239,13 +239,13 @@ describe('writeRunReport', () => {
 });
 
 describe('epochgraph report and inspect', () => {
-  it('report writes the report and prints its path; with a pruning replay, its figure and table', () => {
+  it('report writes the report and prints its path; with a pruning replay, its figure and table', async () => {
     const out = join(tempDir(), 'cli-report');
     const replay = join(tempDir(), 'replay.json');
-    const replayed = runCli(['prune-replay', zoo, '--epochs', '0-2', '--folds', '3', '--classes', '2', '--orders', '2', '--json']);
+    const replayed = await runCli(['prune-replay', zoo, '--epochs', '0-2', '--folds', '3', '--classes', '2', '--orders', '2', '--json']);
     expect(replayed.code).toBe(0);
     writeFileSync(replay, replayed.stdout);
-    const { code, stdout, stderr } = runCli(['report', zoo, '--epochs', '0-2', '--folds', '3', '--replay', replay, '--out', out, '--quiet']);
+    const { code, stdout, stderr } = await runCli(['report', zoo, '--epochs', '0-2', '--folds', '3', '--replay', replay, '--out', out, '--quiet']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(join(out, 'index.html'));
@@ -258,17 +258,17 @@ describe('epochgraph report and inspect', () => {
     for (const policy of manifest.pruning.across_orders.summary) expect(html).toContain(`<td>${policy.policy}</td>`);
   }, 120_000);
 
-  it('inspect writes the run report and prints the prediction', () => {
+  it('inspect writes the run report and prints the prediction', async () => {
     const modelFile = join(tempDir(), 'model.json');
-    expect(runCli(['fit', zoo, '--epochs', '0-2', '--out', modelFile, '--folds', '3', '--quiet']).code).toBe(0);
+    expect((await runCli(['fit', zoo, '--epochs', '0-2', '--out', modelFile, '--folds', '3', '--quiet'])).code).toBe(0);
     const out = join(tempDir(), 'cli-inspect');
-    const { code, stdout } = runCli(['inspect', runs[0], '--model', modelFile, '--out', out]);
+    const { code, stdout } = await runCli(['inspect', runs[0], '--model', modelFile, '--out', out]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^predicted final test accuracy [\d.]+ \(interval [\d.]+ to [\d.]+\)\n/);
     expect(stdout.trim().endsWith(join(out, 'index.html'))).toBe(true);
   }, 60_000);
 
-  it('exits 2 with one line on bad input, writing nothing', () => {
+  it('exits 2 with one line on bad input, writing nothing', async () => {
     const parent = tempDir();
     const out = join(parent, 'out');
     const notEmpty = tempDir();
@@ -284,7 +284,7 @@ describe('epochgraph report and inspect', () => {
       [['inspect', runs[0], '--epochs', '0-9', '--out', out], /no checkpoint for epoch 4/],
     ];
     for (const [args, message] of cases) {
-      const { code, stderr } = runCli(args);
+      const { code, stderr } = await runCli(args);
       expect(code, args.join(' ')).toBe(2);
       expect(stderr).toMatch(message);
       expect(stderr.trim().split('\n')).toHaveLength(1);

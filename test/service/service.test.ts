@@ -426,7 +426,7 @@ describe('the serve command', () => {
       [['--token', ''], /--token: the token is empty/],
     ];
     for (const [flags, message] of cases) {
-      const { code, stderr } = runCli(['serve', '--model', modelFile, '--data', data, ...flags]);
+      const { code, stderr } = await runCli(['serve', '--model', modelFile, '--data', data, ...flags]);
       expect(code).toBe(2);
       expect(stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(stderr).toMatch(message);

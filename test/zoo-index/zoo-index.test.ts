@@ -71,25 +71,25 @@ describe('zoo index', () => {
     expect(await openFreshZooIndex(zoo)).toBeUndefined();
   });
 
-  it('epochgraph index and query: JSON and CSV output, errors with exit code 2', () => {
+  it('epochgraph index and query: JSON and CSV output, errors with exit code 2', async () => {
     const zoo = tempDir();
     writeSyntheticZoo(zoo, 12, { epochs: 3 });
-    const built = runCli(['index', zoo, '--json']);
+    const built = await runCli(['index', zoo, '--json']);
     expect(built.code).toBe(0);
     expect(JSON.parse(built.stdout)).toEqual([expect.objectContaining({ runs: 12, added: 12 })]);
-    const counts = runCli(['query', zoo, 'SELECT arch, count(*) AS n FROM runs GROUP BY arch ORDER BY arch', '--json']);
+    const counts = await runCli(['query', zoo, 'SELECT arch, count(*) AS n FROM runs GROUP BY arch ORDER BY arch', '--json']);
     expect(JSON.parse(counts.stdout)).toEqual([
       { arch: 'lenet5', n: 4 },
       { arch: 'mlp', n: 4 },
       { arch: 'resnet', n: 4 },
     ]);
-    expect(runCli(['query', zoo, "SELECT run, epoch FROM history WHERE run = 'run-00001' ORDER BY epoch", '--csv']).stdout).toBe('run,epoch\nrun-00001,0\nrun-00001,1\nrun-00001,2\nrun-00001,3\n');
-    const bad = runCli(['query', zoo, 'SELECT * FROM nowhere']);
+    expect((await runCli(['query', zoo, "SELECT run, epoch FROM history WHERE run = 'run-00001' ORDER BY epoch", '--csv'])).stdout).toBe('run,epoch\nrun-00001,0\nrun-00001,1\nrun-00001,2\nrun-00001,3\n');
+    const bad = await runCli(['query', zoo, 'SELECT * FROM nowhere']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^epochgraph: query: Catalog Error: Table with name nowhere does not exist/);
     // A run added after the index was built is picked up before the query.
     writeSyntheticZoo(zoo, 1, { first: 12 });
-    const updated = runCli(['query', zoo, 'SELECT count(*) AS n FROM runs', '--json']);
+    const updated = await runCli(['query', zoo, 'SELECT count(*) AS n FROM runs', '--json']);
     expect(JSON.parse(updated.stdout)).toEqual([{ n: 13 }]);
     expect(updated.stderr).toMatch(/updated \(1 added, 0 updated, 0 removed\)/);
   });

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCliAsync, tempDir } from '../helpers.js';
+import { runCli, tempDir } from '../helpers.js';
 
 /** Architecture settings small enough for seconds per zoo, and a layer its graph summary must name. */
 const ARCHITECTURES: readonly { name: string; settings: string; layer: string }[] = [
@@ -26,7 +26,7 @@ describe.each(ARCHITECTURES)('a tiny $name zoo', ({ settings, layer }) => {
       `config:\n  ${settings}\n  dataset: mnist\n  epochs: 3\n  train_limit: 64\n  eval_limit: ${EVAL_LIMIT}\n  batch_size: 16\n  lr: [0.001, 0.01, 0.1]\nseeds: 2\n`,
     );
     const zoo = join(dir, 'zoo');
-    const trained = await runCliAsync(['zoo', grid, '--out', zoo, '--workers', '2', '--quiet']);
+    const trained = await runCli(['zoo', grid, '--out', zoo, '--workers', '2', '--quiet']);
     expect(trained.stderr).toBe('');
     expect(trained.stdout).toMatch(/6 runs \(6 trained now, 0 already done, 0 failed\)/);
     for (const run of readdirSync(zoo).filter((name) => name.startsWith('run-'))) {
@@ -39,13 +39,13 @@ describe.each(ARCHITECTURES)('a tiny $name zoo', ({ settings, layer }) => {
     }
 
     const table = join(dir, 'features.csv');
-    expect((await runCliAsync(['features', zoo, '--epochs', '0-2', '--out', table, '--quiet'])).code).toBe(0);
+    expect((await runCli(['features', zoo, '--epochs', '0-2', '--out', table, '--quiet'])).code).toBe(0);
     const [header, ...rows] = readFileSync(table, 'utf8').trim().split('\n');
     expect(rows).toHaveLength(6);
     const columns = header.split(',');
     for (const epoch of [0, 1, 2]) expect(columns.some((c) => c.startsWith(`graph:e${epoch}.${layer}.`))).toBe(true);
 
-    const evaluated = await runCliAsync(['evaluate', zoo, '--epochs', '0-2', '--folds', '3', '--json', '--quiet']);
+    const evaluated = await runCli(['evaluate', zoo, '--epochs', '0-2', '--folds', '3', '--json', '--quiet']);
     expect(evaluated.code).toBe(0);
     const { methods } = JSON.parse(evaluated.stdout) as { methods: { name: string; n: number; mae: number }[] };
     expect(methods.map((m) => m.name)).toEqual(expect.arrayContaining(['graph', 'graph+curve', 'curve', 'tse', 'last-acc']));
