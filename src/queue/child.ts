@@ -22,7 +22,11 @@ export type ChildReply =
   | { type: 'features-done'; blocks: number }
   | { type: 'features-failed'; message: string; badInput: boolean };
 
-const send = (reply: ChildReply) => process.send?.(reply);
+// A send can race the parent's death: its error goes to the callback, not an uncaught 'error'
+// event, and the 'disconnect' handler below ends the process.
+const send = (reply: ChildReply) => {
+  if (process.connected) process.send?.(reply, undefined, undefined, () => undefined);
+};
 
 process.on('message', async (request: ChildRequest) => {
   if (request.type === 'train') {
