@@ -12,8 +12,7 @@ const evaluations = new Map<number, EvaluationTables>();
 process.on('message', (request: EvaluateRequest) => {
   if (request.type === 'stop') {
     if (process.connected) process.disconnect();
-  }
-  else if (request.type === 'tables') evaluations.set(request.id, request);
+  } else if (request.type === 'tables') evaluations.set(request.id, request);
   else if (request.type === 'release') evaluations.delete(request.id);
   else {
     const { table, testTable, options } = evaluations.get(request.id) as EvaluationTables;

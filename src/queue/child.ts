@@ -22,11 +22,9 @@ export type ChildReply =
   | { type: 'features-done'; blocks: number }
   | { type: 'features-failed'; message: string; badInput: boolean };
 
-// A send can race the parent's death: its error goes to the callback, not an uncaught 'error'
-// event, and the 'disconnect' handler below ends the process.
-const send = (reply: ChildReply) => {
-  if (process.connected) process.send?.(reply, undefined, undefined, () => undefined);
-};
+// A send can race the parent's death: with a callback, its error (a closed channel, EPIPE) goes
+// there instead of an uncaught 'error' event, and the 'disconnect' handler below ends the process.
+const send = (reply: ChildReply) => process.send?.(reply, undefined, undefined, () => undefined);
 
 process.on('message', async (request: ChildRequest) => {
   if (request.type === 'train') {
